@@ -1,0 +1,1 @@
+"""Benchmarks for forge_lsp: accuracy against independent oracles (jedi, basedpyright)."""

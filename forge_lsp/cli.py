@@ -1,0 +1,388 @@
+"""The `forge-lsp` command line: index a workspace, ask the graph, serve editors.
+
+Every failure a user can cause (bad path, no index, nothing at a position) is one line on stderr
+and a non-zero exit status; a traceback only appears with FORGE_LSP_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from forge_lsp import __version__, render
+from forge_lsp.config import DB_ENV, ConfigError, load_settings
+from forge_lsp.graph.impact import impact
+from forge_lsp.graph.model import Symbol
+from forge_lsp.graph.queries import GraphQuery
+from forge_lsp.graph.store import StoreError
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exits non-zero."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="forge-lsp", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    parser.add_argument("--version", action="version", version=f"forge-lsp {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def query_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument(
+            "--db", help=f"graph database (default: ${DB_ENV}, else the nearest .forge/graph.db)"
+        )
+        cmd.add_argument("--json", action="store_true", help="machine-readable output")
+        return cmd
+
+    index = sub.add_parser("index", help="build or update the graph of a workspace")
+    index.add_argument("root", nargs="?", default=".", help="workspace root (default: .)")
+    index.add_argument(
+        "--db", help=f"graph database (default: ${DB_ENV}, else ROOT/.forge/graph.db)"
+    )
+    index.add_argument("--jobs", "-j", type=int, help="worker processes (default: CPU count)")
+    index.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    refs = query_command("refs", "references of the symbol at each position")
+    refs.add_argument("positions", nargs="+", metavar="FILE:LINE:COL")
+    refs.add_argument(
+        "--probable", action="store_true", help="add uses on receivers of unknown type"
+    )
+    refs.add_argument(
+        "--no-declaration", action="store_true", help="leave out the definition itself"
+    )
+
+    defn = query_command("definition", "where the symbol at a position is defined")
+    defn.add_argument("position", metavar="FILE:LINE:COL")
+    defn.add_argument("--probable", action="store_true")
+
+    calls = query_command("calls", "callers or callees of the function at a position")
+    calls.add_argument("position", metavar="FILE:LINE:COL")
+    direction = calls.add_mutually_exclusive_group(required=True)
+    direction.add_argument("--incoming", action="store_true")
+    direction.add_argument("--outgoing", action="store_true")
+    calls.add_argument("--probable", action="store_true")
+
+    imp = query_command("impact", "everything that transitively depends on a symbol or a file")
+    imp.add_argument("target", metavar="FILE[:LINE:COL]")
+    imp.add_argument("--depth", type=int, default=3)
+    imp.add_argument("--max-nodes", type=int, default=1000)
+    imp.add_argument("--probable", action="store_true")
+    imp.add_argument("--format", choices=("text", "json", "mermaid", "dot"), default="text")
+
+    sym = query_command("symbols", "search symbols by name (exact, prefix, then fuzzy)")
+    sym.add_argument("query")
+    sym.add_argument("--limit", type=int, default=50)
+
+    query_command("status", "what the graph holds")
+
+    serve = sub.add_parser("serve", help="run the language server (stdio by default)")
+    serve.add_argument(
+        "--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)"
+    )
+    serve.add_argument("--tcp", action="store_true", help="listen on TCP instead, for debugging")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=2087)
+    return parser
+
+
+# ----- helpers -------------------------------------------------------------------------------
+
+
+def _find_db(explicit: str | None, hint: Path) -> Path:
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    env = os.environ.get(DB_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    start = hint if hint.is_dir() else hint.parent
+    for directory in (start, *start.parents):
+        candidate = directory / ".forge" / "graph.db"
+        if candidate.exists():
+            return candidate
+    raise CliError(f"no index found above {start}: run `forge-lsp index ROOT` or pass --db")
+
+
+def _parse_position(text: str) -> tuple[Path, int, int]:
+    parts = text.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        raise CliError(f"{text}: expected FILE:LINE:COL with 1-based LINE and COL")
+    line, col = int(parts[1]), int(parts[2])
+    if line < 1 or col < 1:
+        raise CliError(f"{text}: LINE and COL are 1-based")
+    return _existing_file(parts[0]), line - 1, col - 1
+
+
+def _existing_file(text: str) -> Path:
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise CliError(f"{text}: no such file")
+    if not path.is_file():
+        raise CliError(f"{text}: not a file")
+    return path.resolve()
+
+
+def _open(args: argparse.Namespace, hint: Path) -> GraphQuery:
+    return GraphQuery.open(_find_db(args.db, hint))
+
+
+def _symbol_at(query: GraphQuery, position: str) -> tuple[Path, Symbol]:
+    path, line, col = _parse_position(position)
+    if query.file_id(path.as_posix()) is None:
+        raise CliError(
+            f"{position}: file is not in the index (outside the workspace, excluded, or not indexed yet)"
+        )
+    sym = query.symbol_at(path.as_posix(), line, col)
+    if sym is None:
+        raise CliError(f"{position}: no symbol at this position")
+    return path, sym
+
+
+def _print_json(value: object) -> None:
+    print(json.dumps(value, ensure_ascii=False))
+
+
+# ----- commands ------------------------------------------------------------------------------
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from forge_lsp.indexing.indexer import index_workspace
+
+    root = Path(args.root).expanduser()
+    if not root.is_dir():
+        raise CliError(f"{args.root}: not a directory")
+    if args.jobs is not None and args.jobs < 1:
+        raise CliError("--jobs must be at least 1")
+    settings = load_settings(root, db=args.db)
+    for problem in settings.problems:
+        print(f"forge-lsp: warning: {problem}", file=sys.stderr)
+    progress = _ProgressBar() if sys.stderr.isatty() and not args.json else None
+    report = index_workspace(settings, jobs=args.jobs, progress=progress)
+    if progress is not None:
+        progress.finish()
+    for warning in report.warnings[:20]:
+        print(f"forge-lsp: warning: {warning}", file=sys.stderr)
+    if len(report.warnings) > 20:
+        print(f"forge-lsp: … and {len(report.warnings) - 20} more warnings", file=sys.stderr)
+    skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(report.skipped.items()))
+    if args.json:
+        _print_json(
+            {
+                "db": str(settings.db_path),
+                "files": report.files,
+                "parsed": report.parsed,
+                "unchanged": report.unchanged,
+                "removed": report.removed,
+                "reresolvedFiles": report.reresolved_files,
+                "symbols": report.symbols,
+                "references": report.references,
+                "resolvedPercent": round(report.resolved_percent, 1),
+                "seconds": round(report.seconds, 3),
+                "skipped": report.skipped,
+                "warnings": report.warnings,
+            }
+        )
+    else:
+        print(
+            f"{report.files} files ({report.parsed} parsed, {report.unchanged} unchanged,"
+            f" {report.removed} removed{', skipped: ' + skipped if skipped else ''}),"
+            f" {report.symbols} symbols, {report.references} references,"
+            f" {report.resolved_percent:.1f}% resolved, {report.seconds:.2f}s"
+        )
+    return 0
+
+
+class _ProgressBar:
+    def __init__(self) -> None:
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        if percent != self.shown:
+            self.shown = percent
+            bar = "#" * (percent // 4)
+            sys.stderr.write(f"\rindexing [{bar:<25}] {percent:3d}% {done}/{total} files")
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.shown >= 0:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def cmd_refs(args: argparse.Namespace) -> int:
+    first = args.positions[0].rsplit(":", 2)[0]
+    query = _open(args, Path(first).expanduser().resolve())
+    status = 0
+    for position in args.positions:
+        try:
+            _path, sym = _symbol_at(query, position)
+        except CliError as exc:
+            status = EXIT_FAILED
+            if args.json:
+                _print_json({"query": position, "locations": [], "error": str(exc)})
+            else:
+                print(f"forge-lsp: {exc}", file=sys.stderr)
+            continue
+        refs = query.references(
+            sym, include_declaration=not args.no_declaration, include_probable=args.probable
+        )
+        if args.json:
+            _print_json(
+                {
+                    "query": position,
+                    "symbol": sym.display_name,
+                    "kind": sym.kind,
+                    "locations": [
+                        {
+                            **render.location_json(r.location),
+                            "role": r.role,
+                            "confidence": r.confidence,
+                        }
+                        for r in refs
+                    ],
+                }
+            )
+        else:
+            if len(args.positions) > 1:
+                print(f"# {position}: {sym.kind} {sym.display_name}")
+            for ref in refs:
+                print(render.reference_text(ref))
+    return status
+
+
+def cmd_definition(args: argparse.Namespace) -> int:
+    path, line, col = _parse_position(args.position)
+    query = _open(args, path)
+    found = query.definition(path.as_posix(), line, col, include_probable=args.probable)
+    if not found:
+        raise CliError(f"{args.position}: no definition found")
+    if args.json:
+        _print_json([render.symbol_json(s) for s in found])
+    else:
+        for sym in found:
+            print(render.symbol_text(sym))
+    return 0
+
+
+def cmd_calls(args: argparse.Namespace) -> int:
+    query = _open(args, Path(args.position.rsplit(":", 2)[0]).expanduser().resolve())
+    _path, sym = _symbol_at(query, args.position)
+    if args.incoming:
+        groups = query.incoming_calls(sym, include_probable=args.probable)
+    else:
+        groups = query.outgoing_calls(sym, include_probable=args.probable)
+    if args.json:
+        _print_json({"symbol": render.symbol_json(sym), "calls": render.calls_json(groups)})
+    else:
+        print(render.calls_text(groups, "called" if args.incoming else "calls it"))
+    return 0
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    if args.depth < 1 or args.max_nodes < 1:
+        raise CliError("--depth and --max-nodes must be at least 1")
+    target = args.target
+    parts = target.rsplit(":", 2)
+    is_position = len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit()
+    hint = Path(parts[0] if is_position else target).expanduser().resolve()
+    query = _open(args, hint)
+    if is_position:
+        _path, sym = _symbol_at(query, target)
+        result = impact(
+            query,
+            symbol=sym,
+            depth=args.depth,
+            max_nodes=args.max_nodes,
+            include_probable=args.probable,
+        )
+    else:
+        path = _existing_file(target)
+        if query.file_id(path.as_posix()) is None:
+            raise CliError(f"{target}: file is not in the index")
+        result = impact(
+            query,
+            path=path.as_posix(),
+            depth=args.depth,
+            max_nodes=args.max_nodes,
+            include_probable=args.probable,
+        )
+    fmt = "json" if args.json else args.format
+    if fmt == "json":
+        _print_json(render.impact_json(result))
+    elif fmt == "mermaid":
+        print(render.impact_mermaid(result))
+    elif fmt == "dot":
+        print(render.impact_dot(result))
+    else:
+        print(render.impact_text(result))
+    return 0
+
+
+def cmd_symbols(args: argparse.Namespace) -> int:
+    query = _open(args, Path.cwd())
+    found = query.workspace_symbols(args.query, limit=args.limit)
+    if args.json:
+        _print_json([render.symbol_json(s) for s in found])
+    else:
+        for sym in found:
+            print(render.symbol_text(sym))
+    return 0 if found else EXIT_FAILED
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    query = _open(args, Path.cwd())
+    status = query.status()
+    if args.json:
+        _print_json(status)
+    else:
+        for key, value in status.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    raise CliError("the language server is not part of this build yet")
+
+
+COMMANDS = {
+    "index": cmd_index,
+    "refs": cmd_refs,
+    "definition": cmd_definition,
+    "calls": cmd_calls,
+    "impact": cmd_impact,
+    "symbols": cmd_symbols,
+    "status": cmd_status,
+    "serve": cmd_serve,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except (CliError, StoreError, ConfigError) as exc:
+        print(f"forge-lsp: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # never a traceback for the user, unless asked
+        if os.environ.get("FORGE_LSP_DEBUG"):
+            raise
+        print(
+            f"forge-lsp: internal error: {exc!r} (set FORGE_LSP_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED

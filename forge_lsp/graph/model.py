@@ -1,0 +1,106 @@
+"""What queries return: plain records, free of SQL and of LSP, shared by the CLI and the server.
+
+Lines and columns are 0-based; columns count code points. The server converts to the client's
+position encoding, the CLI to 1-based numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+EXACT = "exact"
+PROBABLE = "probable"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    path: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    location: Location
+    role: str
+    confidence: str  # EXACT or PROBABLE
+    scope_id: int  # the enclosing symbol: the caller, for a call
+    is_declaration: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    id: int
+    file_id: int
+    path: str
+    name: str
+    qualname: str
+    kind: str
+    parent_id: int | None
+    range: Location
+    selection: Location
+    signature: str
+    is_test: bool = False
+
+    @property
+    def display_name(self) -> str:
+        return self.qualname or self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(slots=True)
+class DocumentSymbol:
+    symbol: Symbol
+    children: list[DocumentSymbol] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class CallGroup:
+    """One caller (incoming) or callee (outgoing) with the exact call sites."""
+
+    symbol: Symbol
+    sites: tuple[Location, ...]
+    confidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """`source` depends on `target` through a reference of `role` at `location`."""
+
+    source: int
+    target: int
+    role: str
+    location: Location
+    confidence: str
+
+
+@dataclass(slots=True)
+class ImpactNode:
+    symbol: Symbol
+    depth: int
+    path: list[Edge]  # from the root outwards: path[0].target is a root
+    confidence: str
+    is_test: bool
+
+
+@dataclass(slots=True)
+class ImpactResult:
+    roots: list[Symbol]
+    nodes: list[ImpactNode]
+    truncated: bool  # max_nodes was reached
+    depth: int
+
+    def by_file(self) -> dict[str, list[ImpactNode]]:
+        grouped: dict[str, list[ImpactNode]] = {}
+        for node in self.nodes:
+            grouped.setdefault(node.symbol.path, []).append(node)
+        return grouped
+
+    @property
+    def tests(self) -> list[ImpactNode]:
+        return [n for n in self.nodes if n.is_test]
+
+    @property
+    def test_files(self) -> list[str]:
+        return sorted({n.symbol.path for n in self.nodes if n.symbol.is_test})

@@ -1,0 +1,372 @@
+"""Read-side API over the graph: the questions the CLI and the language server ask.
+
+Each GraphQuery owns one read connection; in WAL mode it never waits for the writer. Every answer
+is a handful of indexed lookups. Probable answers (attribute uses whose receiver type is unknown)
+are computed at query time by name, so the stored graph only ever holds exact edges.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import apsw
+
+from forge_lsp.graph.model import (
+    EXACT,
+    PROBABLE,
+    CallGroup,
+    DocumentSymbol,
+    Location,
+    Reference,
+    Symbol,
+)
+from forge_lsp.graph.schema import ROLE_CODES, ROLE_NAMES
+from forge_lsp.graph.store import open_reader
+
+_SYMBOL_COLUMNS = (
+    "s.id, s.file_id, f.path, n.text, s.qualname, s.kind, s.parent_id, s.line, s.col, s.end_line,"
+    " s.end_col, s.sel_line, s.sel_col, s.sel_end_col, s.signature, f.is_test"
+)
+_SYMBOL_FROM = " FROM symbols s JOIN names n ON n.id = s.name_id JOIN files f ON f.id = s.file_id"
+_CALL = ROLE_CODES["call"]
+_IMPORT_RECEIVER = "<%"
+
+
+def _symbol(row: Sequence[Any]) -> Symbol:
+    (
+        sid,
+        fid,
+        path,
+        name,
+        qualname,
+        kind,
+        parent,
+        line,
+        col,
+        eline,
+        ecol,
+        sline,
+        scol,
+        secol,
+        sig,
+        test,
+    ) = row
+    return Symbol(
+        id=sid,
+        file_id=fid,
+        path=path,
+        name=name,
+        qualname=qualname,
+        kind=kind,
+        parent_id=parent,
+        range=Location(path, line, col, eline, ecol),
+        selection=Location(path, sline, scol, sline, secol),
+        signature=sig,
+        is_test=bool(test),
+    )
+
+
+def _ids_json(ids: Iterable[int]) -> str:
+    return json.dumps(sorted(set(ids)))
+
+
+class GraphQuery:
+    def __init__(self, conn: apsw.Connection) -> None:
+        self.conn = conn
+
+    @classmethod
+    def open(cls, db_path: Path) -> GraphQuery:
+        return cls(open_reader(db_path))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ----- files and symbols -----------------------------------------------------------------
+
+    def file_id(self, path: str) -> int | None:
+        rows = self.conn.execute("SELECT id FROM files WHERE path=?", (path,)).fetchall()
+        return rows[0][0] if rows else None
+
+    def symbols(self, ids: Iterable[int]) -> dict[int, Symbol]:
+        wanted = _ids_json(ids)
+        return {
+            row[0]: _symbol(row)
+            for row in self.conn.execute(
+                f"SELECT {_SYMBOL_COLUMNS}{_SYMBOL_FROM} WHERE s.id IN (SELECT value FROM json_each(?))",
+                (wanted,),
+            )
+        }
+
+    def symbol(self, symbol_id: int) -> Symbol | None:
+        return self.symbols([symbol_id]).get(symbol_id)
+
+    def module_symbol(self, path: str) -> Symbol | None:
+        rows = self.conn.execute(
+            f"SELECT {_SYMBOL_COLUMNS}{_SYMBOL_FROM} WHERE f.path=? AND s.kind='module'", (path,)
+        ).fetchall()
+        return _symbol(rows[0]) if rows else None
+
+    def file_symbols(self, path: str) -> list[Symbol]:
+        return [
+            _symbol(row)
+            for row in self.conn.execute(
+                f"SELECT {_SYMBOL_COLUMNS}{_SYMBOL_FROM} WHERE f.path=? ORDER BY s.line, s.col, s.id",
+                (path,),
+            )
+        ]
+
+    def document_symbols(self, path: str) -> list[DocumentSymbol]:
+        """The file's symbols as a tree (the module symbol itself is the implicit root)."""
+        nodes: dict[int, DocumentSymbol] = {}
+        roots: list[DocumentSymbol] = []
+        module_id: int | None = None
+        for sym in self.file_symbols(path):
+            if sym.kind == "module":
+                module_id = sym.id
+                continue
+            node = DocumentSymbol(sym)
+            nodes[sym.id] = node
+            parent = nodes.get(sym.parent_id) if sym.parent_id != module_id else None
+            (parent.children if parent is not None else roots).append(node)
+        return roots
+
+    def symbol_at(self, path: str, line: int, col: int) -> Symbol | None:
+        """The symbol named at a position: a definition's name, or what a reference points to."""
+        fid = self.file_id(path)
+        if fid is None:
+            return None
+        for row in self.conn.execute(
+            f"SELECT {_SYMBOL_COLUMNS}{_SYMBOL_FROM} WHERE s.file_id=? AND s.sel_line=?"
+            " AND s.sel_col<=? AND s.sel_end_col>=? AND s.kind!='module'",
+            (fid, line, col, col),
+        ):
+            return _symbol(row)
+        ref = self._ref_at(fid, line, col)
+        if ref is not None and ref[0] is not None:
+            return self.symbol(ref[0])
+        return None
+
+    def _ref_at(
+        self, file_id: int, line: int, col: int
+    ) -> tuple[int | None, int, str | None] | None:
+        rows = self.conn.execute(
+            "SELECT r.target_id, r.name_id, rn.text FROM refs r LEFT JOIN names rn ON rn.id = r.receiver_id"
+            " WHERE r.file_id=? AND r.line=? AND r.col<=? AND r.end_col>=? ORDER BY r.col DESC LIMIT 1",
+            (file_id, line, col, col),
+        ).fetchall()
+        return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+    def definition(
+        self, path: str, line: int, col: int, *, include_probable: bool = False
+    ) -> list[Symbol]:
+        fid = self.file_id(path)
+        if fid is None:
+            return []
+        sym = self.symbol_at(path, line, col)
+        if sym is not None:
+            return [sym]
+        ref = self._ref_at(fid, line, col)
+        if ref is None or not include_probable or ref[2] is None or ref[2].startswith("<"):
+            return []
+        return [
+            _symbol(row)
+            for row in self.conn.execute(
+                f"SELECT {_SYMBOL_COLUMNS}{_SYMBOL_FROM} WHERE s.name_id=? AND s.kind IN"
+                " ('method', 'field', 'function') ORDER BY f.path, s.line",
+                (ref[1],),
+            )
+        ]
+
+    # ----- references ------------------------------------------------------------------------
+
+    def references(
+        self, symbol: Symbol, *, include_declaration: bool = True, include_probable: bool = False
+    ) -> list[Reference]:
+        out: list[Reference] = []
+        seen: set[tuple[str, int, int]] = set()
+        if include_declaration and symbol.kind != "module":
+            sel = symbol.selection
+            out.append(Reference(sel, "definition", EXACT, symbol.parent_id or symbol.id, True))
+            seen.add((sel.path, sel.line, sel.col))
+        rows = self.conn.execute(
+            "SELECT f.path, r.line, r.col, r.end_col, r.role, r.scope_id FROM refs r"
+            " JOIN files f ON f.id = r.file_id WHERE r.target_id=?",
+            (symbol.id,),
+        ).fetchall()
+        out.extend(self._references(rows, EXACT, seen))
+        if include_probable:
+            out.extend(self._references(self._probable_rows(symbol), PROBABLE, seen))
+        out.sort(
+            key=lambda r: (not r.is_declaration, r.location.path, r.location.line, r.location.col)
+        )
+        return out
+
+    def _references(
+        self, rows: Iterable[Sequence[Any]], confidence: str, seen: set[tuple[str, int, int]]
+    ) -> list[Reference]:
+        out = []
+        for path, line, col, end_col, role, scope in rows:
+            key = (path, line, col)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(
+                Reference(
+                    Location(path, line, col, line, end_col), ROLE_NAMES[role], confidence, scope
+                )
+            )
+        return out
+
+    def _probable_rows(self, symbol: Symbol, role: int | None = None) -> list[Sequence[Any]]:
+        """Uses of the symbol's name on receivers of unknown type: candidates, not certainties."""
+        if symbol.kind not in ("method", "field", "function"):
+            return []
+        sql = (
+            "SELECT f.path, r.line, r.col, r.end_col, r.role, r.scope_id FROM refs r"
+            " JOIN files f ON f.id = r.file_id JOIN names rn ON rn.id = r.receiver_id"
+            " WHERE r.target_id IS NULL AND r.name_id = (SELECT name_id FROM symbols WHERE id=?)"
+            " AND rn.text NOT LIKE ?"
+        )
+        params: list[Any] = [symbol.id, _IMPORT_RECEIVER]
+        if role is not None:
+            sql += " AND r.role = ?"
+            params.append(role)
+        return self.conn.execute(sql, params).fetchall()
+
+    # ----- calls -----------------------------------------------------------------------------
+
+    def incoming_calls(self, symbol: Symbol, *, include_probable: bool = False) -> list[CallGroup]:
+        targets = [symbol.id]
+        if symbol.name == "__init__" and symbol.parent_id is not None:
+            targets.append(symbol.parent_id)  # C(...) calls C.__init__
+        rows = [
+            (*row, EXACT)
+            for row in self.conn.execute(
+                "SELECT f.path, r.line, r.col, r.end_col, r.role, r.scope_id FROM refs r"
+                " JOIN files f ON f.id = r.file_id WHERE r.target_id IN (SELECT value FROM json_each(?))"
+                " AND r.role=?",
+                (_ids_json(targets), _CALL),
+            )
+        ]
+        if include_probable:
+            rows.extend((*row, PROBABLE) for row in self._probable_rows(symbol, _CALL))
+        return self._group_calls(rows, key_index=5)
+
+    def outgoing_calls(self, symbol: Symbol, *, include_probable: bool = False) -> list[CallGroup]:
+        rows: list[tuple[Any, ...]] = []
+        for line, col, end_col, target, name_id, recv in self.conn.execute(
+            "SELECT r.line, r.col, r.end_col, r.target_id, r.name_id, rn.text FROM refs r"
+            " LEFT JOIN names rn ON rn.id = r.receiver_id WHERE r.file_id=? AND r.line BETWEEN ? AND ?"
+            " AND r.scope_id=? AND r.role=?",
+            (symbol.file_id, symbol.range.line, symbol.range.end_line, symbol.id, _CALL),
+        ):
+            if target is not None:
+                rows.append((symbol.path, line, col, end_col, _CALL, target, EXACT))
+            elif include_probable and recv is not None and not recv.startswith("<"):
+                for (candidate,) in self.conn.execute(
+                    "SELECT id FROM symbols WHERE name_id=? AND kind IN ('method', 'function')",
+                    (name_id,),
+                ):
+                    rows.append((symbol.path, line, col, end_col, _CALL, candidate, PROBABLE))
+        return self._group_calls(rows, key_index=5)
+
+    def _group_calls(self, rows: list[tuple[Any, ...]], key_index: int) -> list[CallGroup]:
+        grouped: dict[int, list[tuple[Any, ...]]] = {}
+        for row in rows:
+            grouped.setdefault(row[key_index], []).append(row)
+        symbols = self.symbols(grouped)
+        out = []
+        for sid, sites in grouped.items():
+            sym = symbols.get(sid)
+            if sym is None:
+                continue
+            locations = tuple(
+                sorted(
+                    {Location(p, line, col, line, ecol) for p, line, col, ecol, *_ in sites},
+                    key=lambda loc: (loc.path, loc.line, loc.col),
+                )
+            )
+            confidence = EXACT if any(s[-1] == EXACT for s in sites) else PROBABLE
+            out.append(CallGroup(sym, locations, confidence))
+        out.sort(key=lambda g: (g.symbol.path, g.symbol.range.line, g.symbol.range.col))
+        return out
+
+    # ----- workspace symbols -----------------------------------------------------------------
+
+    def workspace_symbols(self, query: str, *, limit: int = 100) -> list[Symbol]:
+        """Ranked: exact name, then prefix, then substring, then fuzzy (in-order characters)."""
+        query = query.strip()
+        if not query:
+            return []
+        lowered = query.lower()
+        fuzzy = re.compile(".*?".join(re.escape(c) for c in lowered))
+        scored: list[tuple[tuple[int, ...], int]] = []
+        for nid, text in self.conn.execute(
+            "SELECT id, text FROM names WHERE text != '' AND text NOT LIKE '<%'"
+        ):
+            low = text.lower()
+            if text == query:
+                rank = 0
+            elif low == lowered:
+                rank = 1
+            elif text.startswith(query):
+                rank = 2
+            elif low.startswith(lowered):
+                rank = 3
+            elif lowered in low:
+                rank = 4
+            elif fuzzy.search(low):
+                rank = 5
+            else:
+                continue
+            scored.append(((rank, len(text)), nid))
+        scored.sort()
+        kind_rank = {"class": 0, "function": 1, "method": 2, "module": 3, "variable": 4, "field": 5}
+        out: list[tuple[tuple[Any, ...], Symbol]] = []
+        for score, nid in scored:
+            rows = self.conn.execute(
+                f"SELECT {_SYMBOL_COLUMNS}{_SYMBOL_FROM} WHERE s.name_id=?", (nid,)
+            ).fetchall()
+            for row in rows:
+                sym = _symbol(row)
+                out.append(
+                    (
+                        (*score, sym.is_test, kind_rank.get(sym.kind, 9), sym.path, sym.range.line),
+                        sym,
+                    )
+                )
+            if len(out) >= limit * 2 and score[0] > 1:
+                break
+        out.sort(key=lambda item: item[0])
+        return [sym for _, sym in out[:limit]]
+
+    # ----- status ----------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        conn = self.conn
+        files = conn.execute(
+            "SELECT count(*), coalesce(sum(1 - parse_ok), 0) FROM files"
+        ).fetchall()[0]
+        symbols = conn.execute("SELECT count(*) FROM symbols").fetchall()[0][0]
+        refs, resolved = conn.execute("SELECT count(*), count(target_id) FROM refs").fetchall()[0]
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        skipped: dict[str, int] = {}
+        for (reason,) in conn.execute("SELECT reason FROM skipped"):
+            key = reason.split(":", 1)[0].split(" (", 1)[0]
+            skipped[key] = skipped.get(key, 0) + 1
+        return {
+            "root": meta.get("root"),
+            "files": files[0],
+            "filesWithSyntaxErrors": files[1],
+            "symbols": symbols,
+            "references": refs,
+            "resolvedReferences": resolved,
+            "resolvedPercent": round(100.0 * resolved / refs, 1) if refs else 100.0,
+            "skipped": skipped,
+            "lastIndexSeconds": meta.get("last_index_seconds"),
+            "lastIndexTime": meta.get("last_index_time"),
+        }

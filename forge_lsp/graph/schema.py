@@ -1,0 +1,126 @@
+"""The graph's schema and its forward migrations.
+
+The schema version lives in `PRAGMA user_version`. A database from an older version is migrated
+forward on open; one from a newer or unknown version is not trusted and gets rebuilt.
+Bulk indexes are separate from the tables so that a cold load can insert first and index after.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 2
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS meta(
+    key TEXT PRIMARY KEY,
+    value ANY
+) STRICT;
+CREATE TABLE IF NOT EXISTS files(
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    language TEXT NOT NULL,
+    content_hash BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    interface_hash BLOB NOT NULL,
+    parse_ok INTEGER NOT NULL,
+    is_ascii INTEGER NOT NULL,
+    is_test INTEGER NOT NULL,
+    exports TEXT
+) STRICT;
+CREATE TABLE IF NOT EXISTS modules(
+    name TEXT NOT NULL,
+    file_id INTEGER NOT NULL,
+    PRIMARY KEY(name, file_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS names(
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE
+) STRICT;
+CREATE TABLE IF NOT EXISTS symbols(
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL,
+    name_id INTEGER NOT NULL,
+    qualname TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    parent_id INTEGER,
+    line INTEGER NOT NULL,
+    col INTEGER NOT NULL,
+    end_line INTEGER NOT NULL,
+    end_col INTEGER NOT NULL,
+    sel_line INTEGER NOT NULL,
+    sel_col INTEGER NOT NULL,
+    sel_end_col INTEGER NOT NULL,
+    signature TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS refs(
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL,
+    line INTEGER NOT NULL,
+    col INTEGER NOT NULL,
+    end_col INTEGER NOT NULL,
+    name_id INTEGER NOT NULL,
+    role INTEGER NOT NULL,
+    scope_id INTEGER NOT NULL,
+    target_id INTEGER,
+    receiver_id INTEGER
+) STRICT;
+CREATE TABLE IF NOT EXISTS imports(
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL,
+    line INTEGER NOT NULL,
+    module TEXT NOT NULL,
+    name TEXT,
+    alias TEXT,
+    level INTEGER NOT NULL,
+    module_level INTEGER NOT NULL,
+    target_file_id INTEGER
+) STRICT;
+CREATE TABLE IF NOT EXISTS skipped(
+    path TEXT PRIMARY KEY,
+    reason TEXT NOT NULL
+) STRICT;
+"""
+
+INDEXES = """
+CREATE INDEX IF NOT EXISTS refs_target ON refs(target_id) WHERE target_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS refs_position ON refs(file_id, line, col);
+CREATE INDEX IF NOT EXISTS refs_unresolved ON refs(name_id) WHERE target_id IS NULL;
+CREATE INDEX IF NOT EXISTS symbols_position ON symbols(file_id, sel_line);
+CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name_id);
+CREATE INDEX IF NOT EXISTS symbols_parent ON symbols(parent_id);
+CREATE INDEX IF NOT EXISTS modules_file ON modules(file_id);
+CREATE INDEX IF NOT EXISTS imports_file ON imports(file_id);
+CREATE INDEX IF NOT EXISTS imports_target ON imports(target_file_id);
+"""
+
+INDEX_NAMES = (
+    "refs_target",
+    "refs_position",
+    "refs_unresolved",
+    "symbols_position",
+    "symbols_name",
+    "symbols_parent",
+    "modules_file",
+    "imports_file",
+    "imports_target",
+)
+
+# version -> statements that bring a database at `version - 1` to `version`.
+MIGRATIONS: dict[int, str] = {
+    # v1 had no `skipped` table and kept no per-file `exports`.
+    2: """
+    CREATE TABLE IF NOT EXISTS skipped(path TEXT PRIMARY KEY, reason TEXT NOT NULL) STRICT;
+    ALTER TABLE files ADD COLUMN exports TEXT;
+    """,
+}
+
+ROLE_CODES = {
+    "call": 0,
+    "read": 1,
+    "write": 2,
+    "import": 3,
+    "inherit": 4,
+    "decorate": 5,
+    "attribute": 6,
+}
+ROLE_NAMES = {code: name for name, code in ROLE_CODES.items()}

@@ -1,0 +1,156 @@
+"""Opening the graph database: WAL, schema migrations, and rebuilding what cannot be trusted.
+
+One writer connection per process does every write inside a transaction; readers open their own
+connections (see graph.queries) and, in WAL mode, never wait for the writer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import apsw
+
+from forge_lsp.graph.schema import INDEXES, MIGRATIONS, SCHEMA_VERSION, TABLES
+
+log = logging.getLogger(__name__)
+
+APPLICATION_ID = 0x46524745  # "FRGE": tells our database from any other SQLite file
+
+
+class StoreError(Exception):
+    """A database that cannot be opened or created at all (e.g. a read-only directory)."""
+
+
+def _pragmas(conn: apsw.Connection, *, readonly: bool) -> None:
+    # One statement at a time: apsw stops a multi-statement execute at the first row-returning one.
+    conn.setbusytimeout(5000)
+    if not readonly:
+        conn.execute("PRAGMA journal_mode=WAL").fetchall()
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints happen when idle, not mid-burst
+    conn.execute("PRAGMA cache_size=-65536")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute("PRAGMA mmap_size=268435456")
+
+
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.unlink(f"{path}{suffix}")
+        except FileNotFoundError:
+            pass
+
+
+def _check(conn: apsw.Connection) -> str | None:
+    """Why this database cannot be used as it is, or None if it can (after migration)."""
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchall()[0][0]
+        version = conn.execute("PRAGMA user_version").fetchall()[0][0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_schema").fetchall()[0][0]
+        if tables == 0 and app_id == 0:
+            return None  # a new, empty file
+        if app_id != APPLICATION_ID:
+            return "it is not a forge-lsp database"
+        if (
+            version > SCHEMA_VERSION
+            or version < 1
+            or (version < SCHEMA_VERSION and version + 1 not in MIGRATIONS)
+        ):
+            return f"schema version {version} is not supported (this build writes {SCHEMA_VERSION})"
+        result = conn.execute("PRAGMA quick_check(1)").fetchall()[0][0]
+        if result != "ok":
+            return f"integrity check failed: {result}"
+    except (apsw.NotADBError, apsw.CorruptError) as exc:
+        return f"it is corrupt ({exc})"
+    return None
+
+
+def _migrate(conn: apsw.Connection) -> None:
+    version = conn.execute("PRAGMA user_version").fetchall()[0][0]
+    tables = conn.execute("SELECT count(*) FROM sqlite_schema").fetchall()[0][0]
+    with conn:
+        if tables == 0:
+            conn.execute(TABLES)
+            conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+        else:
+            while version < SCHEMA_VERSION:
+                version += 1
+                log.info("migrating graph database to schema version %d", version)
+                conn.execute(MIGRATIONS[version])
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+def open_writer(path: Path) -> apsw.Connection:
+    """Open (creating, migrating or rebuilding as needed) the database for writing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.parent.name == ".forge":
+        ignore = path.parent / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n")
+    for attempt in range(2):
+        try:
+            conn = apsw.Connection(str(path))
+        except apsw.CantOpenError as exc:
+            raise StoreError(f"cannot open database {path}: {exc}") from exc
+        problem = _check(conn)
+        if problem is None:
+            try:
+                _pragmas(conn, readonly=False)
+                _migrate(conn)
+                return conn
+            except (apsw.NotADBError, apsw.CorruptError, apsw.SQLError) as exc:
+                problem = f"it could not be prepared ({exc})"
+        conn.close()
+        if attempt:
+            break
+        log.warning("forge-lsp: rebuilding database %s: %s", path, problem)
+        _remove_database(path)
+    raise StoreError(f"cannot create a usable database at {path}")
+
+
+def open_reader(path: Path) -> apsw.Connection:
+    """A read-only connection; raises StoreError when there is no usable index at `path`."""
+    if not path.exists():
+        raise StoreError(f"no index at {path}: run `forge-lsp index` first")
+    try:
+        conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
+        _pragmas(conn, readonly=True)
+        version = conn.execute("PRAGMA user_version").fetchall()[0][0]
+        app_id = conn.execute("PRAGMA application_id").fetchall()[0][0]
+    except (apsw.NotADBError, apsw.CorruptError, apsw.CantOpenError) as exc:
+        raise StoreError(
+            f"the index at {path} is unreadable ({exc}): run `forge-lsp index`"
+        ) from exc
+    if app_id != APPLICATION_ID or version != SCHEMA_VERSION:
+        conn.close()
+        raise StoreError(f"the index at {path} is from another version: run `forge-lsp index`")
+    return conn
+
+
+def drop_bulk_indexes(conn: apsw.Connection) -> None:
+    from forge_lsp.graph.schema import INDEX_NAMES
+
+    for name in INDEX_NAMES:
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+def create_bulk_indexes(conn: apsw.Connection) -> None:
+    conn.execute(INDEXES)
+
+
+def checkpoint(conn: apsw.Connection) -> None:
+    """Fold the WAL back into the database; done when idle so that queries never pay for it."""
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except apsw.BusyError:
+        pass
+
+
+@contextmanager
+def transaction(conn: apsw.Connection) -> Iterator[apsw.Connection]:
+    with conn:
+        yield conn

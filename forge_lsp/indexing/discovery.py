@@ -1,0 +1,171 @@
+"""Which files belong to the workspace: git's view when there is one, a guarded walk otherwise.
+
+Every file left out for a reason the user may care about (binary, too large, unreadable) is
+counted with that reason; files that are simply not source (images, data) are not.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from forge_lsp.config import DEFAULT_EXCLUDES, Settings
+from forge_lsp.parsing import supported_suffixes
+
+_SNIFF_BYTES = 8192
+
+
+@dataclass(slots=True)
+class SourceFile:
+    path: str  # absolute, with forward slashes
+    rel: str  # relative to the root
+    size: int
+    mtime_ns: int
+
+
+@dataclass(slots=True)
+class Discovery:
+    files: list[SourceFile] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (rel path, reason)
+
+    def skip_counts(self) -> Counter[str]:
+        return Counter(reason for _, reason in self.skipped)
+
+
+class PathFilter:
+    """Default excludes and the workspace's include/exclude globs, shared with the file watcher."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.excluded_dirs = frozenset(DEFAULT_EXCLUDES)
+        self.include = settings.include
+        self.exclude = settings.exclude
+        self.suffixes = supported_suffixes()
+
+    def dir_allowed(self, rel_dir: str) -> bool:
+        name = rel_dir.rsplit("/", 1)[-1]
+        if name in self.excluded_dirs or name.endswith(".egg-info"):
+            return False
+        return not any(_match(rel_dir, pattern) for pattern in self.exclude)
+
+    def file_allowed(self, rel: str) -> bool:
+        if not rel.endswith(self.suffixes):
+            return False
+        parts = rel.split("/")
+        for i in range(1, len(parts)):
+            if parts[i - 1] in self.excluded_dirs or parts[i - 1].endswith(".egg-info"):
+                return False
+        if any(_match(rel, pattern) for pattern in self.exclude):
+            return False
+        return not self.include or any(_match(rel, pattern) for pattern in self.include)
+
+
+def _match(rel: str, pattern: str) -> bool:
+    """Glob match where a pattern without a slash matches any path component, like .gitignore."""
+    pattern = pattern.rstrip("/")
+    if "/" not in pattern:
+        return any(fnmatch.fnmatchcase(part, pattern) for part in rel.split("/"))
+    if fnmatch.fnmatchcase(rel, pattern):
+        return True
+    return pattern.endswith("/**") and rel.startswith(pattern[:-3] + "/")
+
+
+def discover(settings: Settings) -> Discovery:
+    root = settings.root
+    path_filter = PathFilter(settings)
+    rels = _git_files(root)
+    if rels is None:
+        rels = _walk(root, path_filter)
+    result = Discovery()
+    root_text = root.as_posix()
+    for rel in rels:
+        if not path_filter.file_allowed(rel):
+            continue
+        found = _check_file(f"{root_text}/{rel}", rel, settings.max_file_bytes)
+        if isinstance(found, SourceFile):
+            result.files.append(found)
+        elif found is not None:
+            result.skipped.append((rel, found))
+    result.files.sort(key=lambda f: f.rel)
+    return result
+
+
+def _check_file(absolute: str, rel: str, max_bytes: int) -> SourceFile | str | None:
+    """The file to index, or the reason it is skipped, or None when it is not a file at all."""
+    try:
+        st = os.stat(absolute)
+    except FileNotFoundError:
+        return None  # deleted since git listed it, or a dangling link
+    except OSError as exc:
+        return f"unreadable: {exc.strerror or exc}"
+    if not os.path.isfile(absolute):
+        return None
+    if st.st_size > max_bytes:
+        return f"too large (>{max_bytes} bytes)"
+    try:
+        with open(absolute, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError as exc:
+        return f"unreadable: {exc.strerror or exc}"
+    if b"\0" in head:
+        return "binary"
+    return SourceFile(absolute, rel, st.st_size, st.st_mtime_ns)
+
+
+def _git_files(root: Path) -> list[str] | None:
+    """Tracked and untracked-but-not-ignored files, or None when root is not in a git work tree."""
+    try:
+        proc = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        return None
+    seen: set[str] = set()
+    out: list[str] = []
+    for raw in proc.stdout.split(b"\0"):
+        if raw:
+            rel = os.fsdecode(raw)
+            if rel not in seen:
+                seen.add(rel)
+                out.append(rel)
+    return out
+
+
+def _walk(root: Path, path_filter: PathFilter) -> list[str]:
+    """os.walk that follows directory links once each, so that link cycles cannot hang it."""
+    out: list[str] = []
+    visited: set[tuple[int, int]] = set()
+    root_text = str(root)
+    for dirpath, dirnames, filenames in os.walk(root_text, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError:
+            dirnames[:] = []
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in visited:
+            dirnames[:] = []
+            continue
+        visited.add(key)
+        rel_dir = os.path.relpath(dirpath, root_text).replace(os.sep, "/")
+        prefix = "" if rel_dir == "." else rel_dir + "/"
+        dirnames[:] = sorted(d for d in dirnames if path_filter.dir_allowed(prefix + d))
+        out.extend(prefix + name for name in filenames)
+    return out

@@ -1,0 +1,68 @@
+"""The part of indexing that runs in worker processes: read, hash, parse, extract.
+
+Workers get paths, not bytes, so that reading is parallel too; they return plain tuples because
+pickling NamedTuples by the hundred thousand is most of the cost of crossing the process line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import NamedTuple
+
+from forge_lsp.parsing import FileFacts, extractor_for
+
+
+class Job(NamedTuple):
+    path: str
+    size: int  # as discovered; used to balance the pool
+    old_hash: bytes | None  # when the content still hashes to this, the file is unchanged
+
+
+class Result(NamedTuple):
+    path: str
+    size: int
+    mtime_ns: int
+    content_hash: bytes
+    facts: FileFacts | None  # None: unchanged content, or an error
+    error: str | None
+
+
+def content_hash(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def facts_for(path: str, data: bytes) -> FileFacts | None:
+    extractor = extractor_for(path)
+    if extractor is None:
+        return None
+    facts = extractor.extract(path, data)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        facts.error = f"invalid UTF-8 at byte {exc.start}; indexed with replacement characters"
+    return facts
+
+
+def process(job: Job) -> Result:
+    import os
+
+    try:
+        with open(job.path, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            data = handle.read()
+    except OSError as exc:
+        return Result(job.path, 0, 0, b"", None, f"unreadable: {exc.strerror or exc}")
+    digest = content_hash(data)
+    if digest == job.old_hash:
+        return Result(job.path, st.st_size, st.st_mtime_ns, digest, None, None)
+    try:
+        facts = facts_for(job.path, data)
+    except Exception as exc:  # an extractor bug must cost one file, not the index
+        return Result(
+            job.path, st.st_size, st.st_mtime_ns, digest, None, f"extraction failed: {exc!r}"
+        )
+    return Result(job.path, st.st_size, st.st_mtime_ns, digest, facts, None)
+
+
+def process_batch(jobs: list[Job]) -> list[Result]:
+    return [process(job) for job in jobs]

@@ -1,0 +1,753 @@
+"""Python extraction: tree-sitter syntax to symbols, references and imports.
+
+One tree-sitter query finds every node of interest in C; Python then does a two-pass scope
+analysis (bindings first, uses second, as CPython's compiler does), so that a local `x` never
+becomes a reference to the module's `x` and only names that can be seen from other files are kept.
+Cross-file meaning (what `foo` or `mod.bar` refers to) is left to the resolver: a reference leaves
+here with its name and a *receiver* expression that resolution can evaluate without reparsing.
+"""
+
+from __future__ import annotations
+
+import builtins
+from bisect import bisect_right
+from typing import Any
+
+import tree_sitter_python
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
+
+from forge_lsp.parsing.facts import (
+    ATTRIBUTE,
+    CALL,
+    CLASS,
+    DECORATE,
+    FIELD,
+    FUNCTION,
+    IMPORT,
+    INHERIT,
+    LOCAL_RECEIVER,
+    METHOD,
+    MODULE,
+    NO_TARGET,
+    READ,
+    UNKNOWN_RECEIVER,
+    VARIABLE,
+    WRITE,
+    FileFacts,
+    ImportFact,
+    RefFact,
+    SymbolFact,
+)
+
+LANGUAGE = Language(tree_sitter_python.language())
+
+_QUERY_SOURCE = """
+(function_definition name: (identifier) @def) @scope.function
+(class_definition name: (identifier) @def) @scope.class
+(lambda) @scope.lambda
+(list_comprehension) @scope.comp
+(set_comprehension) @scope.comp
+(dictionary_comprehension) @scope.comp
+(generator_expression) @scope.comp
+(parameters) @params
+(lambda_parameters) @params
+(assignment) @assign
+(augmented_assignment left: (_) @target)
+(for_statement left: (_) @target)
+(for_in_clause left: (_) @target)
+(as_pattern_target) @target
+(named_expression name: (identifier) @target)
+(global_statement (identifier) @global)
+(nonlocal_statement (identifier) @global)
+(call function: (identifier) @call)
+(call function: (attribute attribute: (identifier) @call))
+(attribute) @attribute
+(keyword_argument name: (identifier) @skip)
+(decorator) @decorator
+(class_definition superclasses: (argument_list) @bases)
+(import_statement) @import
+(import_from_statement) @import
+(future_import_statement) @future
+(identifier) @id
+"""
+
+_QUERY = Query(LANGUAGE, _QUERY_SOURCE)
+
+_BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__"}
+_PATTERN_TYPES = frozenset(
+    {
+        "pattern_list",
+        "tuple_pattern",
+        "list_pattern",
+        "parenthesized_expression",
+        "list_splat_pattern",
+        "tuple",
+        "list",
+        "expression_list",
+        "as_pattern_target",
+    }
+)
+_MAX_RECEIVER_PARTS = 6
+_SIGNATURE_LIMIT = 240
+
+# Binding kinds inside a scope.
+_LOCAL = 0  # an ordinary local variable: not indexed
+_SYMBOL = 1  # a nested def/class or a class member: (kind, symbol index)
+_IMPORTED = 2  # a local import: (kind, receiver, original name)
+_PARAM = 3  # a parameter: (kind, position)
+
+
+class _Scope:
+    __slots__ = (
+        "bindings",
+        "end",
+        "globals",
+        "kind",
+        "node",
+        "parent",
+        "start",
+        "symbol",
+        "var_types",
+    )
+
+    def __init__(self, kind: str, node: Node | None, start: int, end: int) -> None:
+        self.kind = kind
+        self.node = node
+        self.start = start
+        self.end = end
+        self.parent: _Scope | None = None
+        self.symbol = 0  # enclosing symbol index used as the `scope` of references
+        self.bindings: dict[str, tuple[Any, ...]] = {}
+        self.globals: set[str] = set()
+        self.var_types: dict[str, Node | None] = {}
+
+
+class PythonExtractor:
+    language = "python"
+    suffixes = (".py", ".pyi")
+
+    def __init__(self) -> None:
+        self._parser = Parser(LANGUAGE)
+
+    def parse(self, source: bytes, old_tree: Tree | None = None) -> Tree:
+        return self._parser.parse(source, old_tree) if old_tree else self._parser.parse(source)
+
+    def extract(self, path: str, source: bytes, tree: Tree | None = None) -> FileFacts:
+        if tree is None:
+            tree = self._parser.parse(source)
+        return _FileExtraction(path, source, tree).run()
+
+
+class _FileExtraction:
+    """State for extracting one file; discarded afterwards."""
+
+    def __init__(self, path: str, source: bytes, tree: Tree) -> None:
+        self.src = source
+        self.tree = tree
+        self.facts = FileFacts(path=path, language="python", parse_ok=not tree.root_node.has_error)
+        self.facts.is_ascii = source.isascii()
+        self._lines: list[bytes] | None = None
+        self.module = _Scope("module", None, 0, len(source) + 1)
+        self.scopes: list[_Scope] = [self.module]
+        self._starts: list[int] = [0]
+        self.skip: set[int] = set()  # identifiers that are not references (names of defs, params…)
+        self.writes: set[int] = set()
+        self.calls: set[int] = set()
+        self.decorates: set[int] = set()
+        self.inherits: set[int] = set()
+        self.attributes: dict[int, Node] = {}  # attribute-name start byte -> receiver node
+        self.import_refs: list[tuple[Node, str, str]] = []  # (identifier, name, receiver)
+        self.has_star_import = False
+        self._receiver_memo: dict[tuple[int, int], str] = {}
+
+    # ----- positions -------------------------------------------------------------------------
+
+    def col(self, row: int, byte_col: int) -> int:
+        if self.facts.is_ascii:
+            return byte_col
+        if self._lines is None:
+            self._lines = self.src.split(b"\n")
+        line = self._lines[row] if row < len(self._lines) else b""
+        return len(line[:byte_col].decode("utf-8", "replace"))
+
+    def text(self, node: Node) -> str:
+        return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    # ----- scopes ----------------------------------------------------------------------------
+
+    def scope_at(self, byte: int) -> _Scope:
+        scope = self.scopes[bisect_right(self._starts, byte) - 1]
+        while scope.end <= byte and scope.parent is not None:
+            scope = scope.parent
+        return scope
+
+    def _build_scopes(self, caps: dict[str, list[Node]]) -> None:
+        nodes: list[tuple[int, str, Node]] = []
+        for key, kind in (
+            ("scope.function", "function"),
+            ("scope.class", "class"),
+            ("scope.lambda", "lambda"),
+            ("scope.comp", "comp"),
+        ):
+            nodes.extend((n.start_byte, kind, n) for n in caps.get(key, ()))
+        nodes.sort(key=lambda item: item[0])
+        for start, kind, node in nodes:
+            scope = _Scope(kind, node, start, node.end_byte)
+            parent = self.scope_at(start)
+            scope.parent = parent
+            scope.symbol = parent.symbol
+            self.scopes.append(scope)
+            self._starts.append(start)
+
+    # ----- symbols ---------------------------------------------------------------------------
+
+    def add_symbol(self, name: str, kind: str, parent: int, node: Node, name_node: Node) -> int:
+        sr, sc = node.start_point
+        er, ec = node.end_point
+        nr, nc = name_node.start_point
+        _, nec = name_node.end_point
+        parent_sym = self.facts.symbols[parent] if parent >= 0 else None
+        qualname = f"{parent_sym.qualname}.{name}" if parent_sym and parent_sym.qualname else name
+        self.facts.symbols.append(
+            SymbolFact(
+                name=name,
+                qualname=qualname,
+                kind=kind,
+                parent=parent,
+                line=sr,
+                col=self.col(sr, sc),
+                end_line=er,
+                end_col=self.col(er, ec),
+                sel_line=nr,
+                sel_col=self.col(nr, nc),
+                sel_end_col=self.col(nr, nec),
+                signature=self._signature(kind, node),
+            )
+        )
+        return len(self.facts.symbols) - 1
+
+    def _signature(self, kind: str, node: Node) -> str:
+        if kind in (FUNCTION, METHOD):
+            params = node.child_by_field_name("parameters")
+            ret = node.child_by_field_name("return_type")
+            sig = self.text(params) if params is not None else "()"
+            if ret is not None:
+                sig += " -> " + self.text(ret)
+            prefix = "async def" if node.children and node.children[0].type == "async" else "def"
+            sig = f"{prefix} {self.text(node.child_by_field_name('name') or node)}{sig}"
+        elif kind == CLASS:
+            bases = node.child_by_field_name("superclasses")
+            name = node.child_by_field_name("name")
+            sig = "class " + (self.text(name) if name else "") + (self.text(bases) if bases else "")
+        elif node.type == "assignment":
+            annotation = node.child_by_field_name("type")
+            sig = ": " + self.text(annotation) if annotation is not None else ""
+        else:
+            sig = ""
+        sig = " ".join(sig.split())
+        return sig[:_SIGNATURE_LIMIT]
+
+    # ----- the run ---------------------------------------------------------------------------
+
+    def run(self) -> FileFacts:
+        root = self.tree.root_node
+        caps = QueryCursor(_QUERY).captures(root)
+        self.facts.symbols.append(
+            SymbolFact("", "", MODULE, -1, 0, 0, root.end_point[0], 0, 0, 0, 0, "")
+        )
+        self._build_scopes(caps)
+        self._collect_definitions(caps)
+        self._collect_parameters(caps.get("params", ()))
+        for node in caps.get("global", ()):
+            self.scope_at(node.start_byte).globals.add(self.text(node))
+        self._collect_targets(caps)
+        self._collect_imports(caps.get("import", ()))
+        for node in caps.get("future", ()):
+            self.skip.update(n.start_byte for n in _identifiers_in(node))
+        for node in caps.get("skip", ()):
+            self.skip.add(node.start_byte)
+        for node in caps.get("call", ()):
+            self.calls.add(node.start_byte)
+        for node in caps.get("attribute", ()):
+            attr = node.child_by_field_name("attribute")
+            obj = node.child_by_field_name("object")
+            if attr is not None and obj is not None:
+                self.attributes[attr.start_byte] = obj
+        self._collect_decorators(caps.get("decorator", ()))
+        self._collect_bases(caps.get("bases", ()))
+        self._emit_references(caps.get("id", ()))
+        self._emit_instance_fields()
+        return self.facts
+
+    def _collect_definitions(self, caps: dict[str, list[Node]]) -> None:
+        for name_node in sorted(caps.get("def", ()), key=lambda n: n.start_byte):
+            scope = self.scope_at(name_node.start_byte)  # the def's own scope
+            node = scope.node
+            if node is None or scope.parent is None:
+                continue
+            parent = scope.parent
+            name = self.text(name_node)
+            if scope.kind == "class":
+                kind = CLASS
+            else:
+                kind = METHOD if parent.kind == "class" else FUNCTION
+            idx = self.add_symbol(name, kind, parent.symbol, node, name_node)
+            scope.symbol = idx
+            self.skip.add(name_node.start_byte)
+            parent.bindings.setdefault(name, (_SYMBOL, idx))
+        # Children created before their parents' symbol ids were known inherit them now.
+        for scope in self.scopes[1:]:
+            if scope.kind in ("lambda", "comp") and scope.parent is not None:
+                scope.symbol = scope.parent.symbol
+
+    def _collect_parameters(self, params_nodes: list[Node]) -> None:
+        for params in params_nodes:
+            scope = self.scope_at(params.start_byte)
+            position = 0
+            for child in params.named_children:
+                ident: Node | None = None
+                annotation: Node | None = None
+                if child.type == "identifier":
+                    ident = child
+                elif child.type in ("default_parameter", "typed_default_parameter"):
+                    ident = child.child_by_field_name("name")
+                    annotation = child.child_by_field_name("type")
+                elif child.type == "typed_parameter":
+                    ident = next((c for c in child.named_children if c.type == "identifier"), None)
+                    annotation = child.child_by_field_name("type")
+                    if ident is None:  # *args: T / **kw: T
+                        for c in child.named_children:
+                            if c.type in ("list_splat_pattern", "dictionary_splat_pattern"):
+                                ident = next(iter(_identifiers_in(c)), None)
+                elif child.type in ("list_splat_pattern", "dictionary_splat_pattern"):
+                    ident = next(iter(_identifiers_in(child)), None)
+                if ident is None:
+                    continue
+                name = self.text(ident)
+                self.skip.add(ident.start_byte)
+                scope.bindings[name] = (_PARAM, position)
+                if annotation is not None:
+                    scope.var_types[name] = _annotation_type(annotation)
+                position += 1
+
+    def _collect_targets(self, caps: dict[str, list[Node]]) -> None:
+        targets: list[tuple[Node, Node | None, Node]] = []  # (target, value, statement)
+        for node in caps.get("assign", ()):
+            left = node.child_by_field_name("left")
+            if left is None:
+                continue
+            value = node.child_by_field_name("right")
+            targets.append((left, value, node))
+            if (
+                value is not None
+                and left.type == "identifier"
+                and self.text(left) == "__all__"
+                and self.scope_at(node.start_byte) is self.module
+            ):
+                self.facts.exports = self._string_list(value)
+        for node in caps.get("target", ()):
+            targets.append((node, None, node.parent or node))
+        for target, value, statement in targets:
+            scope = self.scope_at(target.start_byte)
+            for ident in _binding_identifiers(target):
+                name = self.text(ident)
+                if name in scope.globals:
+                    self.writes.add(ident.start_byte)
+                    continue
+                if scope.kind in ("module", "class"):
+                    if name not in scope.bindings:
+                        kind = VARIABLE if scope.kind == "module" else FIELD
+                        idx = self.add_symbol(name, kind, scope.symbol, statement, ident)
+                        scope.bindings[name] = (_SYMBOL, idx)
+                        self.skip.add(ident.start_byte)
+                    else:
+                        self.writes.add(ident.start_byte)
+                else:
+                    if name not in scope.bindings:
+                        scope.bindings[name] = (_LOCAL,)
+                    self.writes.add(ident.start_byte)
+                    if ident is target and value is not None and value.type == "call":
+                        known = scope.var_types.get(name, value)
+                        scope.var_types[name] = value if known is value else None
+
+    def _string_list(self, node: Node) -> list[str] | None:
+        if node.type not in ("list", "tuple"):
+            return None
+        names: list[str] = []
+        for child in node.named_children:
+            if child.type != "string":
+                return None
+            content = [c for c in child.named_children if c.type == "string_content"]
+            names.append(self.text(content[0]) if content else "")
+        return names
+
+    # ----- imports ---------------------------------------------------------------------------
+
+    def _collect_imports(self, nodes: list[Node]) -> None:
+        for node in nodes:
+            scope = self.scope_at(node.start_byte)
+            module_level = scope is self.module
+            line = node.start_point[0]
+            if node.type == "import_statement":
+                for child in node.named_children:
+                    dotted, alias = _split_alias(child)
+                    if dotted is None:
+                        continue
+                    parts = [self.text(p) for p in dotted.named_children]
+                    module = ".".join(parts)
+                    alias_name = self.text(alias) if alias is not None else None
+                    self._module_path_refs(dotted, 0, "")
+                    self.facts.imports.append(
+                        ImportFact(module, None, alias_name, 0, line, module_level)
+                    )
+                    if alias is not None:
+                        self.skip.add(alias.start_byte)
+                        bound = (_IMPORTED, "<0|" + ".".join(parts[:-1]) + ">", parts[-1])
+                        self._bind_import(scope, alias_name or parts[-1], bound)
+                    else:
+                        self._bind_import(scope, parts[0], (_IMPORTED, "<0|>", parts[0]))
+                continue
+            level, module = 0, ""
+            module_node = node.child_by_field_name("module_name")
+            if module_node is not None:
+                if module_node.type == "relative_import":
+                    for c in module_node.named_children:
+                        if c.type == "import_prefix":
+                            level = c.end_byte - c.start_byte
+                        elif c.type == "dotted_name":
+                            module = self.text(c)
+                            self._module_path_refs(c, level, "")
+                else:
+                    module = self.text(module_node)
+                    self._module_path_refs(module_node, 0, "")
+            receiver = f"<{level}|{module}>"
+            for child in node.named_children:
+                if child.type == "wildcard_import":
+                    self.has_star_import = True
+                    self.facts.imports.append(
+                        ImportFact(module, "*", None, level, line, module_level)
+                    )
+                    continue
+                if child == module_node:
+                    continue
+                dotted, alias = _split_alias(child)
+                if dotted is None:
+                    continue
+                name = self.text(dotted)
+                alias_name = self.text(alias) if alias is not None else None
+                for ident in _identifiers_in(dotted):
+                    self.import_refs.append((ident, name, receiver))
+                    self.skip.add(ident.start_byte)
+                if alias is not None:
+                    self.skip.add(alias.start_byte)
+                self.facts.imports.append(
+                    ImportFact(module, name, alias_name, level, line, module_level)
+                )
+                self._bind_import(scope, alias_name or name, (_IMPORTED, receiver, name))
+
+    def _module_path_refs(self, dotted: Node, level: int, prefix: str) -> None:
+        parts = prefix
+        for ident in dotted.named_children:
+            name = self.text(ident)
+            self.import_refs.append((ident, name, f"<{level}|{parts}>"))
+            self.skip.add(ident.start_byte)
+            parts = f"{parts}.{name}" if parts else name
+
+    def _bind_import(self, scope: _Scope, name: str, binding: tuple[Any, ...]) -> None:
+        if scope is self.module:
+            scope.bindings.setdefault(name, binding)
+        elif scope.kind != "class":
+            scope.bindings[name] = binding
+
+    # ----- decorators and bases --------------------------------------------------------------
+
+    def _collect_decorators(self, nodes: list[Node]) -> None:
+        for node in nodes:
+            expr = node.named_children[0] if node.named_children else None
+            if expr is not None and expr.type == "call":
+                expr = expr.child_by_field_name("function")
+            head = _head_identifier(expr)
+            if head is not None:
+                self.decorates.add(head.start_byte)
+
+    def _collect_bases(self, nodes: list[Node]) -> None:
+        for node in nodes:
+            for child in node.named_children:
+                expr: Node | None = child
+                if child.type == "subscript":
+                    expr = child.child_by_field_name("value")
+                head = _head_identifier(expr)
+                if head is not None:
+                    self.inherits.add(head.start_byte)
+
+    # ----- references ------------------------------------------------------------------------
+
+    def lookup(self, name: str, scope: _Scope) -> tuple[Any, ...] | None:
+        """The binding a free name has in `scope`, or None when it is a module-level name."""
+        s: _Scope | None = scope
+        innermost = True
+        while s is not None and s is not self.module:
+            if s.kind == "class" and not innermost:
+                s = s.parent
+                continue
+            if name in s.globals:
+                return None
+            binding = s.bindings.get(name)
+            if binding is not None:
+                return binding
+            innermost = False
+            s = s.parent
+        return None
+
+    def receiver(self, node: Node, scope: _Scope, depth: int = 0) -> str:
+        """Encode a receiver expression so that resolution can evaluate it without the tree."""
+        key = (node.start_byte, node.end_byte)
+        cached = self._receiver_memo.get(key)
+        if cached is not None:
+            return cached
+        result = self._receiver(node, scope, depth)
+        self._receiver_memo[key] = result
+        return result
+
+    def _receiver(self, node: Node, scope: _Scope, depth: int) -> str:
+        if depth > _MAX_RECEIVER_PARTS:
+            return UNKNOWN_RECEIVER
+        kind = node.type
+        if kind == "identifier":
+            name = self.text(node)
+            binding = self.lookup(name, scope)
+            if binding is None:
+                return name
+            if binding[0] == _IMPORTED:
+                return f"{binding[1]}.{binding[2]}" if binding[1] != "<0|>" else f"<0|{binding[2]}>"
+            if (
+                binding[0] == _PARAM
+                and binding[1] == 0
+                and _is_method_scope(self._owner(name, scope))
+            ):
+                return "self"
+            owner = self._owner(name, scope)
+            if owner is not None and name in owner.var_types:
+                value = owner.var_types[name]
+                if value is not None:
+                    return self._value_type(value, owner, depth + 1)
+            return UNKNOWN_RECEIVER
+        if kind == "attribute":
+            obj = node.child_by_field_name("object")
+            attr = node.child_by_field_name("attribute")
+            if obj is None or attr is None:
+                return UNKNOWN_RECEIVER
+            base = self.receiver(obj, scope, depth + 1)
+            if base == UNKNOWN_RECEIVER:
+                return base
+            return f"{base}.{self.text(attr)}"
+        if kind == "call":
+            func = node.child_by_field_name("function")
+            if func is None:
+                return UNKNOWN_RECEIVER
+            if func.type == "identifier" and self.text(func) == "super":
+                return "super()"
+            base = self.receiver(func, scope, depth + 1)
+            return base if base == UNKNOWN_RECEIVER else base + "()"
+        if kind == "parenthesized_expression" and node.named_child_count == 1:
+            inner = node.named_children[0]
+            return self.receiver(inner, scope, depth + 1)
+        return UNKNOWN_RECEIVER
+
+    def _value_type(self, value: Node, scope: _Scope, depth: int) -> str:
+        """The receiver for a variable from its annotation or its `x = Cls(...)` assignment."""
+        if value.type == "call":
+            func = value.child_by_field_name("function")
+            if func is not None and func.type in ("identifier", "attribute"):
+                base = self.receiver(func, scope, depth)
+                return base if base == UNKNOWN_RECEIVER else base + "()"
+            return UNKNOWN_RECEIVER
+        if value.type in ("identifier", "attribute"):  # from an annotation: an instance
+            base = self.receiver(value, scope, depth)
+            return base if base == UNKNOWN_RECEIVER else base + "()"
+        return UNKNOWN_RECEIVER
+
+    def _owner(self, name: str, scope: _Scope) -> _Scope | None:
+        s: _Scope | None = scope
+        innermost = True
+        while s is not None and s is not self.module:
+            if (s.kind != "class" or innermost) and name in s.bindings:
+                return s
+            innermost = False
+            s = s.parent
+        return None
+
+    def _emit_references(self, identifiers: list[Node]) -> None:
+        refs = self.facts.refs
+        module_names = self.module.bindings
+        skip = self.skip
+        attributes = self.attributes
+        src = self.src
+        ascii_src = self.facts.is_ascii
+        starts = self._starts
+        scopes = self.scopes
+        scope = self.module
+        scope_idx = 0
+        for ident, name, receiver in self.import_refs:
+            row, c0 = ident.start_point
+            c1 = ident.end_point[1]
+            refs.append(
+                RefFact(
+                    name,
+                    row,
+                    self.col(row, c0),
+                    self.col(row, c1),
+                    IMPORT,
+                    self.scope_at(ident.start_byte).symbol,
+                    NO_TARGET,
+                    receiver,
+                )
+            )
+        for ident in identifiers:
+            start = ident.start_byte
+            if start in skip:
+                continue
+            idx = bisect_right(starts, start) - 1
+            if idx != scope_idx or start >= scope.end:
+                scope_idx = idx
+                scope = scopes[idx]
+                while scope.end <= start and scope.parent is not None:
+                    scope = scope.parent
+            end = ident.end_byte
+            name = src[start:end].decode("utf-8", "replace")
+            role = self._role(start)
+            target = NO_TARGET
+            recv_node = attributes.get(start)
+            receiver: str | None
+            if recv_node is not None:
+                receiver = self.receiver(recv_node, scope)
+                if role == READ:
+                    role = ATTRIBUTE
+            else:
+                binding = self.lookup(name, scope)
+                receiver = None
+                if binding is not None:
+                    kind = binding[0]
+                    if kind == _SYMBOL:
+                        target = binding[1]
+                        receiver = LOCAL_RECEIVER
+                    elif kind == _IMPORTED:
+                        receiver, name = binding[1], binding[2]
+                    else:
+                        continue  # a local variable or parameter
+                elif name in _BUILTINS and name not in module_names and not self.has_star_import:
+                    continue
+            row, c0 = ident.start_point
+            c1 = c0 + (end - start)
+            if not ascii_src:
+                c0, c1 = self.col(row, c0), self.col(row, c1)
+            refs.append(RefFact(name, row, c0, c1, role, scope.symbol, target, receiver))
+
+    def _role(self, start: int) -> str:
+        if start in self.calls:
+            return CALL
+        if start in self.decorates:
+            return DECORATE
+        if start in self.inherits:
+            return INHERIT
+        if start in self.writes:
+            return WRITE
+        return READ
+
+    def _emit_instance_fields(self) -> None:
+        """`self.x = ...` in a method declares the field x when the class body does not."""
+        symbols = self.facts.symbols
+        declared: set[tuple[int, str]] = {
+            (s.parent, s.name) for s in symbols if s.parent >= 0 and symbols[s.parent].kind == CLASS
+        }
+        for ref in self.facts.refs:
+            if ref.role != WRITE or ref.receiver != "self":
+                continue
+            method = ref.scope
+            while method > 0 and symbols[method].kind != METHOD:
+                method = symbols[method].parent
+            if method <= 0:
+                continue
+            cls = symbols[method].parent
+            if (cls, ref.name) in declared:
+                continue
+            declared.add((cls, ref.name))
+            symbols.append(
+                SymbolFact(
+                    name=ref.name,
+                    qualname=f"{symbols[cls].qualname}.{ref.name}",
+                    kind=FIELD,
+                    parent=cls,
+                    line=ref.line,
+                    col=ref.col,
+                    end_line=ref.line,
+                    end_col=ref.end_col,
+                    sel_line=ref.line,
+                    sel_col=ref.col,
+                    sel_end_col=ref.end_col,
+                    signature="",
+                )
+            )
+
+
+def _is_method_scope(scope: _Scope | None) -> bool:
+    return (
+        scope is not None
+        and scope.kind == "function"
+        and scope.parent is not None
+        and scope.parent.kind == "class"
+    )
+
+
+def _identifiers_in(node: Node) -> list[Node]:
+    if node.type == "identifier":
+        return [node]
+    found: list[Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        for child in current.named_children:
+            if child.type == "identifier":
+                found.append(child)
+            else:
+                stack.append(child)
+    found.sort(key=lambda n: n.start_byte)
+    return found
+
+
+def _binding_identifiers(target: Node) -> list[Node]:
+    """Names bound by an assignment target: `a`, `a, (b, *c)`; not `a.b` or `a[0]`."""
+    if target.type == "identifier":
+        return [target]
+    if target.type not in _PATTERN_TYPES:
+        return []
+    found: list[Node] = []
+    for child in target.named_children:
+        found.extend(_binding_identifiers(child))
+    return found
+
+
+def _split_alias(node: Node) -> tuple[Node | None, Node | None]:
+    if node.type == "aliased_import":
+        return node.child_by_field_name("name"), node.child_by_field_name("alias")
+    if node.type == "dotted_name":
+        return node, None
+    return None, None
+
+
+def _head_identifier(expr: Node | None) -> Node | None:
+    """The identifier that names what a decorator or base class expression refers to."""
+    if expr is None:
+        return None
+    if expr.type == "identifier":
+        return expr
+    if expr.type == "attribute":
+        return expr.child_by_field_name("attribute")
+    return None
+
+
+def _annotation_type(annotation: Node) -> Node | None:
+    inner = annotation.named_children[0] if annotation.named_children else None
+    if inner is not None and inner.type in ("identifier", "attribute"):
+        return inner
+    return None

@@ -1,0 +1,181 @@
+"""Turning query answers into text, JSON, Mermaid and Graphviz for the command line.
+
+Positions leave here 1-based (line and column, columns in characters), as editors and compilers
+print them; the end column is one past the last character.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from forge_lsp.graph.model import (
+    CallGroup,
+    Edge,
+    ImpactNode,
+    ImpactResult,
+    Location,
+    Reference,
+    Symbol,
+)
+
+
+def display_path(path: str) -> str:
+    """Relative to the current directory when the file is below it, else absolute."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def location_json(loc: Location) -> dict[str, Any]:
+    return {
+        "path": loc.path,
+        "line": loc.line + 1,
+        "column": loc.col + 1,
+        "endLine": loc.end_line + 1,
+        "endColumn": loc.end_col + 1,
+    }
+
+
+def location_text(loc: Location) -> str:
+    return f"{display_path(loc.path)}:{loc.line + 1}:{loc.col + 1}"
+
+
+def symbol_json(sym: Symbol) -> dict[str, Any]:
+    return {
+        "id": sym.id,
+        "name": sym.name,
+        "qualname": sym.display_name,
+        "kind": sym.kind,
+        "signature": sym.signature,
+        **location_json(sym.selection),
+        "range": location_json(sym.range),
+    }
+
+
+def symbol_text(sym: Symbol) -> str:
+    return f"{location_text(sym.selection)}: {sym.kind} {sym.display_name}"
+
+
+def reference_text(ref: Reference) -> str:
+    tag = "definition" if ref.is_declaration else ref.role
+    probable = " (probable)" if ref.confidence == "probable" else ""
+    return f"{location_text(ref.location)}: {tag}{probable}"
+
+
+def calls_json(groups: list[CallGroup]) -> list[dict[str, Any]]:
+    return [
+        {
+            "symbol": symbol_json(g.symbol),
+            "confidence": g.confidence,
+            "sites": [location_json(site) for site in g.sites],
+        }
+        for g in groups
+    ]
+
+
+def calls_text(groups: list[CallGroup], direction: str) -> str:
+    lines = []
+    for g in groups:
+        probable = " (probable)" if g.confidence == "probable" else ""
+        lines.append(f"{symbol_text(g.symbol)}{probable}")
+        for site in g.sites:
+            lines.append(f"    {direction} at {location_text(site)}")
+    return "\n".join(lines)
+
+
+def edge_json(edge: Edge) -> dict[str, Any]:
+    return {
+        "from": edge.source,
+        "to": edge.target,
+        "kind": edge.role,
+        "confidence": edge.confidence,
+        "location": location_json(edge.location),
+    }
+
+
+def impact_json(result: ImpactResult) -> dict[str, Any]:
+    groups = result.by_file()
+    return {
+        "roots": [symbol_json(r) for r in result.roots],
+        "depth": result.depth,
+        "truncated": result.truncated,
+        "count": len(result.nodes),
+        "files": [
+            {"path": path, "dependents": [_node_json(n) for n in nodes]}
+            for path, nodes in groups.items()
+        ],
+        "tests": [symbol_json(n.symbol) for n in result.tests],
+        "testFiles": result.test_files,
+    }
+
+
+def _node_json(node: ImpactNode) -> dict[str, Any]:
+    return {
+        "symbol": symbol_json(node.symbol),
+        "depth": node.depth,
+        "confidence": node.confidence,
+        "isTest": node.is_test,
+        "path": [edge_json(e) for e in node.path],
+    }
+
+
+def impact_text(result: ImpactResult) -> str:
+    names = {r.id: r.display_name for r in result.roots}
+    names.update({n.symbol.id: n.symbol.display_name for n in result.nodes})
+    root_desc = ", ".join(r.display_name for r in result.roots[:3])
+    if len(result.roots) > 3:
+        root_desc += f", … ({len(result.roots)} symbols)"
+    lines = [f"impact of {root_desc}: {len(result.nodes)} dependents (depth ≤ {result.depth})"]
+    if result.truncated:
+        lines[0] += ", truncated at the node limit"
+    for path, nodes in result.by_file().items():
+        lines.append(display_path(path))
+        for node in nodes:
+            chain = " ← ".join(
+                f"{names.get(e.target, e.target)} ({e.role}{'?' if e.confidence == 'probable' else ''})"
+                for e in node.path
+            )
+            test = " [test]" if node.is_test else ""
+            lines.append(
+                f"  {node.symbol.selection.line + 1}: {node.symbol.kind} {node.symbol.display_name}{test}"
+                f"  via {chain}"
+            )
+    if result.tests:
+        lines.append(f"tests reached: {len(result.tests)} in {len(result.test_files)} files")
+    return "\n".join(lines)
+
+
+def _graph_edges(result: ImpactResult) -> list[tuple[int, int, str]]:
+    seen: set[tuple[int, int, str]] = set()
+    for node in result.nodes:
+        for e in node.path:
+            seen.add((e.source, e.target, e.role))
+    return sorted(seen)
+
+
+def impact_mermaid(result: ImpactResult) -> str:
+    labels = {r.id: r.display_name for r in result.roots}
+    labels.update({n.symbol.id: n.symbol.display_name for n in result.nodes})
+    lines = ["graph RL"]
+    for sid, label in sorted(labels.items()):
+        lines.append(f'  s{sid}["{label.replace(chr(34), "#quot;")}"]')
+    for source, target, role in _graph_edges(result):
+        lines.append(f"  s{source} -->|{role}| s{target}")
+    return "\n".join(lines)
+
+
+def impact_dot(result: ImpactResult) -> str:
+    labels = {r.id: r.display_name for r in result.roots}
+    labels.update({n.symbol.id: n.symbol.display_name for n in result.nodes})
+    lines = ["digraph impact {", "  rankdir=RL;"]
+    for sid, label in sorted(labels.items()):
+        shape = "doubleoctagon" if any(r.id == sid for r in result.roots) else "box"
+        lines.append(f"  s{sid} [label={json.dumps(label)}, shape={shape}];")
+    for source, target, role in _graph_edges(result):
+        lines.append(f"  s{source} -> s{target} [label={json.dumps(role)}];")
+    lines.append("}")
+    return "\n".join(lines)

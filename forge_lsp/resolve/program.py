@@ -1,0 +1,358 @@
+"""An in-memory model of the workspace's namespaces, enough to resolve any reference.
+
+Built from graph rows (files, modules, symbols, imports, base-class references), then asked
+"what does name N mean at this place?" many times; every answer is memoised for the life of one
+update. It knows Python's rules, nothing of SQL: the indexer feeds it rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from forge_lsp.parsing.facts import (
+    CLASS,
+    FUNCTION,
+    LOCAL_RECEIVER,
+    METHOD,
+    MODULE,
+    UNKNOWN_RECEIVER,
+)
+
+# An entity is what an expression evaluates to during resolution:
+#   ("mod", file_id)   a module backed by a file
+#   ("pkg", dotted)    a namespace package (a directory without __init__.py), or "" for the root
+#   ("sym", symbol_id) a symbol: class, function, variable…
+#   ("inst", class_id) an instance of a class
+#   ("super", class_id) the bases of a class, as `super()` sees them
+Entity = tuple[str, object]
+
+ROOT: Entity = ("pkg", "")
+_MAX_DEPTH = 24
+
+
+@dataclass(slots=True)
+class SymbolInfo:
+    file_id: int
+    name: str
+    kind: str
+    parent_id: int | None
+
+
+@dataclass(slots=True)
+class FileInfo:
+    module: str  # primary dotted module name
+    is_package: bool  # an __init__ file: relative imports start from itself
+    exports: list[str] | None = None
+    top: dict[str, list[int]] = field(default_factory=dict)  # top-level name -> symbol ids
+    imports: list[tuple[str, str | None, str | None, int]] = field(default_factory=list)
+    module_symbol: int | None = None
+
+
+class Program:
+    def __init__(self) -> None:
+        self.files: dict[int, FileInfo] = {}
+        self.modules: dict[str, int] = {}
+        self.packages: set[str] = set()
+        self.symbols: dict[int, SymbolInfo] = {}
+        self.members: dict[int, dict[str, int]] = {}
+        # class -> (file, name, receiver, target decided in-file)
+        self.bases: dict[int, list[tuple[int, str, str | None, int | None]]] = {}
+        self._ns_memo: dict[tuple[int, str], Entity | None] = {}
+        self._recv_memo: dict[tuple[int, str, int], Entity | None] = {}
+        self._base_memo: dict[int, list[int]] = {}
+        self._in_progress: set[tuple[int, str]] = set()
+        self._stubs: set[int] = set()
+
+    # ----- loading ---------------------------------------------------------------------------
+
+    def add_file(
+        self, file_id: int, module_names: list[str], path: str, exports: list[str] | None
+    ) -> None:
+        name = path.rsplit("/", 1)[-1]
+        is_package = name in ("__init__.py", "__init__.pyi")
+        primary = module_names[0] if module_names else ""
+        self.files[file_id] = FileInfo(primary, is_package, exports)
+        if path.endswith(".pyi"):
+            self._stubs.add(file_id)
+        for module in module_names:
+            current = self.modules.get(module)
+            if current is None or (current in self._stubs and file_id not in self._stubs):
+                self.modules[module] = file_id  # the implementation wins over its stub
+            parts = module.split(".")
+            for i in range(1, len(parts)):
+                self.packages.add(".".join(parts[:i]))
+
+    def add_symbols(self, rows: Iterable[tuple[int, int, str, str, int | None]]) -> None:
+        """Rows of (id, file_id, name, kind, parent_id), parents before children."""
+        symbols = self.symbols
+        for sid, file_id, name, kind, parent in rows:
+            symbols[sid] = SymbolInfo(file_id, name, kind, parent)
+            if kind == MODULE:
+                info = self.files.get(file_id)
+                if info is not None:
+                    info.module_symbol = sid
+                continue
+            if parent is None:
+                continue
+            parent_info = symbols.get(parent)
+            if parent_info is None:
+                continue
+            if parent_info.kind == MODULE:
+                info = self.files.get(file_id)
+                if info is not None:
+                    info.top.setdefault(name, []).append(sid)
+            elif parent_info.kind == CLASS:
+                self.members.setdefault(parent, {}).setdefault(name, sid)
+
+    def add_import(
+        self, file_id: int, module: str, name: str | None, alias: str | None, level: int
+    ) -> None:
+        info = self.files.get(file_id)
+        if info is not None:
+            info.imports.append((module, name, alias, level))
+
+    def add_base(
+        self, class_id: int, file_id: int, name: str, receiver: str | None, target: int | None
+    ) -> None:
+        self.bases.setdefault(class_id, []).append((file_id, name, receiver, target))
+
+    # ----- modules ---------------------------------------------------------------------------
+
+    def absolute_module(self, file_id: int, module: str, level: int) -> str | None:
+        if level == 0:
+            return module
+        info = self.files.get(file_id)
+        if info is None:
+            return None
+        parts = info.module.split(".") if info.module else []
+        if not info.is_package:
+            parts = parts[:-1]
+        drop = level - 1
+        if drop > len(parts):
+            return None
+        base = parts[: len(parts) - drop]
+        if module:
+            base.append(module)
+        return ".".join(base)
+
+    def module_entity(self, dotted: str) -> Entity | None:
+        if not dotted:
+            return ROOT
+        file_id = self.modules.get(dotted)
+        if file_id is not None:
+            return ("mod", file_id)
+        if dotted in self.packages:
+            return ("pkg", dotted)
+        return None
+
+    def import_target(self, file_id: int, module: str, level: int) -> int | None:
+        """The file an import statement depends on, for the file-dependency edges."""
+        dotted = self.absolute_module(file_id, module, level)
+        return self.modules.get(dotted) if dotted is not None else None
+
+    # ----- names -----------------------------------------------------------------------------
+
+    def lookup(self, file_id: int, name: str) -> Entity | None:
+        """What a module-level name of a file means, following imports and re-exports."""
+        key = (file_id, name)
+        if key in self._ns_memo:
+            return self._ns_memo[key]
+        if key in self._in_progress or len(self._in_progress) > _MAX_DEPTH:
+            return None  # an import cycle: no answer rather than a loop
+        self._in_progress.add(key)
+        try:
+            result = self._lookup(file_id, name)
+        finally:
+            self._in_progress.discard(key)
+        self._ns_memo[key] = result
+        return result
+
+    def _lookup(self, file_id: int, name: str) -> Entity | None:
+        info = self.files.get(file_id)
+        if info is None:
+            return None
+        defined = info.top.get(name)
+        if defined:
+            for sid in defined:
+                if self.symbols[sid].kind in (CLASS, FUNCTION):
+                    return ("sym", sid)
+        for module, imported, alias, level in info.imports:
+            if imported == "*":
+                continue
+            if imported is None:
+                if alias == name:
+                    dotted = self.absolute_module(file_id, module, level)
+                    return self.module_entity(dotted) if dotted is not None else None
+                if alias is None and module.split(".", 1)[0] == name:
+                    return self.module_entity(name)
+            elif (alias or imported) == name:
+                dotted = self.absolute_module(file_id, module, level)
+                base = self.module_entity(dotted) if dotted is not None else None
+                if base is None:
+                    return None
+                return self.member(base, imported)
+        if defined:
+            return ("sym", defined[0])
+        for module, imported, _alias, level in info.imports:
+            if imported != "*":
+                continue
+            dotted = self.absolute_module(file_id, module, level)
+            base = self.module_entity(dotted) if dotted is not None else None
+            if base is None or base[0] != "mod":
+                continue
+            target = self.files.get(base[1])  # type: ignore[arg-type]
+            if target is None:
+                continue
+            public = (
+                name in target.exports if target.exports is not None else not name.startswith("_")
+            )
+            if public:
+                found = self.lookup(base[1], name)  # type: ignore[arg-type]
+                if found is not None:
+                    return found
+        return None
+
+    def member(self, entity: Entity, name: str) -> Entity | None:
+        kind, value = entity
+        if kind == "mod":
+            found = self.lookup(value, name)  # type: ignore[arg-type]
+            if found is not None:
+                return found
+            info = self.files.get(value)  # type: ignore[arg-type]
+            if info is not None and info.is_package:
+                return self.module_entity(f"{info.module}.{name}" if info.module else name)
+            return None
+        if kind == "pkg":
+            return self.module_entity(f"{value}.{name}" if value else name)
+        if kind in ("sym", "inst"):
+            sid = value
+            if kind == "sym" and self.symbols[sid].kind != CLASS:  # type: ignore[index]
+                return None
+            found_id = self.class_member(sid, name)  # type: ignore[arg-type]
+            return ("sym", found_id) if found_id is not None else None
+        if kind == "super":
+            for base in self.class_bases(value):  # type: ignore[arg-type]
+                found_id = self.class_member(base, name)
+                if found_id is not None:
+                    return ("sym", found_id)
+        return None
+
+    def class_bases(self, class_id: int) -> list[int]:
+        cached = self._base_memo.get(class_id)
+        if cached is not None:
+            return cached
+        self._base_memo[class_id] = []  # cycle guard
+        found: list[int] = []
+        for file_id, name, receiver, target in self.bases.get(class_id, ()):
+            if receiver == LOCAL_RECEIVER:
+                entity: Entity | None = ("sym", target) if target in self.symbols else None
+            else:
+                entity = self.resolve(file_id, name, receiver, class_id)
+            if entity is not None and entity[0] == "sym" and self.symbols[entity[1]].kind == CLASS:  # type: ignore[index]
+                found.append(entity[1])  # type: ignore[arg-type]
+        self._base_memo[class_id] = found
+        return found
+
+    def class_member(self, class_id: int, name: str) -> int | None:
+        """The member `name` of a class or the first base that has it (breadth-first MRO)."""
+        seen = {class_id}
+        queue = [class_id]
+        while queue:
+            current = queue.pop(0)
+            found = self.members.get(current, {}).get(name)
+            if found is not None:
+                return found
+            for base in self.class_bases(current):
+                if base not in seen:
+                    seen.add(base)
+                    queue.append(base)
+        return None
+
+    def enclosing_class(self, scope_id: int) -> int | None:
+        """The class whose method (or a closure inside it) is `scope_id`."""
+        current: int | None = scope_id
+        while current is not None:
+            info = self.symbols.get(current)
+            if info is None:
+                return None
+            if info.kind == METHOD:
+                parent = info.parent_id
+                return parent if parent is not None and self.symbols[parent].kind == CLASS else None
+            if info.kind == CLASS:
+                return current
+            current = info.parent_id
+        return None
+
+    # ----- receivers and references ----------------------------------------------------------
+
+    def receiver(self, file_id: int, receiver: str, scope_id: int) -> Entity | None:
+        """Evaluate an encoded receiver (see parsing.facts.RefFact) to an entity."""
+        self_bound = receiver.startswith(("self", "super()"))
+        key = (file_id, receiver, scope_id if self_bound else -1)
+        if key in self._recv_memo:
+            return self._recv_memo[key]
+        self._recv_memo[key] = None  # cycle guard
+        result = self._receiver(file_id, receiver, scope_id)
+        self._recv_memo[key] = result
+        return result
+
+    def _receiver(self, file_id: int, receiver: str, scope_id: int) -> Entity | None:
+        entity: Entity | None
+        if receiver.startswith("<"):
+            close = receiver.find(">")
+            level_text, _, module = receiver[1:close].partition("|")
+            dotted = self.absolute_module(file_id, module, int(level_text))
+            entity = self.module_entity(dotted) if dotted is not None else None
+            rest = receiver[close + 2 :] if len(receiver) > close + 1 else ""
+            parts = rest.split(".") if rest else []
+        else:
+            parts = receiver.split(".")
+            head = parts.pop(0)
+            if head == "self":
+                cls = self.enclosing_class(scope_id)
+                entity = ("inst", cls) if cls is not None else None
+            elif head == "super()":
+                cls = self.enclosing_class(scope_id)
+                entity = ("super", cls) if cls is not None else None
+            else:
+                call = head.endswith("()")
+                entity = self.lookup(file_id, head[:-2] if call else head)
+                if call:
+                    entity = _instantiate(self, entity)
+        for part in parts:
+            if entity is None:
+                return None
+            call = part.endswith("()")
+            entity = self.member(entity, part[:-2] if call else part)
+            if call:
+                entity = _instantiate(self, entity)
+        return entity
+
+    def resolve(
+        self, file_id: int, name: str, receiver: str | None, scope_id: int
+    ) -> Entity | None:
+        if receiver is None:
+            return self.lookup(file_id, name)
+        if receiver == UNKNOWN_RECEIVER or receiver == LOCAL_RECEIVER:
+            return None
+        base = self.receiver(file_id, receiver, scope_id)
+        return self.member(base, name) if base is not None else None
+
+    def target_symbol(self, entity: Entity | None) -> int | None:
+        """The symbol id a reference to `entity` points at (a module's own symbol for modules)."""
+        if entity is None:
+            return None
+        kind, value = entity
+        if kind == "sym":
+            return value  # type: ignore[return-value]
+        if kind == "mod":
+            info = self.files.get(value)  # type: ignore[arg-type]
+            return info.module_symbol if info is not None else None
+        return None
+
+
+def _instantiate(program: Program, entity: Entity | None) -> Entity | None:
+    if entity is not None and entity[0] == "sym" and program.symbols[entity[1]].kind == CLASS:  # type: ignore[index]
+        return ("inst", entity[1])
+    return None
