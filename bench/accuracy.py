@@ -37,6 +37,7 @@ from bench.sample import KINDS, Symbol, choose_sample, collect_definitions
 from bench.textpos import Location
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+LOG_DIR = Path(__file__).resolve().parent / ".cache" / "logs"
 CACHE_FORMAT = 1
 
 
@@ -150,7 +151,8 @@ def compute_oracles(
         _, on_result = _progress_saver(path, cache, oracle, len(todo))
         start = time.monotonic()
         if oracle == "pyright":
-            log_path = path.with_suffix(".pyright.log")
+            log_path = LOG_DIR / f"{path.stem}.pyright.log"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
             with log_path.open("w") as server_log:
                 _, health = run_pyright(corpus, todo, args.pyright_timeout, server_log, on_result)
             cache["pyright_run_health"] = health

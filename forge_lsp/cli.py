@@ -105,7 +105,8 @@ def _find_db(explicit: str | None, hint: Path) -> Path:
     if env:
         return Path(env).expanduser().resolve()
     start = hint if hint.is_dir() else hint.parent
-    for directory in (start, *start.parents):
+    cwd = Path.cwd()
+    for directory in (start, *start.parents, cwd, *cwd.parents):
         candidate = directory / ".forge" / "graph.db"
         if candidate.exists():
             return candidate

@@ -252,6 +252,8 @@ class _FileExtraction:
     def run(self) -> FileFacts:
         root = self.tree.root_node
         caps = QueryCursor(_QUERY).captures(root)
+        for nodes in caps.values():  # capture order is not document order; bindings need it
+            nodes.sort(key=_start_byte)
         self.facts.symbols.append(
             SymbolFact("", "", MODULE, -1, 0, 0, root.end_point[0], 0, 0, 0, 0, "")
         )
@@ -349,6 +351,8 @@ class _FileExtraction:
             targets.append((node, None, node.parent or node))
         for target, value, statement in targets:
             scope = self.scope_at(target.start_byte)
+            for attr in _attribute_targets(target):
+                self.writes.add(attr.start_byte)
             for ident in _binding_identifiers(target):
                 name = self.text(ident)
                 if name in scope.globals:
@@ -690,6 +694,10 @@ class _FileExtraction:
             )
 
 
+def _start_byte(node: Node) -> int:
+    return node.start_byte
+
+
 def _is_method_scope(scope: _Scope | None) -> bool:
     return (
         scope is not None
@@ -724,6 +732,19 @@ def _binding_identifiers(target: Node) -> list[Node]:
     found: list[Node] = []
     for child in target.named_children:
         found.extend(_binding_identifiers(child))
+    return found
+
+
+def _attribute_targets(target: Node) -> list[Node]:
+    """Attribute names assigned to: `self.x = ...`, `a.b, c.d = ...`."""
+    if target.type == "attribute":
+        attr = target.child_by_field_name("attribute")
+        return [attr] if attr is not None else []
+    if target.type not in _PATTERN_TYPES:
+        return []
+    found: list[Node] = []
+    for child in target.named_children:
+        found.extend(_attribute_targets(child))
     return found
 
 

@@ -1,0 +1,112 @@
+"""Query API: calls, impact, symbols, definition, status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import Indexed, index_tree
+
+from forge_lsp.graph.impact import impact
+
+APP = {
+    "app/__init__.py": "",
+    "app/core.py": """
+        def base():
+            return 1
+
+        def middle():
+            return base() + 1
+
+        def top():
+            return middle() * 2
+
+        def loop_a():
+            return loop_b()
+
+        def loop_b():
+            return loop_a()
+    """,
+    "app/service.py": """
+        from app.core import top
+
+        class Service:
+            def run(self):
+                return top()
+    """,
+    "tests/test_service.py": """
+        from app.service import Service
+
+        def test_run():
+            assert Service().run() == 4
+
+        def helper_not_a_test():
+            return Service
+    """,
+}
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Indexed:
+    return index_tree(tmp_path, APP)
+
+
+def test_incoming_and_outgoing_calls(ws: Indexed) -> None:
+    middle = ws.symbol("app/core.py", "middle")
+    incoming = ws.query.incoming_calls(middle)
+    assert [(g.symbol.qualname, [(s.line, s.col) for s in g.sites]) for g in incoming] == [
+        ("top", [ws.pos("app/core.py", "middle()", 1)])
+    ]
+    outgoing = ws.query.outgoing_calls(middle)
+    assert [g.symbol.qualname for g in outgoing] == ["base"]
+    assert [(s.line, s.col) for s in outgoing[0].sites] == [ws.pos("app/core.py", "base()", 1)]
+
+
+def test_impact_paths_depth_tests_and_cycles(ws: Indexed) -> None:
+    base = ws.symbol("app/core.py", "base")
+    result = impact(ws.query, symbol=base, depth=5)
+    names = [n.symbol.qualname for n in result.nodes]
+    # "" is a module: app/service.py imports top, tests/test_service.py imports app.service
+    assert names == ["middle", "top", "", "Service.run", "", "test_run"]
+    assert [n.depth for n in result.nodes] == [1, 2, 3, 3, 4, 4]
+    run = next(n for n in result.nodes if n.symbol.qualname == "Service.run")
+    assert [ws.query.symbol(e.target).qualname for e in run.path] == ["base", "middle", "top"]  # type: ignore[union-attr]
+    assert [e.role for e in run.path] == ["call", "call", "call"]
+    assert [n.symbol.qualname for n in result.tests] == ["test_run"]
+    assert result.test_files == [ws.path("tests/test_service.py")]
+    shallow = impact(ws.query, symbol=base, depth=1)
+    assert [n.symbol.qualname for n in shallow.nodes] == ["middle"]
+    capped = impact(ws.query, symbol=base, depth=5, max_nodes=2)
+    assert capped.truncated and len(capped.nodes) == 2
+    cycle = impact(ws.query, symbol=ws.symbol("app/core.py", "loop_a"), depth=10)
+    assert [n.symbol.qualname for n in cycle.nodes] == ["loop_b"]
+
+
+def test_impact_of_a_file(ws: Indexed) -> None:
+    result = impact(ws.query, path=ws.path("app/service.py"), depth=2)
+    assert {n.symbol.qualname for n in result.nodes} == {"", "test_run", "helper_not_a_test"}
+    assert {n.symbol.path for n in result.nodes} == {ws.path("tests/test_service.py")}
+
+
+def test_workspace_symbols_rank_exact_then_prefix_then_fuzzy(ws: Indexed) -> None:
+    found = [s.qualname for s in ws.query.workspace_symbols("top")]
+    assert found[0] == "top"
+    assert [s.qualname for s in ws.query.workspace_symbols("loop")][:2] == ["loop_a", "loop_b"]
+    assert "Service" in [s.qualname for s in ws.query.workspace_symbols("srvc")]
+    assert ws.query.workspace_symbols("") == []
+
+
+def test_definition_and_document_symbols(ws: Indexed) -> None:
+    line, col = ws.pos("app/service.py", "top()")
+    (target,) = ws.query.definition(ws.path("app/service.py"), line, col)
+    assert (target.qualname, target.path) == ("top", ws.path("app/core.py"))
+    tree = ws.query.document_symbols(ws.path("app/service.py"))
+    assert [(n.symbol.name, [c.symbol.name for c in n.children]) for n in tree] == [("Service", ["run"])]
+
+
+def test_status_counts(ws: Indexed) -> None:
+    status = ws.query.status()
+    assert status["files"] == 4
+    assert status["symbols"] == ws.report.symbols
+    assert status["references"] == ws.report.references
+    assert 0 < status["resolvedPercent"] <= 100

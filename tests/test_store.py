@@ -1,0 +1,128 @@
+"""The database: migrations, transactions that fail cleanly, corrupt files rebuilt."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import apsw
+import pytest
+from helpers import index_tree, reindex
+
+from forge_lsp.config import load_settings
+from forge_lsp.graph.schema import SCHEMA_VERSION
+from forge_lsp.graph.store import APPLICATION_ID, StoreError, open_reader, open_writer
+from forge_lsp.indexing import indexer
+from forge_lsp.indexing.indexer import index_workspace
+
+V1_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value ANY) STRICT;
+CREATE TABLE files(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, language TEXT NOT NULL,
+    content_hash BLOB NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    interface_hash BLOB NOT NULL, parse_ok INTEGER NOT NULL, is_ascii INTEGER NOT NULL,
+    is_test INTEGER NOT NULL) STRICT;
+CREATE TABLE modules(name TEXT NOT NULL, file_id INTEGER NOT NULL, PRIMARY KEY(name, file_id)) STRICT, WITHOUT ROWID;
+CREATE TABLE names(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE) STRICT;
+CREATE TABLE symbols(id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, name_id INTEGER NOT NULL,
+    qualname TEXT NOT NULL, kind TEXT NOT NULL, parent_id INTEGER, line INTEGER NOT NULL,
+    col INTEGER NOT NULL, end_line INTEGER NOT NULL, end_col INTEGER NOT NULL,
+    sel_line INTEGER NOT NULL, sel_col INTEGER NOT NULL, sel_end_col INTEGER NOT NULL,
+    signature TEXT NOT NULL) STRICT;
+CREATE TABLE refs(id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, line INTEGER NOT NULL,
+    col INTEGER NOT NULL, end_col INTEGER NOT NULL, name_id INTEGER NOT NULL, role INTEGER NOT NULL,
+    scope_id INTEGER NOT NULL, target_id INTEGER, receiver_id INTEGER) STRICT;
+CREATE TABLE imports(id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, line INTEGER NOT NULL,
+    module TEXT NOT NULL, name TEXT, alias TEXT, level INTEGER NOT NULL,
+    module_level INTEGER NOT NULL, target_file_id INTEGER) STRICT;
+"""
+
+
+def test_migrates_a_version_1_database_forward(tmp_path: Path) -> None:
+    db = tmp_path / "graph.db"
+    conn = apsw.Connection(str(db))
+    conn.execute(V1_SCHEMA)
+    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    conn.execute("PRAGMA user_version=1")
+    conn.execute("INSERT INTO meta VALUES ('root', '/somewhere')")
+    conn.close()
+
+    conn = open_writer(db)
+    version = conn.execute("PRAGMA user_version").fetchall()[0][0]
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(files)")]
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
+    kept = conn.execute("SELECT value FROM meta WHERE key='root'").fetchall()
+    conn.close()
+    assert version == SCHEMA_VERSION
+    assert "exports" in columns and "skipped" in tables
+    assert kept == [("/somewhere",)]  # migrated, not rebuilt
+
+
+def test_failed_update_leaves_previous_graph_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = index_tree(tmp_path, {"a.py": "def f():\n    pass\n", "b.py": "from a import f\nf()\n"})
+    before = ws.query.status()
+    f = ws.symbol("a.py", "f")
+    refs_before = ws.ref_set(f)
+
+    (ws.root / "a.py").write_text("def g():\n    pass\n")
+
+    def explode(*_args: object, **_kw: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(indexer._Indexer, "_store_references", explode)
+    with pytest.raises(RuntimeError):
+        index_workspace(load_settings(ws.root, db=ws.db), jobs=1)
+    assert ws.query.status()["symbols"] == before["symbols"]
+    assert ws.ref_set(ws.symbol("a.py", "f")) == refs_before
+    monkeypatch.undo()
+    reindex(ws)
+    assert ws.ref_set(ws.symbol("a.py", "g")) == {("a.py", 0, 4)}
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"this is not a database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 5000],
+    ids=["text", "bad-header"],
+)
+def test_corrupt_database_is_rebuilt_with_one_log_line(
+    tmp_path: Path, garbage: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    ws = index_tree(tmp_path, {"a.py": "def f():\n    pass\n"})
+    ws.query.close()
+    ws.db.write_bytes(garbage)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{ws.db}{suffix}").unlink(missing_ok=True)
+    with caplog.at_level(logging.WARNING):
+        report = index_workspace(load_settings(ws.root, db=ws.db), jobs=1)
+    assert report.parsed == 1 and report.symbols == 2
+    rebuild_lines = [r for r in caplog.records if "rebuilding" in r.getMessage()]
+    assert len(rebuild_lines) == 1
+
+
+def test_database_from_another_program_is_not_trusted(tmp_path: Path) -> None:
+    db = tmp_path / "graph.db"
+    conn = apsw.Connection(str(db))
+    conn.execute("CREATE TABLE other(x)")
+    conn.close()
+    conn = open_writer(db)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
+    conn.close()
+    assert "other" not in tables and "symbols" in tables
+
+
+def test_reader_refuses_missing_or_foreign_database(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no index"):
+        open_reader(tmp_path / "missing.db")
+    foreign = tmp_path / "foreign.db"
+    foreign.write_bytes(b"not sqlite" * 200)
+    with pytest.raises(StoreError):
+        open_reader(foreign)
+
+
+def test_default_location_and_gitignore(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "m.py").write_text("x = 1\n")
+    settings = load_settings(root)
+    assert settings.db_path == root.resolve() / ".forge" / "graph.db"
+    index_workspace(settings, jobs=1)
+    assert (root / ".forge" / ".gitignore").read_text() == "*\n"
