@@ -256,21 +256,25 @@ def _per_symbol(
     exact: Mapping[str, set[Location]],
     probable: Mapping[str, set[Location]],
 ) -> list[dict[str, Any]]:
+    """One row per symbol, so a regression can be traced to the symbols that changed."""
     rows = []
     for item in truth:
         union = item.union
         key = item.symbol.key
-        rows.append(
-            {
-                "key": key,
-                "kind": item.symbol.kind,
-                "qualname": item.symbol.qualname,
-                "union": None if union is None else len(union),
-                "exact": len(exact[key]),
-                "exact_tp": None if union is None else len(exact[key] & union),
-                "probable": len(probable[key]),
-            }
-        )
+        row: dict[str, Any] = {
+            "key": key,
+            "kind": item.symbol.kind,
+            "qualname": item.symbol.qualname,
+            "jedi": None if item.jedi is None else len(item.jedi),
+            "pyright": None if item.pyright is None else len(item.pyright),
+            "union": None if union is None else len(union),
+            "exact": len(exact[key]),
+            "probable": len(probable[key]),
+        }
+        if union is not None:
+            row["exact_fn"] = len(union - exact[key])
+            row["exact_fp"] = len(exact[key] - union)
+        rows.append(row)
     return rows
 
 

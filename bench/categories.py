@@ -12,10 +12,14 @@ import ast
 import bisect
 import io
 import keyword
+import re
+import textwrap
 import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+
+from bench.textpos import split_lines
 
 DEFINITION_SITE = "definition site"
 OTHER_DEFINITION = "other def/class of the same name"
@@ -31,11 +35,30 @@ BASE_CLASS = "base class list"
 KEYWORD_ARG = "keyword argument name"
 STRING = "string/docstring/comment"
 DUNDER_ALL = "__all__ entry"
+ASSIGN_TARGET = "assignment target (rebinds the name)"
+FSTRING = "inside an f-string"
 PLAIN_NAME = "plain name (call/read)"
 PLAIN_NAME_SAME_FILE = "plain name, same file as the definition"
 PLAIN_NAME_OTHER_FILE = "plain name, other file (imported)"
 OTHER = "other"
 
+_ASSIGN_OPS = {
+    ":",
+    "+=",
+    "-=",
+    "*=",
+    "/=",
+    "//=",
+    "%=",
+    "|=",
+    "&=",
+    "^=",
+    "**=",
+    "@=",
+    ">>=",
+    "<<=",
+}
+_STRING_PREFIX = re.compile(r"[A-Za-z]*")
 _SKIP = {tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.NEWLINE}
 
 
@@ -118,11 +141,28 @@ def build_context(text: str, relpath: str, is_module: Callable[[str], bool]) -> 
         tokens, statements = _tokenize(text)
     except (tokenize.TokenError, SyntaxError):
         return FileContext(ok=False)
-    try:
-        aliases = module_alias_names(ast.parse(text), relpath, is_module)
-    except (SyntaxError, ValueError):
-        aliases = set()
+    aliases = module_alias_names(_imports_only(text, statements), relpath, is_module)
     return FileContext(tokens, statements, aliases)
+
+
+def _imports_only(text: str, statements: list[list[_Token]]) -> ast.Module:
+    """An AST of just the file's import statements.
+
+    Parsing only these (found from the tokens) instead of the whole file keeps categorising
+    thousands of locations across hundreds of files fast; an import nested in a block is
+    dedented first, and one that still does not parse is skipped.
+    """
+    lines = split_lines(text)
+    body: list[ast.stmt] = []
+    for statement in statements:
+        if not statement or statement[0].string not in ("import", "from"):
+            continue
+        chunk = "\n".join(lines[statement[0].start[0] - 1 : statement[-1].end[0]])
+        try:
+            body.extend(ast.parse(textwrap.dedent(chunk)).body)
+        except (SyntaxError, ValueError):
+            continue
+    return ast.Module(body=body, type_ignores=[])
 
 
 def _matching_open(statement: list[_Token], close_index: int) -> int | None:
@@ -162,7 +202,7 @@ def _receiver_category(statement: list[_Token], dot: int, aliases: set[str]) -> 
         return SELF_ATTR
     if root in aliases:
         return MODULE_ATTR
-    if single and root[:1].isupper():
+    if single and root[:1].isupper() and root != root.upper():
         return CLASS_ATTR
     return OTHER_ATTR
 
@@ -202,15 +242,23 @@ def _name_category(ctx: FileContext, token: _Token) -> str:
         return FROM_IMPORT
     if prev in ("def", "class"):
         return OTHER_DEFINITION
-    if first == "@":
+    if first == "@" and _is_decorator_target(statement, index):
         return DECORATOR
     if _in_base_list(statement, index):
         return BASE_CLASS
     if prev == ".":
         return _receiver_category(statement, index - 1, ctx.module_aliases)
-    if nxt == "=" and _paren_depth(statement, index) > 0 and first not in ("def", "async"):
+    depth = _paren_depth(statement, index)
+    if nxt == "=" and depth > 0 and first not in ("def", "async", "lambda"):
         return KEYWORD_ARG
+    if depth == 0 and (nxt == "=" or (index == 0 and nxt in _ASSIGN_OPS)):
+        return ASSIGN_TARGET
     return PLAIN_NAME
+
+
+def _is_decorator_target(statement: list[_Token], index: int) -> bool:
+    """True for ``@name`` / ``@pkg.name``, False for names inside the decorator's arguments."""
+    return all(t.type == tokenize.NAME or t.string == "." for t in statement[1:index])
 
 
 def _is_dunder_all(ctx: FileContext, token: _Token) -> bool:
@@ -243,7 +291,10 @@ def categorize(
     if token.type == tokenize.COMMENT:
         return STRING
     if token.type == tokenize.STRING:
-        return DUNDER_ALL if _is_dunder_all(ctx, token) else STRING
+        if _is_dunder_all(ctx, token):
+            return DUNDER_ALL
+        prefix = _STRING_PREFIX.match(token.string)
+        return FSTRING if prefix and "f" in prefix.group().lower() else STRING
     if token.type != tokenize.NAME or keyword.iskeyword(token.string):
         return OTHER
     if token.string != name or token.start != (line, column - 1):

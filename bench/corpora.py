@@ -61,7 +61,11 @@ def fetch_django(cache_dir: Path = CACHE_DIR, version: str = DJANGO_VERSION) -> 
         )
         sdist = next(Path(download).glob("*.tar.gz"))
         with tarfile.open(sdist) as archive:
-            archive.extractall(cache_dir, members=_safe_members(archive, cache_dir))
+            members = _safe_members(archive, cache_dir)
+            if hasattr(tarfile, "data_filter"):  # 3.11.4+: also strips odd modes and owners
+                archive.extractall(cache_dir, members=members, filter="data")
+            else:
+                archive.extractall(cache_dir, members=members)
     if not (target / "django" / "__init__.py").exists():
         raise RuntimeError(f"sdist did not unpack to {target}")
     return target

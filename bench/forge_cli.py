@@ -105,7 +105,7 @@ def run_index(command: Sequence[str], root: Path, db: Path, jobs: int = 2) -> fl
     """Build forge's index; returns the wall time.  A failing index is fatal for the run."""
     start = time.monotonic()
     argv = [*command, "index", str(root), "--db", str(db), "--jobs", str(jobs)]
-    subprocess.run(argv, check=True, cwd=root)
+    subprocess.run(argv, check=True, cwd=root, stdout=sys.stderr)  # stdout is the report's
     return time.monotonic() - start
 
 

@@ -19,10 +19,11 @@ def _score_row(label: str, score: dict[str, Any]) -> str:
     )
 
 
-_SCORE_HEAD = [
-    "| against | symbols | TP | FN | FP | recall | precision | macro recall | macro precision |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-]
+def _score_head(label: str) -> list[str]:
+    return [
+        f"| {label} | symbols | TP | FN | FP | recall | precision | macro recall | macro precision |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
 
 
 def _header(data: dict[str, Any]) -> list[str]:
@@ -90,12 +91,31 @@ def _forge_scores(data: dict[str, Any]) -> list[str]:
         f"{forge['errors']['probable']} probable; exit codes {forge['exit_codes']}."
     )
     for mode in ("exact", "probable"):
-        lines += ["", f"### {mode} results", "", *_SCORE_HEAD]
+        lines += ["", f"### {mode} results", "", *_score_head("against")]
         for against in ("union", "jedi", "pyright"):
             lines.append(_score_row(against, forge[mode][against]["overall"]))
-        lines += ["", f"Per kind, against the union ({mode}):", "", *_SCORE_HEAD]
+        lines += ["", f"Per kind, against the union ({mode}):", "", *_score_head("kind")]
         for kind in KINDS:
             lines.append(_score_row(kind, forge[mode]["union"]["by_kind"][kind]))
+    return lines
+
+
+def _worst_symbols(forge: dict[str, Any], limit: int = 10) -> list[str]:
+    rows = [r for r in forge["per_symbol"] if r.get("exact_fn") or r.get("exact_fp")]
+    rows.sort(key=lambda r: (-(r["exact_fn"] + r["exact_fp"]), r["key"]))
+    lines = [
+        "",
+        f"### Symbols with the most misses (exact vs union, top {limit} of {len(rows)})",
+        "",
+    ]
+    if not rows:
+        return [*lines, "None."]
+    lines += ["| symbol | kind | union | forge | FN | FP |", "|---|---|---:|---:|---:|---:|"]
+    for r in rows[:limit]:
+        lines.append(
+            f"| `{r['qualname']}` `{r['key']}` | {r['kind']} | {r['union']} | {r['exact']} | "
+            f"{r['exact_fn']} | {r['exact_fp']} |"
+        )
     return lines
 
 
@@ -121,6 +141,7 @@ def _misses(data: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     forge = data.get("forge")
     if forge:
+        lines += _worst_symbols(forge)
         lines += ["", "## forge misses by category (exact results vs the union)"]
         lines += _miss_table(
             "False negatives (in an oracle, not in forge)",

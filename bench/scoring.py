@@ -1,11 +1,12 @@
 """Turn oracle and forge answers into the report's numbers and miss tables.
 
-Everything here is a pure function of already-collected answers, so a report can be recomputed
-from the oracle cache and a forge run without touching any tool.
+Everything here works on already-collected answers (and reads corpus files for context), so a
+report can be recomputed from the oracle cache and a forge run without running any tool.
 """
 
 from __future__ import annotations
 
+import sysconfig
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from bench.sample import KINDS, Symbol
 from bench.textpos import Location, format_location, read_lines
 
 ORACLES = ("jedi", "pyright")
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
 
 
 def ok_locations(result: OracleResult | None) -> set[Location] | None:
@@ -181,8 +183,9 @@ class Categorizer:
         self._contexts: dict[str, FileContext] = {}
 
     def _is_module(self, dotted: str) -> bool:
+        """A module of the corpus (or of Django's test path, or the stdlib): no import needed."""
         rel = dotted.replace(".", "/")
-        for base in (self.root, self.root / "tests"):
+        for base in (self.root, self.root / "tests", STDLIB):
             if (base / f"{rel}.py").exists() or (base / rel / "__init__.py").exists():
                 return True
         return False

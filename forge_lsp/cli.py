@@ -92,6 +92,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tcp", action="store_true", help="listen on TCP instead, for debugging")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=2087)
+    serve.add_argument(
+        "--log-level",
+        choices=("error", "warning", "info", "debug"),
+        default="info",
+        help="server log verbosity (initializationOptions.logLevel overrides it)",
+    )
+    serve.add_argument("--log-file", help="log to this file instead of stderr")
     return parser
 
 
@@ -352,7 +359,15 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    raise CliError("the language server is not part of this build yet")
+    from forge_lsp.server.app import configure_logging, serve
+    from forge_lsp.server.options import LOG_LEVELS
+
+    if args.tcp and args.stdio:
+        raise CliError("--stdio and --tcp are exclusive")
+    if not 0 < args.port < 65536:
+        raise CliError("--port must be from 1 to 65535")
+    configure_logging(LOG_LEVELS[args.log_level], args.log_file)
+    return serve(tcp=args.tcp, host=args.host, port=args.port)
 
 
 COMMANDS = {

@@ -135,14 +135,14 @@ def impact_text(result: ImpactResult) -> str:
     for path, nodes in result.by_file().items():
         lines.append(display_path(path))
         for node in nodes:
-            chain = " ← ".join(
-                f"{names.get(e.target, e.target)} ({e.role}{'?' if e.confidence == 'probable' else ''})"
-                for e in node.path
-            )
+            chain = names.get(node.path[0].target, "?") if node.path else ""
+            for e in node.path:
+                mark = "?" if e.confidence == "probable" else ""
+                chain += f" <-{e.role}{mark}- {names.get(e.source, e.source)}"
             test = " [test]" if node.is_test else ""
             lines.append(
                 f"  {node.symbol.selection.line + 1}: {node.symbol.kind} {node.symbol.display_name}{test}"
-                f"  via {chain}"
+                f"  ({chain})"
             )
     if result.tests:
         lines.append(f"tests reached: {len(result.tests)} in {len(result.test_files)} files")

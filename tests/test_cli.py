@@ -19,7 +19,9 @@ FILES = {
 }
 
 
-def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k != "FORGE_LSP_DB"}
     full_env.update(env or {})
     return subprocess.run(
@@ -54,7 +56,9 @@ def test_refs_json_lines_one_per_position(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     assert first["query"] == "pkg/core.py:1:5"
-    core, use, test = (str((project / p).resolve()) for p in ("pkg/core.py", "pkg/use.py", "tests/test_core.py"))
+    core, use, test = (
+        str((project / p).resolve()) for p in ("pkg/core.py", "pkg/use.py", "tests/test_core.py")
+    )
     got = [(loc["path"], loc["line"], loc["column"]) for loc in first["locations"]]
     assert got == [
         (core, 1, 5),
@@ -82,7 +86,11 @@ def test_refs_text_and_no_declaration(project: Path) -> None:
 
 def test_calls_incoming_and_outgoing(project: Path) -> None:
     incoming = json.loads(run(project, "calls", "pkg/core.py:1:5", "--incoming", "--json").stdout)
-    assert sorted(c["symbol"]["qualname"] for c in incoming["calls"]) == ["Engine.start", "test_compute", "use.py"]
+    assert sorted(c["symbol"]["qualname"] for c in incoming["calls"]) == [
+        "Engine.start",
+        "test_compute",
+        "use.py",
+    ]
     outgoing = json.loads(run(project, "calls", "pkg/core.py:6:9", "--outgoing", "--json").stdout)
     assert [c["symbol"]["qualname"] for c in outgoing["calls"]] == ["compute"]
     assert [(s["line"], s["column"]) for s in outgoing["calls"][0]["sites"]] == [(7, 16)]
@@ -137,7 +145,9 @@ def test_db_from_environment_and_flag(project: Path, tmp_path: Path) -> None:
         (("index", "no-such-dir"), "not a directory"),
     ],
 )
-def test_error_paths_one_line_no_traceback(project: Path, args: tuple[str, ...], message: str) -> None:
+def test_error_paths_one_line_no_traceback(
+    project: Path, args: tuple[str, ...], message: str
+) -> None:
     result = run(project, *args)
     assert result.returncode != 0
     assert message in result.stderr
@@ -162,7 +172,11 @@ def test_corrupt_index_gives_a_clear_message(tmp_path: Path) -> None:
     db.parent.mkdir()
     db.write_bytes(b"garbage" * 1000)
     result = run(tmp_path, "status")
-    assert result.returncode != 0 and "unreadable" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.returncode != 0
+        and "unreadable" in result.stderr
+        and "Traceback" not in result.stderr
+    )
     rebuilt = run(tmp_path, "index", ".")
     assert rebuilt.returncode == 0 and "1 files (1 parsed" in rebuilt.stdout
     assert "rebuilding" in rebuilt.stderr

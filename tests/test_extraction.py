@@ -5,7 +5,7 @@ from __future__ import annotations
 from forge_lsp.parsing.facts import RefFact
 from forge_lsp.parsing.python import PythonExtractor
 
-SOURCE = b'''import os.path as osp
+SOURCE = b"""import os.path as osp
 from .sibling import (helper as h, other)
 from pkg import *
 
@@ -21,7 +21,7 @@ class Widget(Base, mixins.Mixin):
 async def main():
     w = Widget()
     w.draw(None)
-'''
+"""
 
 
 def _refs(name: str, facts_refs: list[RefFact]) -> list[RefFact]:
@@ -97,7 +97,9 @@ def test_columns_count_code_points_after_non_ascii() -> None:
 
 
 def test_invalid_utf8_and_binary_like_input_do_not_raise() -> None:
-    facts = PythonExtractor().extract("x.py", b"def f():\n    return '\xff\xfe'\n\x00\x01garbage(((")
+    facts = PythonExtractor().extract(
+        "x.py", b"def f():\n    return '\xff\xfe'\n\x00\x01garbage((("
+    )
     assert any(s.name == "f" for s in facts.symbols)
     empty = PythonExtractor().extract("e.py", b"")
     assert [s.kind for s in empty.symbols] == ["module"] and empty.refs == []

@@ -30,10 +30,13 @@ def test_default_excludes_binary_oversized_and_counts(tmp_path: Path) -> None:
             "README.md": "not python",
         },
     )
-    (tmp_path / "pyproject.toml").write_text('[tool.forge-lsp]\nmax-file-size = 40\n')
+    (tmp_path / "pyproject.toml").write_text("[tool.forge-lsp]\nmax-file-size = 40\n")
     result = discover(load_settings(tmp_path))
     assert [f.rel for f in result.files] == ["pkg/mod.py"]
-    assert sorted(result.skipped) == [("pkg/data.py", "binary"), ("pkg/huge.py", "too large (>40 bytes)")]
+    assert sorted(result.skipped) == [
+        ("pkg/data.py", "binary"),
+        ("pkg/huge.py", "too large (>40 bytes)"),
+    ]
 
 
 def test_pyproject_include_and_exclude_globs(tmp_path: Path) -> None:
@@ -50,7 +53,9 @@ def test_pyproject_include_and_exclude_globs(tmp_path: Path) -> None:
 
 
 def test_bad_settings_are_reported_and_defaulted(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[tool.forge-lsp]\nmax-file-size = "big"\ncolour = 1\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.forge-lsp]\nmax-file-size = "big"\ncolour = 1\n'
+    )
     settings = load_settings(tmp_path)
     assert settings.max_file_bytes == 2 * 1024 * 1024
     assert any("max-file-size" in p for p in settings.problems)
@@ -58,7 +63,10 @@ def test_bad_settings_are_reported_and_defaulted(tmp_path: Path) -> None:
 
 
 def test_gitignore_is_honoured_inside_a_git_repo(tmp_path: Path) -> None:
-    write_tree(tmp_path, {"kept.py": "", "ignored.py": "", "out/x.py": "", ".gitignore": "ignored.py\nout/\n"})
+    write_tree(
+        tmp_path,
+        {"kept.py": "", "ignored.py": "", "out/x.py": "", ".gitignore": "ignored.py\nout/\n"},
+    )
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     assert _rels(tmp_path) == ["kept.py"]
 
@@ -103,7 +111,11 @@ def test_rerun_skips_unchanged_and_reresolves_dependents(tmp_path: Path) -> None
     report = reindex(ws)
     assert report.parsed == 1 and report.reresolved_files >= 2
     new = ws.symbol("lib.py", "new")
-    assert ws.ref_set(new) == {ws.at("lib.py", "new"), ws.at("user.py", "new"), ws.at("user.py", "new()")}
+    assert ws.ref_set(new) == {
+        ws.at("lib.py", "new"),
+        ws.at("user.py", "new"),
+        ws.at("user.py", "new()"),
+    }
     # `lib.old()` lost its target: it must not point at a symbol that no longer exists
     assert ws.query.symbol_at(ws.path("other.py"), *ws.pos("other.py", "old")) is None
 
@@ -131,7 +143,9 @@ def test_same_content_new_mtime_is_not_reparsed(tmp_path: Path) -> None:
 
 
 def test_deleted_file_disappears_and_its_users_unresolve(tmp_path: Path) -> None:
-    ws = index_tree(tmp_path, {"gone.py": "def f():\n    pass\n", "user.py": "from gone import f\nf()\n"})
+    ws = index_tree(
+        tmp_path, {"gone.py": "def f():\n    pass\n", "user.py": "from gone import f\nf()\n"}
+    )
     (ws.root / "gone.py").unlink()
     report = reindex(ws)
     assert report.removed == 1
@@ -140,7 +154,10 @@ def test_deleted_file_disappears_and_its_users_unresolve(tmp_path: Path) -> None
 
 
 def test_parallel_and_serial_indexing_agree(tmp_path: Path) -> None:
-    files = {f"pkg/m{i}.py": f"from pkg.m{(i + 1) % 80} import f{(i + 1) % 80}\n\ndef f{i}():\n    return f{(i + 1) % 80}()\n" for i in range(80)}
+    files = {
+        f"pkg/m{i}.py": f"from pkg.m{(i + 1) % 80} import f{(i + 1) % 80}\n\ndef f{i}():\n    return f{(i + 1) % 80}()\n"
+        for i in range(80)
+    }
     files["pkg/__init__.py"] = ""
     serial = index_tree(tmp_path / "s", files, jobs=1)
     parallel = index_tree(tmp_path / "p", files, jobs=2)

@@ -101,7 +101,9 @@ def test_definition_and_document_symbols(ws: Indexed) -> None:
     (target,) = ws.query.definition(ws.path("app/service.py"), line, col)
     assert (target.qualname, target.path) == ("top", ws.path("app/core.py"))
     tree = ws.query.document_symbols(ws.path("app/service.py"))
-    assert [(n.symbol.name, [c.symbol.name for c in n.children]) for n in tree] == [("Service", ["run"])]
+    assert [(n.symbol.name, [c.symbol.name for c in n.children]) for n in tree] == [
+        ("Service", ["run"])
+    ]
 
 
 def test_status_counts(ws: Indexed) -> None:

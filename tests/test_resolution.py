@@ -335,7 +335,10 @@ def test_global_and_nonlocal(tmp_path: Path) -> None:
         },
     )
     counter = ws.symbol("g.py", "counter")
-    refs = {(r.location.line, r.location.col, r.role) for r in ws.query.references(counter, include_declaration=False)}
+    refs = {
+        (r.location.line, r.location.col, r.role)
+        for r in ws.query.references(counter, include_declaration=False)
+    }
     line, col = ws.pos("g.py", "counter += 1")
     glob_line, glob_col = ws.pos("g.py", "global counter", offset=7)
     assert refs == {(line, col, "write"), (glob_line, glob_col, "read")}
@@ -356,8 +359,13 @@ def test_probable_edges_for_unknown_receivers(tmp_path: Path) -> None:
     )
     handle = ws.symbol("svc.py", "Service.handle")
     assert ws.ref_set(handle) == {ws.at("svc.py", "handle")}
-    assert ws.ref_set(handle, probable=True) == {ws.at("svc.py", "handle"), ws.at("use.py", "handle")}
-    probable = [r for r in ws.query.references(handle, include_probable=True) if r.confidence == "probable"]
+    assert ws.ref_set(handle, probable=True) == {
+        ws.at("svc.py", "handle"),
+        ws.at("use.py", "handle"),
+    }
+    probable = [
+        r for r in ws.query.references(handle, include_probable=True) if r.confidence == "probable"
+    ]
     assert [r.role for r in probable] == ["call"]
 
 

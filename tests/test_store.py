@@ -57,7 +57,9 @@ def test_migrates_a_version_1_database_forward(tmp_path: Path) -> None:
     assert kept == [("/somewhere",)]  # migrated, not rebuilt
 
 
-def test_failed_update_leaves_previous_graph_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_update_leaves_previous_graph_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ws = index_tree(tmp_path, {"a.py": "def f():\n    pass\n", "b.py": "from a import f\nf()\n"})
     before = ws.query.status()
     f = ws.symbol("a.py", "f")

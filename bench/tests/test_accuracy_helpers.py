@@ -15,12 +15,14 @@ import pytest
 
 from bench import accuracy, forge_cli, scoring
 from bench.categories import (
+    ASSIGN_TARGET,
     BASE_CLASS,
     CLASS_ATTR,
     DECORATOR,
     DEFINITION_SITE,
     DUNDER_ALL,
     FROM_IMPORT,
+    FSTRING,
     IMPORT,
     KEYWORD_ARG,
     MODULE_ATTR,
@@ -220,10 +222,17 @@ class Child(target, Base):
         m2.target()
         pkg.mod.target()
         Child.target()
+        CONSTANT.target()
         obj.target()
         obj.attr.target()
         call(target=1)
         return target(x == target)
+
+
+@decorate(arg.target, key=target)
+def f():
+    target = f"{obj.target} target"
+    target += 1
 '''
 
 
@@ -258,9 +267,15 @@ def _locate(text: str, line: int, needle: str, occurrence: int = 0) -> int:
         (19, "target", 0, CLASS_ATTR),
         (20, "target", 0, OTHER_ATTR),
         (21, "target", 0, OTHER_ATTR),
-        (22, "target", 0, KEYWORD_ARG),
-        (23, "target", 0, PLAIN_NAME),
-        (23, "target", 1, PLAIN_NAME),
+        (22, "target", 0, OTHER_ATTR),
+        (23, "target", 0, KEYWORD_ARG),
+        (24, "target", 0, PLAIN_NAME),
+        (24, "target", 1, PLAIN_NAME),
+        (27, "target", 0, OTHER_ATTR),
+        (27, "target", 1, PLAIN_NAME),
+        (29, "target", 0, ASSIGN_TARGET),
+        (29, "target", 1, FSTRING),
+        (30, "target", 0, ASSIGN_TARGET),
     ],
 )
 def test_categorize(line: int, name: str, occurrence: int, expected: str) -> None:
@@ -281,6 +296,16 @@ def test_plain_names_are_split_by_file() -> None:
     assert split_plain_name(PLAIN_NAME, "a.py", "a.py") == PLAIN_NAME_SAME_FILE
     assert split_plain_name(PLAIN_NAME, "b.py", "a.py") == PLAIN_NAME_OTHER_FILE
     assert split_plain_name(SELF_ATTR, "b.py", "a.py") == SELF_ATTR
+
+
+def test_categorizer_knows_corpus_and_stdlib_modules(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "m.py").write_text(
+        "from sqlite3 import dbapi2 as Database\nfrom pkg import m\n"
+    )
+    categorizer = scoring.Categorizer(tmp_path)
+    assert categorizer.context("pkg/m.py").module_aliases == {"Database", "m"}
 
 
 def test_module_aliases_resolve_relative_imports() -> None:

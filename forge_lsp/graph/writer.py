@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import apsw
 
@@ -40,7 +40,7 @@ class GraphWriter:
         self._names: dict[str, int] = dict(
             (text, nid) for nid, text in conn.execute("SELECT id, text FROM names")
         )
-        self._name_text: dict[int, str] | None = None
+        self._new_names: list[tuple[int, str]] = []
         self._next_name = max(self._names.values(), default=0) + 1
         row = conn.execute("SELECT max(id) FROM symbols").fetchall()[0][0]
         self._next_symbol = (row or 0) + 1
@@ -53,15 +53,14 @@ class GraphWriter:
             nid = self._next_name
             self._next_name += 1
             self._names[text] = nid
-            self.conn.execute("INSERT INTO names(id, text) VALUES (?, ?)", (nid, text))
-            if self._name_text is not None:
-                self._name_text[nid] = text
+            self._new_names.append((nid, text))
         return nid
 
-    def name_text(self, nid: int) -> str:
-        if self._name_text is None:
-            self._name_text = {v: k for k, v in self._names.items()}
-        return self._name_text[nid]
+    def flush_names(self) -> None:
+        """Write interned names; called before anything reads the names table back."""
+        if self._new_names:
+            self.conn.executemany("INSERT INTO names(id, text) VALUES (?, ?)", self._new_names)
+            self._new_names = []
 
     # ----- files -----------------------------------------------------------------------------
 
@@ -108,7 +107,7 @@ class GraphWriter:
             content_hash,
             size,
             mtime_ns,
-            facts.interface_hash(),
+            facts.interface,
             int(facts.parse_ok),
             int(facts.is_ascii),
             int(is_test),
@@ -198,27 +197,31 @@ class GraphWriter:
             rows,
         )
 
-    def ref_rows(
-        self, file_id: int, facts: FileFacts, symbol_ids: list[int], targets: list[int | None]
-    ) -> list[tuple[int, int, int, int, int, int, int, int | None, int | None]]:
-        name_id = self.name_id
+    def ref_rows(self, file_id: int, facts: FileFacts, symbol_ids: list[int]) -> list[list[Any]]:
+        """Rows for insert_refs, in the order of facts.refs; targets not decided in-file are None
+        for resolution to fill in."""
+        refs = facts.refs
+        names = self._names
+        wanted = {r.name for r in refs}
+        wanted.update(r.receiver for r in refs if r.receiver is not None)
+        for text in wanted:
+            if text not in names:
+                self.name_id(text)
         roles = ROLE_CODES
-        rows = []
-        for ref, target in zip(facts.refs, targets, strict=True):
-            rows.append(
-                (
-                    file_id,
-                    ref.line,
-                    ref.col,
-                    ref.end_col,
-                    name_id(ref.name),
-                    roles[ref.role],
-                    symbol_ids[ref.scope],
-                    symbol_ids[ref.target] if ref.target != NO_TARGET else target,
-                    name_id(ref.receiver) if ref.receiver is not None else None,
-                )
-            )
-        return rows
+        return [
+            [
+                file_id,
+                r.line,
+                r.col,
+                r.end_col,
+                names[r.name],
+                roles[r.role],
+                symbol_ids[r.scope],
+                symbol_ids[r.target] if r.target != NO_TARGET else None,
+                names[r.receiver] if r.receiver is not None else None,
+            ]
+            for r in refs
+        ]
 
     def set_targets(self, changes: list[tuple[int | None, int]]) -> None:
         self.conn.executemany("UPDATE refs SET target_id=? WHERE id=?", changes)
@@ -228,11 +231,18 @@ class GraphWriter:
 
     # ----- reading back what resolution needs ------------------------------------------------
 
-    def program_rows(self) -> Iterator[tuple[int, int, str, str, int | None]]:
-        yield from self.conn.execute(
+    def program_rows(
+        self, file_id: int | None = None
+    ) -> list[tuple[int, int, str, str, int | None]]:
+        """(id, file_id, name, kind, parent_id) of every symbol, or of one file's."""
+        self.flush_names()
+        sql = (
             "SELECT s.id, s.file_id, n.text, s.kind, s.parent_id FROM symbols s"
-            " JOIN names n ON n.id = s.name_id ORDER BY s.file_id, s.id"
+            " JOIN names n ON n.id = s.name_id"
         )
+        if file_id is None:
+            return self.conn.execute(sql).fetchall()  # type: ignore[return-value]
+        return self.conn.execute(sql + " WHERE s.file_id=?", (file_id,)).fetchall()  # type: ignore[return-value]
 
     def files_and_modules(self) -> list[tuple[int, str, str | None, list[str]]]:
         """(file_id, path, exports, module names shortest first) for every file."""
@@ -244,26 +254,32 @@ class GraphWriter:
             for fid, path, exports in self.conn.execute("SELECT id, path, exports FROM files")
         ]
 
-    def module_imports(self) -> Iterator[tuple[int, int, str, str | None, str | None, int, int]]:
-        yield from self.conn.execute(
-            "SELECT id, file_id, module, name, alias, level, module_level FROM imports"
-        )
+    def module_imports(
+        self, file_id: int | None = None
+    ) -> Iterator[tuple[int, int, str, str | None, str | None, int, int]]:
+        sql = "SELECT id, file_id, module, name, alias, level, module_level FROM imports"
+        if file_id is None:
+            yield from self.conn.execute(sql)
+        else:
+            yield from self.conn.execute(sql + " WHERE file_id=?", (file_id,))
 
     def stored_bases(
-        self, exclude_files: set[int]
+        self, file_id: int | None = None
     ) -> Iterator[tuple[int, int, str, str | None, int | None]]:
-        """Base-class references (class, file, name, receiver, target) of files kept as they are."""
-        code = ROLE_CODES["inherit"]
-        for scope, file_id, name, receiver, target in self.conn.execute(
+        """Base-class references: (class, file, name, receiver, target)."""
+        sql = (
             "SELECT r.scope_id, r.file_id, n.text, rn.text, r.target_id FROM refs r"
             " JOIN names n ON n.id = r.name_id LEFT JOIN names rn ON rn.id = r.receiver_id"
-            " WHERE r.role = ?",
-            (code,),
-        ):
-            if file_id not in exclude_files:
-                yield scope, file_id, name, receiver, target
+            " WHERE r.role = ?"
+        )
+        params: tuple[int, ...] = (ROLE_CODES["inherit"],)
+        if file_id is not None:
+            sql += " AND r.file_id = ?"
+            params += (file_id,)
+        yield from self.conn.execute(sql, params)
 
     def refs_of_files(self, file_ids: Iterable[int]) -> list[StoredRef]:
+        self.flush_names()
         out: list[StoredRef] = []
         for fid in file_ids:
             for rid, name, receiver, scope, target, role in self.conn.execute(
@@ -300,6 +316,9 @@ class GraphWriter:
         if not values:
             return set()
         return {fid for (fid,) in self.conn.execute(sql, (json.dumps(values),))}
+
+    def close(self) -> None:
+        self.flush_names()
 
     def set_meta(self, values: dict[str, object]) -> None:
         self.conn.executemany(

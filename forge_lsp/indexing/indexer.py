@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import apsw
 
@@ -59,6 +60,7 @@ class _Parsed:
     file_id: int
     facts: FileFacts
     symbol_ids: list[int]
+    rows: list[list[Any]]  # reference rows, targets filled in by resolution
 
 
 def _run_jobs(jobs: list[Job], workers: int) -> Iterator[Result]:
@@ -135,6 +137,9 @@ class _Indexer:
         ]
         self.report.files = len(files)
         self.report.unchanged = len(files) - len(jobs)
+        if not jobs and not removed_paths:
+            self._count()
+            return self.report
 
         removed_symbols: set[int] = set()
         interface_changed: set[int] = set()
@@ -143,43 +148,79 @@ class _Indexer:
             removed_symbols.update(sid for sid, _, _ in writer.clear_file(fid, remove=True))
             interface_changed.add(fid)
         self.report.removed = len(removed_paths)
-
-        parsed = self._parse_and_store(
-            jobs, states, by_path, workers, removed_symbols, interface_changed
-        )
-        if not parsed and not removed_paths and not cold:
-            self._count()
-            return self.report
-
-        rels = {f.rel: f.path for f in files}
-        ids = {path: fid for path, (fid, *_rest) in writer.file_states().items()}
-        names = module_names(list(rels))
-        modules_changed = writer.replace_modules(
-            (name, ids[path]) for rel, path in rels.items() if path in ids for name in names[rel]
-        )
         # Old import edges, read before they are recomputed: dependents of what changed.
-        importers = writer.importers_of(interface_changed) if interface_changed else set()
-        program = self._program(parsed)
+        importers = writer.importers_of(interface_changed)
+
+        # The program is filled while workers parse: unchanged files from the graph now,
+        # parsed files as they arrive. Module names come from the full file list.
+        self.modules = module_names([f.rel for f in files])
+        program = Program()
+        pending = {j.path for j in jobs}
+        self._load_stored(
+            program,
+            {states[f.path].id: f for f in files if f.path in states and f.path not in pending},
+        )
+        parsed = self._parse_and_store(
+            jobs, states, by_path, workers, program, removed_symbols, interface_changed
+        )
+        importers |= writer.importers_of(interface_changed)
+
+        ids = {path: state.id for path, state in writer.file_states().items()}
+        modules_changed = writer.replace_modules(
+            (name, ids[f.path]) for f in files if f.path in ids for name in self.modules[f.rel]
+        )
         self._store_references(parsed, program)
         retargeted = self._retarget_imports(program)
         if cold:
+            writer.flush_names()
             create_bulk_indexes(self.conn)
             self._count()
             return self.report
         changed_ids = {p.file_id for p in parsed}
-        dependents: set[int] = (
-            writer.files_referencing(removed_symbols) if removed_symbols else set()
-        )
+        dependents = writer.files_referencing(removed_symbols)
         if interface_changed or modules_changed:
             new_names = {
                 s.name for p in parsed if p.file_id in interface_changed for s in p.facts.symbols
             }
             dependents |= importers | retargeted | writer.files_with_unresolved(new_names)
         self._reresolve(dependents - changed_ids, program, changed_ids)
+        writer.flush_names()
         self._count()
         return self.report
 
     # ----- parse -----------------------------------------------------------------------------
+
+    def _load_stored(self, program: Program, files: dict[int, SourceFile]) -> None:
+        """Put files whose graph rows stay as they are into the program, in bulk."""
+        if not files:
+            return
+        writer = self.writer
+        for fid, path, exports, _modules in writer.files_and_modules():
+            source = files.get(fid)
+            if source is not None:
+                program.add_file(
+                    fid, self.modules[source.rel], path, exports.split("\n") if exports else None
+                )
+        program.add_symbols(row for row in writer.program_rows() if row[1] in files)
+        for _id, fid, module, name, alias, level, module_level in writer.module_imports():
+            if module_level and fid in files:
+                program.add_import(fid, module, name, alias, level)
+        for class_id, fid, name, receiver, target in writer.stored_bases():
+            if fid in files:
+                program.add_base(class_id, fid, name, receiver, target)
+
+    def _load_one(self, program: Program, fid: int, source: SourceFile) -> None:
+        writer = self.writer
+        exports = self.conn.execute("SELECT exports FROM files WHERE id=?", (fid,)).fetchall()[0][0]
+        program.add_file(
+            fid, self.modules[source.rel], source.path, exports.split("\n") if exports else None
+        )
+        program.add_symbols(writer.program_rows(fid))
+        for _id, _fid, module, name, alias, level, module_level in writer.module_imports(fid):
+            if module_level:
+                program.add_import(fid, module, name, alias, level)
+        for class_id, _fid, name, receiver, target in writer.stored_bases(fid):
+            program.add_base(class_id, fid, name, receiver, target)
 
     def _parse_and_store(
         self,
@@ -187,6 +228,7 @@ class _Indexer:
         states: dict[str, FileState],
         by_path: dict[str, SourceFile],
         workers: int,
+        program: Program,
         removed_symbols: set[int],
         interface_changed: set[int],
     ) -> list[_Parsed]:
@@ -197,19 +239,20 @@ class _Indexer:
             if self.progress is not None:
                 self.progress(done, total)
             old = states.get(result.path)
-            if result.error is not None:
-                self.report.warnings.append(f"{by_path[result.path].rel}: {result.error}")
-                continue  # the previous facts, if any, stay: nothing is lost
-            if result.facts is None:
-                if old is not None:
-                    writer.touch_file(old.id, result.size, result.mtime_ns)
-                    self.report.unchanged += 1
+            source = by_path[result.path]
+            if result.error is not None or result.facts is None:
+                if result.error is not None:
+                    self.report.warnings.append(f"{source.rel}: {result.error}")
+                if old is not None:  # unchanged content, or unreadable now: the old facts stay
+                    if result.error is None:
+                        writer.touch_file(old.id, result.size, result.mtime_ns)
+                        self.report.unchanged += 1
+                    self._load_one(program, old.id, source)
                 continue
             facts = result.facts
             if facts.error:
-                self.report.warnings.append(f"{by_path[result.path].rel}: {facts.error}")
+                self.report.warnings.append(f"{source.rel}: {facts.error}")
             old_symbols = writer.clear_file(old.id, remove=False) if old is not None else []
-            rel = by_path[result.path].rel
             fid = writer.upsert_file(
                 old.id if old else None,
                 result.path,
@@ -217,52 +260,60 @@ class _Indexer:
                 result.size,
                 result.mtime_ns,
                 result.content_hash,
-                is_test_file(rel),
+                is_test_file(source.rel),
             )
             symbol_ids = writer.insert_symbols(fid, facts, old_symbols)
             writer.insert_imports(fid, facts)
             kept = set(symbol_ids)
             removed_symbols.update(sid for sid, _, _ in old_symbols if sid not in kept)
-            if old is None or old.interface_hash != facts.interface_hash():
+            if old is None or old.interface_hash != facts.interface:
                 interface_changed.add(fid)
-            parsed.append(_Parsed(fid, facts, symbol_ids))
+            self._add_parsed(program, fid, source, facts, symbol_ids)
+            parsed.append(_Parsed(fid, facts, symbol_ids, writer.ref_rows(fid, facts, symbol_ids)))
         self.report.parsed = len(parsed)
         return parsed
 
+    def _add_parsed(
+        self, program: Program, fid: int, source: SourceFile, facts: FileFacts, ids: list[int]
+    ) -> None:
+        program.add_file(fid, self.modules[source.rel], source.path, facts.exports)
+        program.add_symbols(
+            (ids[i], fid, s.name, s.kind, ids[s.parent] if s.parent >= 0 else None)
+            for i, s in enumerate(facts.symbols)
+        )
+        for imp in facts.imports:
+            if imp.module_level:
+                program.add_import(fid, imp.module, imp.name, imp.alias, imp.level)
+        symbols = facts.symbols
+        for ref in facts.refs:
+            if ref.role == INHERIT and symbols[ref.scope].kind == CLASS:
+                local = ids[ref.target] if ref.target != NO_TARGET else None
+                program.add_base(ids[ref.scope], fid, ref.name, ref.receiver, local)
+
     # ----- resolve ---------------------------------------------------------------------------
 
-    def _program(self, parsed: list[_Parsed]) -> Program:
-        writer = self.writer
-        program = Program()
-        for fid, path, exports, modules in writer.files_and_modules():
-            program.add_file(fid, modules, path, exports.split("\n") if exports else None)
-        program.add_symbols(writer.program_rows())
-        for _id, fid, module, name, alias, level, module_level in writer.module_imports():
-            if module_level:
-                program.add_import(fid, module, name, alias, level)
-        fresh = {p.file_id for p in parsed}
-        for class_id, fid, name, receiver, target in writer.stored_bases(fresh):
-            program.add_base(class_id, fid, name, receiver, target)
-        for p in parsed:
-            symbols, ids = p.facts.symbols, p.symbol_ids
-            for ref in p.facts.refs:
-                if ref.role == INHERIT and symbols[ref.scope].kind == CLASS:
-                    local = ids[ref.target] if ref.target != NO_TARGET else None
-                    program.add_base(ids[ref.scope], p.file_id, ref.name, ref.receiver, local)
-        return program
-
     def _store_references(self, parsed: list[_Parsed], program: Program) -> None:
-        writer = self.writer
+        resolve = program.resolve
+        target_symbol = program.target_symbol
         for p in parsed:
             ids = p.symbol_ids
             fid = p.file_id
-            targets = [
-                program.target_symbol(program.resolve(fid, r.name, r.receiver, ids[r.scope]))
-                if r.target == NO_TARGET
-                else None
-                for r in p.facts.refs
-            ]
-            writer.insert_refs(writer.ref_rows(fid, p.facts, ids, targets))
+            # Within a file the same (name, receiver) recurs often: `self.assertEqual` × 100.
+            seen: dict[tuple[str, str | None, int], int | None] = {}
+            for row, ref in zip(p.rows, p.facts.refs, strict=True):
+                if ref.target != NO_TARGET:
+                    continue
+                receiver = ref.receiver
+                scope = ids[ref.scope] if receiver is not None and receiver[:1] in "s" else 0
+                key = (ref.name, receiver, scope)
+                if key in seen:
+                    row[7] = seen[key]
+                else:
+                    row[7] = seen[key] = target_symbol(
+                        resolve(fid, ref.name, receiver, ids[ref.scope])
+                    )
+            self.writer.insert_refs(p.rows)
+            p.rows = []
 
     def _retarget_imports(self, program: Program) -> set[int]:
         """Recompute file-dependency edges; return the files whose edges changed."""

@@ -36,6 +36,7 @@ def facts_for(path: str, data: bytes) -> FileFacts | None:
     if extractor is None:
         return None
     facts = extractor.extract(path, data)
+    facts.interface = facts.interface_hash()
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -92,6 +92,7 @@ class FileFacts:
     parse_ok: bool = True
     is_ascii: bool = True
     error: str | None = None  # a skip or decoding problem worth telling the user
+    interface: bytes = b""  # interface_hash(), computed once where the facts are made
 
     def interface_hash(self) -> bytes:
         """Hash of what other files can observe; a body-only edit leaves it unchanged."""

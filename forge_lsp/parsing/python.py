@@ -252,7 +252,9 @@ class _FileExtraction:
     def run(self) -> FileFacts:
         root = self.tree.root_node
         caps = QueryCursor(_QUERY).captures(root)
-        for nodes in caps.values():  # capture order is not document order; bindings need it
+        for nodes in caps.values():
+            # Capture order is not document order; bindings ("the first assignment declares")
+            # and the scope sweep over identifiers both need it.
             nodes.sort(key=_start_byte)
         self.facts.symbols.append(
             SymbolFact("", "", MODULE, -1, 0, 0, root.end_point[0], 0, 0, 0, 0, "")

@@ -63,6 +63,7 @@ class Program:
         self._base_memo: dict[int, list[int]] = {}
         self._in_progress: set[tuple[int, str]] = set()
         self._stubs: set[int] = set()
+        self._member_memo: dict[tuple[int, str], int | None] = {}
 
     # ----- loading ---------------------------------------------------------------------------
 
@@ -84,26 +85,29 @@ class Program:
                 self.packages.add(".".join(parts[:i]))
 
     def add_symbols(self, rows: Iterable[tuple[int, int, str, str, int | None]]) -> None:
-        """Rows of (id, file_id, name, kind, parent_id), parents before children."""
+        """Rows of (id, file_id, name, kind, parent_id), in any order."""
         symbols = self.symbols
+        added = []
         for sid, file_id, name, kind, parent in rows:
-            symbols[sid] = SymbolInfo(file_id, name, kind, parent)
-            if kind == MODULE:
-                info = self.files.get(file_id)
-                if info is not None:
-                    info.module_symbol = sid
+            info = SymbolInfo(file_id, name, kind, parent)
+            symbols[sid] = info
+            added.append((sid, info))
+        for sid, info in added:
+            if info.kind == MODULE:
+                file_info = self.files.get(info.file_id)
+                if file_info is not None:
+                    file_info.module_symbol = sid
                 continue
-            if parent is None:
-                continue
-            parent_info = symbols.get(parent)
-            if parent_info is None:
+            parent_id = info.parent_id
+            parent_info = symbols.get(parent_id) if parent_id is not None else None
+            if parent_info is None or parent_id is None:
                 continue
             if parent_info.kind == MODULE:
-                info = self.files.get(file_id)
-                if info is not None:
-                    info.top.setdefault(name, []).append(sid)
+                file_info = self.files.get(info.file_id)
+                if file_info is not None:
+                    file_info.top.setdefault(info.name, []).append(sid)
             elif parent_info.kind == CLASS:
-                self.members.setdefault(parent, {}).setdefault(name, sid)
+                self.members.setdefault(parent_id, {}).setdefault(info.name, sid)
 
     def add_import(
         self, file_id: int, module: str, name: str | None, alias: str | None, level: int
@@ -256,6 +260,14 @@ class Program:
 
     def class_member(self, class_id: int, name: str) -> int | None:
         """The member `name` of a class or the first base that has it (breadth-first MRO)."""
+        key = (class_id, name)
+        if key in self._member_memo:
+            return self._member_memo[key]
+        found = self._class_member(class_id, name)
+        self._member_memo[key] = found
+        return found
+
+    def _class_member(self, class_id: int, name: str) -> int | None:
         seen = {class_id}
         queue = [class_id]
         while queue:

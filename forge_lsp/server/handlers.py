@@ -1,0 +1,386 @@
+"""The query features: each finds the folder, converts the position in, asks the graph, converts out.
+
+Every handler answers from whatever graph the folder has right now, so requests made while
+indexing is under way get the last committed graph (or nothing, before the first index commits);
+`forge/status` says when that may be partial. A document outside every folder, or a folder with
+no graph yet, gets an empty answer rather than an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from forge_lsp import __version__
+from forge_lsp.graph.impact import impact
+from forge_lsp.graph.model import Symbol
+from forge_lsp.graph.queries import GraphQuery
+from forge_lsp.server.app import ForgeServer, request
+from forge_lsp.server.cancellation import check
+from forge_lsp.server.convert import Converter
+from forge_lsp.server.documents import TextSnapshot
+from forge_lsp.server.workspace import Folder
+
+_CALLABLE_KINDS = ("function", "method", "class")
+_WORKSPACE_SYMBOL_LIMIT = 200
+MAX_DEPTH = 50
+MAX_NODES = 100_000
+
+
+def _symbol_at(
+    query: GraphQuery, text: TextSnapshot, path: str, position: types.Position
+) -> Symbol | None:
+    column = text.from_client(path, position.line, position.character)
+    return query.symbol_at(path, position.line, column)
+
+
+def _item_symbol(
+    ls: ForgeServer,
+    item: types.CallHierarchyItem,
+    folder: Folder,
+    query: GraphQuery,
+    text: TextSnapshot,
+) -> Symbol | None:
+    """The symbol a call hierarchy item stands for: by the id in `data`, else by its position."""
+    data = item.data if isinstance(item.data, dict) else {}
+    symbol_id = data.get("id")
+    if isinstance(symbol_id, int) and not isinstance(symbol_id, bool):
+        sym = query.symbol(symbol_id)
+        if sym is not None and sym.name == data.get("name", sym.name):
+            return sym
+    located = ls.locate(item.uri)  # ids change on a rebuild: fall back to where the item is
+    if located is None or located[0] is not folder:
+        return None
+    return _symbol_at(query, text, located[1], item.selection_range.start)
+
+
+def _item_folder(ls: ForgeServer, item: types.CallHierarchyItem) -> Folder | None:
+    data = item.data if isinstance(item.data, dict) else {}
+    folder = ls.workspaces.by_uri(data["folder"]) if isinstance(data.get("folder"), str) else None
+    if folder is None:
+        located = ls.locate(item.uri)
+        folder = located[0] if located is not None else None
+    return folder
+
+
+# ----- forge/impact parameters -----------------------------------------------------------------
+
+
+def _int_param(params: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    value = params.get(name, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise JsonRpcInvalidParams(f"{name} must be an integer from {low} to {high}")
+    return value
+
+
+def _impact_params(raw: Any, default_probable: bool) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise JsonRpcInvalidParams("forge/impact expects an object with textDocument")
+    document = raw.get("textDocument")
+    if not isinstance(document, dict) or not isinstance(document.get("uri"), str):
+        raise JsonRpcInvalidParams("textDocument.uri is required")
+    position = raw.get("position")
+    if position is not None:
+        if not (
+            isinstance(position, dict)
+            and all(
+                isinstance(position.get(k), int)
+                and not isinstance(position.get(k), bool)
+                and position[k] >= 0
+                for k in ("line", "character")
+            )
+        ):
+            raise JsonRpcInvalidParams("position must be {line, character} with integers >= 0")
+        position = types.Position(line=position["line"], character=position["character"])
+    probable = raw.get("includeProbable", default_probable)
+    if not isinstance(probable, bool):
+        raise JsonRpcInvalidParams("includeProbable must be true or false")
+    return {
+        "uri": document["uri"],
+        "position": position,
+        "depth": _int_param(raw, "depth", 3, 1, MAX_DEPTH),
+        "max_nodes": _int_param(raw, "maxNodes", 1000, 1, MAX_NODES),
+        "include_probable": probable,
+    }
+
+
+def _empty_impact(target: dict[str, Any], depth: int, partial: bool) -> dict[str, Any]:
+    return {
+        "target": target,
+        "root": None,
+        "roots": [],
+        "depth": depth,
+        "truncated": False,
+        "count": 0,
+        "files": [],
+        "tests": [],
+        "testFiles": [],
+        "partial": partial,
+    }
+
+
+def register(server: ForgeServer) -> None:
+    """Register the query features and the forge/* requests."""
+
+    @request(server, types.TEXT_DOCUMENT_REFERENCES)
+    async def references(ls: ForgeServer, params: types.ReferenceParams) -> list[types.Location]:
+        located = ls.locate(params.text_document.uri)
+        if located is None:
+            return []
+        folder, path = located
+        text = ls.snapshot()
+        include_declaration = params.context.include_declaration
+        probable = ls.options.include_probable
+
+        def work(cancel: threading.Event) -> list[types.Location]:
+            with folder.pool.query(cancel) as query:
+                sym = _symbol_at(query, text, path, params.position) if query else None
+                if query is None or sym is None:
+                    return []
+                refs = query.references(
+                    sym, include_declaration=include_declaration, include_probable=probable
+                )
+            check(cancel)
+            convert = Converter(folder, text)
+            return [convert.location(r.location) for r in refs]
+
+        return await ls.run(work)
+
+    @request(server, types.TEXT_DOCUMENT_DEFINITION)
+    async def definition(ls: ForgeServer, params: types.DefinitionParams) -> list[types.Location]:
+        located = ls.locate(params.text_document.uri)
+        if located is None:
+            return []
+        folder, path = located
+        text = ls.snapshot()
+        probable = ls.options.include_probable
+
+        def work(cancel: threading.Event) -> list[types.Location]:
+            with folder.pool.query(cancel) as query:
+                if query is None:
+                    return []
+                column = text.from_client(path, params.position.line, params.position.character)
+                found = query.definition(
+                    path, params.position.line, column, include_probable=probable
+                )
+            convert = Converter(folder, text)
+            return [convert.location(s.selection) for s in found]
+
+        return await ls.run(work)
+
+    @request(server, types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY)
+    async def prepare_calls(
+        ls: ForgeServer, params: types.CallHierarchyPrepareParams
+    ) -> list[types.CallHierarchyItem] | None:
+        located = ls.locate(params.text_document.uri)
+        if located is None:
+            return None
+        folder, path = located
+        text = ls.snapshot()
+
+        def work(cancel: threading.Event) -> list[types.CallHierarchyItem] | None:
+            with folder.pool.query(cancel) as query:
+                sym = _symbol_at(query, text, path, params.position) if query else None
+            if sym is None or sym.kind not in _CALLABLE_KINDS:
+                return None
+            return [Converter(folder, text).call_item(sym)]
+
+        return await ls.run(work)
+
+    @request(server, types.CALL_HIERARCHY_INCOMING_CALLS)
+    async def incoming_calls(
+        ls: ForgeServer, params: types.CallHierarchyIncomingCallsParams
+    ) -> list[types.CallHierarchyIncomingCall]:
+        folder = _item_folder(ls, params.item)
+        if folder is None:
+            return []
+        text = ls.snapshot()
+        probable = ls.options.include_probable
+
+        def work(cancel: threading.Event) -> list[types.CallHierarchyIncomingCall]:
+            with folder.pool.query(cancel) as query:
+                sym = _item_symbol(ls, params.item, folder, query, text) if query else None
+                if query is None or sym is None:
+                    return []
+                groups = query.incoming_calls(sym, include_probable=probable)
+            check(cancel)
+            return Converter(folder, text).incoming(groups)
+
+        return await ls.run(work)
+
+    @request(server, types.CALL_HIERARCHY_OUTGOING_CALLS)
+    async def outgoing_calls(
+        ls: ForgeServer, params: types.CallHierarchyOutgoingCallsParams
+    ) -> list[types.CallHierarchyOutgoingCall]:
+        folder = _item_folder(ls, params.item)
+        if folder is None:
+            return []
+        text = ls.snapshot()
+        probable = ls.options.include_probable
+
+        def work(cancel: threading.Event) -> list[types.CallHierarchyOutgoingCall]:
+            with folder.pool.query(cancel) as query:
+                sym = _item_symbol(ls, params.item, folder, query, text) if query else None
+                if query is None or sym is None:
+                    return []
+                groups = query.outgoing_calls(sym, include_probable=probable)
+            check(cancel)
+            return Converter(folder, text).outgoing(groups)
+
+        return await ls.run(work)
+
+    @request(server, types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    async def document_symbols(
+        ls: ForgeServer, params: types.DocumentSymbolParams
+    ) -> list[types.DocumentSymbol]:
+        located = ls.locate(params.text_document.uri)
+        if located is None:
+            return []
+        folder, path = located
+        text = ls.snapshot()
+
+        def work(cancel: threading.Event) -> list[types.DocumentSymbol]:
+            with folder.pool.query(cancel) as query:
+                tree = query.document_symbols(path) if query is not None else []
+            return Converter(folder, text).document_symbols(tree)
+
+        return await ls.run(work)
+
+    @request(server, types.WORKSPACE_SYMBOL)
+    async def workspace_symbols(
+        ls: ForgeServer, params: types.WorkspaceSymbolParams
+    ) -> list[types.WorkspaceSymbol]:
+        folders = list(ls.workspaces.folders)
+        text = ls.snapshot()
+
+        def work(cancel: threading.Event) -> list[types.WorkspaceSymbol]:
+            out: list[types.WorkspaceSymbol] = []
+            for folder in folders:
+                with folder.pool.query(cancel) as query:
+                    if query is None:
+                        continue
+                    found = query.workspace_symbols(params.query, limit=_WORKSPACE_SYMBOL_LIMIT)
+                convert = Converter(folder, text)
+                out.extend(convert.workspace_symbol(s) for s in found)
+                check(cancel)
+            return out[:_WORKSPACE_SYMBOL_LIMIT]
+
+        return await ls.run(work)
+
+    @request(server, "forge/impact")
+    async def forge_impact(ls: ForgeServer, params: Any) -> dict[str, Any]:
+        args = _impact_params(params, ls.options.include_probable)
+        position: types.Position | None = args["position"]
+        target: dict[str, Any] = {
+            "uri": args["uri"],
+            "kind": "file" if position is None else "symbol",
+        }
+        if position is not None:
+            target["position"] = {"line": position.line, "character": position.character}
+        located = ls.locate(args["uri"])
+        if located is None:
+            return _empty_impact(target, args["depth"], False)
+        folder, path = located
+        partial = ls.indexer.state(folder).state != "ready"
+        text = ls.snapshot()
+
+        def work(cancel: threading.Event) -> dict[str, Any]:
+            with folder.pool.query(cancel) as query:
+                if query is None or query.file_id(path) is None:
+                    return _empty_impact(target, args["depth"], partial)
+                if position is None:
+                    root = query.module_symbol(path)
+                    result = impact(
+                        query,
+                        path=path,
+                        depth=args["depth"],
+                        max_nodes=args["max_nodes"],
+                        include_probable=args["include_probable"],
+                    )
+                else:
+                    root = _symbol_at(query, text, path, position)
+                    if root is None:
+                        return _empty_impact(target, args["depth"], partial)
+                    result = impact(
+                        query,
+                        symbol=root,
+                        depth=args["depth"],
+                        max_nodes=args["max_nodes"],
+                        include_probable=args["include_probable"],
+                    )
+            check(cancel)
+            answer = Converter(folder, text).impact(result, target=target, root=root)
+            answer["partial"] = partial
+            return answer
+
+        return await ls.run(work)
+
+    @request(server, "forge/status")
+    async def forge_status(ls: ForgeServer, params: Any) -> dict[str, Any]:
+        return await ls.run(lambda cancel: status(ls))
+
+    @request(server, "forge/reindex")
+    async def forge_reindex(ls: ForgeServer, params: Any) -> dict[str, Any]:
+        """Rebuild from scratch (delete the database, index again) and answer when done."""
+        folders = list(ls.workspaces.folders)
+        uri = params.get("folder") if isinstance(params, dict) else None
+        if uri is not None:
+            folder = ls.workspaces.by_uri(uri) if isinstance(uri, str) else None
+            if folder is None:
+                raise JsonRpcInvalidParams(f"folder must be the URI of a workspace folder: {uri!r}")
+            folders = [folder]
+        tasks = [ls.indexer.schedule(f, rebuild=True) for f in folders]
+        for task in tasks:
+            await asyncio.shield(task)  # cancelling this request must not cancel the rebuild
+        return await ls.run(lambda cancel: status(ls))
+
+
+def status(ls: ForgeServer) -> dict[str, Any]:
+    """The forge/status answer (schema in docs/lsp.md); runs on a query thread."""
+    folders = []
+    totals = {"files": 0, "symbols": 0, "references": 0, "pendingFiles": 0}
+    last_seconds: float | None = None
+    for folder in list(ls.workspaces.folders):
+        state = ls.indexer.state(folder)
+        with folder.pool.query() as query:
+            graph = query.status() if query is not None else {}
+        entry = {
+            "uri": folder.uri,
+            "root": folder.root,
+            "db": str(folder.settings.db_path),
+            "state": state.state,
+            "files": graph.get("files", 0),
+            "symbols": graph.get("symbols", 0),
+            "references": graph.get("references", 0),
+            "resolvedPercent": graph.get("resolvedPercent"),
+            "pendingFiles": state.pending_files,
+            "lastIndexSeconds": graph.get("lastIndexSeconds"),
+            "lastIndexTime": graph.get("lastIndexTime"),
+            "indexRuns": state.runs,
+            "skipped": graph.get("skipped", {}),
+            "warnings": len(state.report.warnings) if state.report else 0,
+            "error": state.error,
+        }
+        folders.append(entry)
+        for key in totals:
+            totals[key] += entry[key] or 0
+        if entry["lastIndexSeconds"] is not None:
+            last_seconds = max(last_seconds or 0.0, float(entry["lastIndexSeconds"]))
+    indexing = any(f["state"] in ("queued", "indexing") for f in folders)
+    return {
+        "version": __version__,
+        "state": "indexing" if indexing else "ready",
+        "partial": indexing,
+        **totals,
+        "lastIndexSeconds": last_seconds,
+        "positionEncoding": ls.encoding,
+        "includeProbable": ls.options.include_probable,
+        "requests": dict(ls.counters),
+        "folders": folders,
+    }

@@ -1,0 +1,119 @@
+"""`initializationOptions`: validated once, each bad value reported and replaced by its default.
+
+Editors pass these options from user configuration that nobody type-checks, so a wrong type must
+never stop the server: it becomes one clear `window/showMessage` warning and the safe default.
+Options that are also workspace settings (include, exclude, maxFileSize, dbPath, jobs) are handed
+to `forge_lsp.config.load_settings` as overrides, so that `[tool.forge-lsp]` in the workspace's
+pyproject.toml applies underneath them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+LOG_LEVELS = {
+    "error": logging.ERROR,
+    "warning": logging.WARNING,
+    "warn": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+}
+
+# initializationOptions name -> [tool.forge-lsp] key understood by load_settings
+_SETTING_KEYS = {
+    "include": "include",
+    "exclude": "exclude",
+    "maxFileSize": "max-file-size",
+    "jobs": "jobs",
+    "dbPath": "db",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    """What the client asked for, after validation."""
+
+    overrides: dict[str, Any] = field(default_factory=dict)  # for load_settings
+    include_probable: bool = False
+    log_level: int | None = None  # None: keep the command line's level
+    reindex_on_save: bool = True
+    problems: tuple[str, ...] = ()
+
+
+def _string_list(name: str, value: Any, problems: list[str]) -> list[str] | None:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    problems.append(f"{name} must be a list of glob strings; ignored")
+    return None
+
+
+def _positive_int(name: str, value: Any, problems: list[str]) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    problems.append(f"{name} must be a positive integer; using the default")
+    return None
+
+
+def _boolean(name: str, value: Any, default: bool, problems: list[str]) -> bool:
+    if isinstance(value, bool):
+        return value
+    problems.append(f"{name} must be true or false; using {str(default).lower()}")
+    return default
+
+
+def parse_options(raw: Any) -> ServerOptions:
+    """Validate `initializationOptions` (any JSON value); never raises."""
+    if raw is None:
+        return ServerOptions()
+    if not isinstance(raw, dict):
+        return ServerOptions(problems=("initializationOptions must be an object; ignored",))
+    problems: list[str] = []
+    overrides: dict[str, Any] = {}
+    for name in ("include", "exclude"):
+        if name in raw:
+            value = _string_list(name, raw[name], problems)
+            if value is not None:
+                overrides[_SETTING_KEYS[name]] = value
+    for name in ("maxFileSize", "jobs"):
+        if name in raw:
+            number = _positive_int(name, raw[name], problems)
+            if number is not None:
+                overrides[_SETTING_KEYS[name]] = number
+    if "dbPath" in raw:
+        if isinstance(raw["dbPath"], str) and raw["dbPath"].strip():
+            overrides["db"] = raw["dbPath"].strip()
+        else:
+            problems.append("dbPath must be a non-empty path string; using the default")
+    log_level = None
+    if "logLevel" in raw:
+        level = raw["logLevel"]
+        if isinstance(level, str) and level.lower() in LOG_LEVELS:
+            log_level = LOG_LEVELS[level.lower()]
+        else:
+            problems.append(
+                f"logLevel must be one of {', '.join(sorted(LOG_LEVELS))}; keeping the default"
+            )
+    include_probable = (
+        _boolean("includeProbable", raw["includeProbable"], False, problems)
+        if "includeProbable" in raw
+        else False
+    )
+    reindex_on_save = (
+        _boolean("reindexOnSave", raw["reindexOnSave"], True, problems)
+        if "reindexOnSave" in raw
+        else True
+    )
+    known = {*_SETTING_KEYS, "logLevel", "includeProbable", "reindexOnSave"}
+    for name in sorted(set(raw) - known):
+        problems.append(f"unknown option {name!r}; ignored")
+    return ServerOptions(
+        overrides=overrides,
+        include_probable=include_probable,
+        log_level=log_level,
+        reindex_on_save=reindex_on_save,
+        problems=tuple(problems),
+    )
