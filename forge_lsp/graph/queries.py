@@ -130,7 +130,10 @@ class GraphQuery:
                 continue
             node = DocumentSymbol(sym)
             nodes[sym.id] = node
-            parent = nodes.get(sym.parent_id) if sym.parent_id != module_id else None
+            parent_id = sym.parent_id
+            parent = (
+                nodes.get(parent_id) if parent_id is not None and parent_id != module_id else None
+            )
             (parent.children if parent is not None else roots).append(node)
         return roots
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import apsw
@@ -39,10 +39,8 @@ def _pragmas(conn: apsw.Connection, *, readonly: bool) -> None:
 
 def _remove_database(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
-        try:
+        with suppress(FileNotFoundError):
             os.unlink(f"{path}{suffix}")
-        except FileNotFoundError:
-            pass
 
 
 def _check(conn: apsw.Connection) -> str | None:
@@ -144,10 +142,8 @@ def create_bulk_indexes(conn: apsw.Connection) -> None:
 
 def checkpoint(conn: apsw.Connection) -> None:
     """Fold the WAL back into the database; done when idle so that queries never pay for it."""
-    try:
+    with suppress(apsw.BusyError):
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-    except apsw.BusyError:
-        pass
 
 
 @contextmanager

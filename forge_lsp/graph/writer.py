@@ -7,7 +7,7 @@ its id, so references from other files stay valid without being touched (the bas
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import apsw
@@ -187,9 +187,7 @@ class GraphWriter:
             ],
         )
 
-    def insert_refs(
-        self, rows: list[tuple[int, int, int, int, int, int, int, int | None, int | None]]
-    ) -> None:
+    def insert_refs(self, rows: Iterable[Sequence[Any]]) -> None:
         """Rows of (file_id, line, col, end_col, name_id, role, scope_id, target_id, receiver_id)."""
         self.conn.executemany(
             "INSERT INTO refs(file_id, line, col, end_col, name_id, role, scope_id, target_id,"
@@ -241,8 +239,8 @@ class GraphWriter:
             " JOIN names n ON n.id = s.name_id"
         )
         if file_id is None:
-            return self.conn.execute(sql).fetchall()  # type: ignore[return-value]
-        return self.conn.execute(sql + " WHERE s.file_id=?", (file_id,)).fetchall()  # type: ignore[return-value]
+            return self.conn.execute(sql).fetchall()
+        return self.conn.execute(sql + " WHERE s.file_id=?", (file_id,)).fetchall()
 
     def files_and_modules(self) -> list[tuple[int, str, str | None, list[str]]]:
         """(file_id, path, exports, module names shortest first) for every file."""

@@ -298,7 +298,7 @@ class _Indexer:
         for p in parsed:
             ids = p.symbol_ids
             fid = p.file_id
-            # Within a file the same (name, receiver) recurs often: `self.assertEqual` × 100.
+            # Within a file the same (name, receiver) recurs often: `self.assertEqual` a hundred times.
             seen: dict[tuple[str, str | None, int], int | None] = {}
             for row, ref in zip(p.rows, p.facts.refs, strict=True):
                 if ref.target != NO_TARGET:

@@ -124,7 +124,7 @@ class _Scope:
 
 class PythonExtractor:
     language = "python"
-    suffixes = (".py", ".pyi")
+    suffixes: tuple[str, ...] = (".py", ".pyi")
 
     def __init__(self) -> None:
         self._parser = Parser(LANGUAGE)
@@ -261,30 +261,30 @@ class _FileExtraction:
         )
         self._build_scopes(caps)
         self._collect_definitions(caps)
-        self._collect_parameters(caps.get("params", ()))
-        for node in caps.get("global", ()):
+        self._collect_parameters(caps.get("params", []))
+        for node in caps.get("global", []):
             self.scope_at(node.start_byte).globals.add(self.text(node))
         self._collect_targets(caps)
-        self._collect_imports(caps.get("import", ()))
-        for node in caps.get("future", ()):
+        self._collect_imports(caps.get("import", []))
+        for node in caps.get("future", []):
             self.skip.update(n.start_byte for n in _identifiers_in(node))
-        for node in caps.get("skip", ()):
+        for node in caps.get("skip", []):
             self.skip.add(node.start_byte)
-        for node in caps.get("call", ()):
+        for node in caps.get("call", []):
             self.calls.add(node.start_byte)
-        for node in caps.get("attribute", ()):
+        for node in caps.get("attribute", []):
             attr = node.child_by_field_name("attribute")
             obj = node.child_by_field_name("object")
             if attr is not None and obj is not None:
                 self.attributes[attr.start_byte] = obj
-        self._collect_decorators(caps.get("decorator", ()))
-        self._collect_bases(caps.get("bases", ()))
-        self._emit_references(caps.get("id", ()))
+        self._collect_decorators(caps.get("decorator", []))
+        self._collect_bases(caps.get("bases", []))
+        self._emit_references(caps.get("id", []))
         self._emit_instance_fields()
         return self.facts
 
     def _collect_definitions(self, caps: dict[str, list[Node]]) -> None:
-        for name_node in sorted(caps.get("def", ()), key=lambda n: n.start_byte):
+        for name_node in sorted(caps.get("def", []), key=lambda n: n.start_byte):
             scope = self.scope_at(name_node.start_byte)  # the def's own scope
             node = scope.node
             if node is None or scope.parent is None:
@@ -336,7 +336,7 @@ class _FileExtraction:
 
     def _collect_targets(self, caps: dict[str, list[Node]]) -> None:
         targets: list[tuple[Node, Node | None, Node]] = []  # (target, value, statement)
-        for node in caps.get("assign", ()):
+        for node in caps.get("assign", []):
             left = node.child_by_field_name("left")
             if left is None:
                 continue
@@ -349,7 +349,7 @@ class _FileExtraction:
                 and self.scope_at(node.start_byte) is self.module
             ):
                 self.facts.exports = self._string_list(value)
-        for node in caps.get("target", ()):
+        for node in caps.get("target", []):
             targets.append((node, None, node.parent or node))
         for target, value, statement in targets:
             scope = self.scope_at(target.start_byte)
@@ -594,7 +594,7 @@ class _FileExtraction:
         scopes = self.scopes
         scope = self.module
         scope_idx = 0
-        for ident, name, receiver in self.import_refs:
+        for ident, name, import_receiver in self.import_refs:
             row, c0 = ident.start_point
             c1 = ident.end_point[1]
             refs.append(
@@ -606,9 +606,10 @@ class _FileExtraction:
                     IMPORT,
                     self.scope_at(ident.start_byte).symbol,
                     NO_TARGET,
-                    receiver,
+                    import_receiver,
                 )
             )
+        receiver: str | None
         for ident in identifiers:
             start = ident.start_byte
             if start in skip:
@@ -624,7 +625,6 @@ class _FileExtraction:
             role = self._role(start)
             target = NO_TARGET
             recv_node = attributes.get(start)
-            receiver: str | None
             if recv_node is not None:
                 receiver = self.receiver(recv_node, scope)
                 if role == READ:

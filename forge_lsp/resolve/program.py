@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from forge_lsp.parsing.facts import (
     CLASS,
@@ -25,7 +26,7 @@ from forge_lsp.parsing.facts import (
 #   ("sym", symbol_id) a symbol: class, function, variable…
 #   ("inst", class_id) an instance of a class
 #   ("super", class_id) the bases of a class, as `super()` sees them
-Entity = tuple[str, object]
+Entity = tuple[str, Any]
 
 ROOT: Entity = ("pkg", "")
 _MAX_DEPTH = 24
@@ -205,14 +206,14 @@ class Program:
             base = self.module_entity(dotted) if dotted is not None else None
             if base is None or base[0] != "mod":
                 continue
-            target = self.files.get(base[1])  # type: ignore[arg-type]
+            target = self.files.get(base[1])
             if target is None:
                 continue
             public = (
                 name in target.exports if target.exports is not None else not name.startswith("_")
             )
             if public:
-                found = self.lookup(base[1], name)  # type: ignore[arg-type]
+                found = self.lookup(base[1], name)
                 if found is not None:
                     return found
         return None
@@ -220,10 +221,10 @@ class Program:
     def member(self, entity: Entity, name: str) -> Entity | None:
         kind, value = entity
         if kind == "mod":
-            found = self.lookup(value, name)  # type: ignore[arg-type]
+            found = self.lookup(value, name)
             if found is not None:
                 return found
-            info = self.files.get(value)  # type: ignore[arg-type]
+            info = self.files.get(value)
             if info is not None and info.is_package:
                 return self.module_entity(f"{info.module}.{name}" if info.module else name)
             return None
@@ -231,12 +232,12 @@ class Program:
             return self.module_entity(f"{value}.{name}" if value else name)
         if kind in ("sym", "inst"):
             sid = value
-            if kind == "sym" and self.symbols[sid].kind != CLASS:  # type: ignore[index]
+            if kind == "sym" and self.symbols[sid].kind != CLASS:
                 return None
-            found_id = self.class_member(sid, name)  # type: ignore[arg-type]
+            found_id = self.class_member(sid, name)
             return ("sym", found_id) if found_id is not None else None
         if kind == "super":
-            for base in self.class_bases(value):  # type: ignore[arg-type]
+            for base in self.class_bases(value):
                 found_id = self.class_member(base, name)
                 if found_id is not None:
                     return ("sym", found_id)
@@ -253,8 +254,8 @@ class Program:
                 entity: Entity | None = ("sym", target) if target in self.symbols else None
             else:
                 entity = self.resolve(file_id, name, receiver, class_id)
-            if entity is not None and entity[0] == "sym" and self.symbols[entity[1]].kind == CLASS:  # type: ignore[index]
-                found.append(entity[1])  # type: ignore[arg-type]
+            if entity is not None and entity[0] == "sym" and self.symbols[entity[1]].kind == CLASS:
+                found.append(entity[1])
         self._base_memo[class_id] = found
         return found
 
@@ -346,7 +347,7 @@ class Program:
     ) -> Entity | None:
         if receiver is None:
             return self.lookup(file_id, name)
-        if receiver == UNKNOWN_RECEIVER or receiver == LOCAL_RECEIVER:
+        if receiver in (UNKNOWN_RECEIVER, LOCAL_RECEIVER):
             return None
         base = self.receiver(file_id, receiver, scope_id)
         return self.member(base, name) if base is not None else None
@@ -357,14 +358,14 @@ class Program:
             return None
         kind, value = entity
         if kind == "sym":
-            return value  # type: ignore[return-value]
+            return value
         if kind == "mod":
-            info = self.files.get(value)  # type: ignore[arg-type]
+            info = self.files.get(value)
             return info.module_symbol if info is not None else None
         return None
 
 
 def _instantiate(program: Program, entity: Entity | None) -> Entity | None:
-    if entity is not None and entity[0] == "sym" and program.symbols[entity[1]].kind == CLASS:  # type: ignore[index]
+    if entity is not None and entity[0] == "sym" and program.symbols[entity[1]].kind == CLASS:
         return ("inst", entity[1])
     return None
