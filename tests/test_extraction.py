@@ -112,3 +112,9 @@ def test_interface_hash_ignores_bodies_but_not_signatures() -> None:
     c = ex.extract("m.py", b"def f(x, y=0):\n    return x\n").interface_hash()
     assert a == b
     assert a != c
+
+
+def test_byte_order_mark_is_not_a_column() -> None:
+    facts = PythonExtractor().extract("bom.py", b"\xef\xbb\xbfdef f():\n    return 1\n")
+    (f,) = [s for s in facts.symbols if s.name == "f"]
+    assert (f.sel_line, f.sel_col) == (0, 4)

@@ -71,6 +71,12 @@ def test_gitignore_is_honoured_inside_a_git_repo(tmp_path: Path) -> None:
     assert _rels(tmp_path) == ["kept.py"]
 
 
+def test_root_that_git_ignores_is_walked(tmp_path: Path) -> None:
+    write_tree(tmp_path, {".gitignore": "cache/\n", "cache/corpus/m.py": "x = 1\n"})
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    assert _rels(tmp_path / "cache" / "corpus") == ["m.py"]
+
+
 def test_symlink_loops_do_not_hang(tmp_path: Path) -> None:
     write_tree(tmp_path, {"a/m.py": "x = 1\n"})
     os.symlink(tmp_path / "a", tmp_path / "a" / "loop")

@@ -77,7 +77,7 @@ def discover(settings: Settings) -> Discovery:
     root = settings.root
     path_filter = PathFilter(settings)
     rels = _git_files(root)
-    if rels is None:
+    if not rels:  # not a git work tree, or a root that git ignores (a cache, a vendored tree)
         rels = _walk(root, path_filter)
     result = Discovery()
     root_text = root.as_posix()

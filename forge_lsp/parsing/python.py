@@ -168,7 +168,10 @@ class _FileExtraction:
         if self._lines is None:
             self._lines = self.src.split(b"\n")
         line = self._lines[row] if row < len(self._lines) else b""
-        return len(line[:byte_col].decode("utf-8", "replace"))
+        col = len(line[:byte_col].decode("utf-8", "replace"))
+        if row == 0 and line.startswith(b"\xef\xbb\xbf") and col:
+            col -= 1  # editors do not show a byte-order mark, nor count it as a column
+        return col
 
     def text(self, node: Node) -> str:
         return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
