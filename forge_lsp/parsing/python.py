@@ -9,12 +9,10 @@ here with its name and a *receiver* expression that resolution can evaluate with
 
 from __future__ import annotations
 
-import builtins
 from bisect import bisect_right
 from typing import Any
 
-import tree_sitter_python
-from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
+from tree_sitter import Node, Parser, QueryCursor, Tree
 
 from forge_lsp.parsing.facts import (
     ATTRIBUTE,
@@ -38,88 +36,27 @@ from forge_lsp.parsing.facts import (
     RefFact,
     SymbolFact,
 )
-
-LANGUAGE = Language(tree_sitter_python.language())
-
-_QUERY_SOURCE = """
-(function_definition name: (identifier) @def) @scope.function
-(class_definition name: (identifier) @def) @scope.class
-(lambda) @scope.lambda
-(list_comprehension) @scope.comp
-(set_comprehension) @scope.comp
-(dictionary_comprehension) @scope.comp
-(generator_expression) @scope.comp
-(parameters) @params
-(lambda_parameters) @params
-(assignment) @assign
-(augmented_assignment left: (_) @target)
-(for_statement left: (_) @target)
-(for_in_clause left: (_) @target)
-(as_pattern_target) @target
-(named_expression name: (identifier) @target)
-(global_statement (identifier) @global)
-(nonlocal_statement (identifier) @global)
-(call function: (identifier) @call)
-(call function: (attribute attribute: (identifier) @call))
-(attribute) @attribute
-(keyword_argument name: (identifier) @skip)
-(decorator) @decorator
-(class_definition superclasses: (argument_list) @bases)
-(import_statement) @import
-(import_from_statement) @import
-(future_import_statement) @future
-(identifier) @id
-"""
-
-_QUERY = Query(LANGUAGE, _QUERY_SOURCE)
-
-_BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__"}
-_PATTERN_TYPES = frozenset(
-    {
-        "pattern_list",
-        "tuple_pattern",
-        "list_pattern",
-        "parenthesized_expression",
-        "list_splat_pattern",
-        "tuple",
-        "list",
-        "expression_list",
-        "as_pattern_target",
-    }
+from forge_lsp.parsing.python_syntax import (
+    BUILTINS,
+    IMPORTED,
+    LANGUAGE,
+    LOCAL,
+    PARAM,
+    QUERY,
+    SYMBOL,
+    Scope,
+    annotation_type,
+    attribute_targets,
+    binding_identifiers,
+    head_identifier,
+    identifiers_in,
+    is_method_scope,
+    split_alias,
+    start_byte,
 )
+
 _MAX_RECEIVER_PARTS = 6
 _SIGNATURE_LIMIT = 240
-
-# Binding kinds inside a scope.
-_LOCAL = 0  # an ordinary local variable: not indexed
-_SYMBOL = 1  # a nested def/class or a class member: (kind, symbol index)
-_IMPORTED = 2  # a local import: (kind, receiver, original name)
-_PARAM = 3  # a parameter: (kind, position)
-
-
-class _Scope:
-    __slots__ = (
-        "bindings",
-        "end",
-        "globals",
-        "kind",
-        "node",
-        "parent",
-        "start",
-        "symbol",
-        "var_types",
-    )
-
-    def __init__(self, kind: str, node: Node | None, start: int, end: int) -> None:
-        self.kind = kind
-        self.node = node
-        self.start = start
-        self.end = end
-        self.parent: _Scope | None = None
-        self.symbol = 0  # enclosing symbol index used as the `scope` of references
-        self.bindings: dict[str, tuple[Any, ...]] = {}
-        self.globals: set[str] = set()
-        self.var_types: dict[str, Node | None] = {}
 
 
 class PythonExtractor:
@@ -147,8 +84,8 @@ class _FileExtraction:
         self.facts = FileFacts(path=path, language="python", parse_ok=not tree.root_node.has_error)
         self.facts.is_ascii = source.isascii()
         self._lines: list[bytes] | None = None
-        self.module = _Scope("module", None, 0, len(source) + 1)
-        self.scopes: list[_Scope] = [self.module]
+        self.module = Scope("module", None, 0, len(source) + 1)
+        self.scopes: list[Scope] = [self.module]
         self._starts: list[int] = [0]
         self.skip: set[int] = set()  # identifiers that are not references (names of defs, params…)
         self.writes: set[int] = set()
@@ -178,7 +115,7 @@ class _FileExtraction:
 
     # ----- scopes ----------------------------------------------------------------------------
 
-    def scope_at(self, byte: int) -> _Scope:
+    def scope_at(self, byte: int) -> Scope:
         scope = self.scopes[bisect_right(self._starts, byte) - 1]
         while scope.end <= byte and scope.parent is not None:
             scope = scope.parent
@@ -195,7 +132,7 @@ class _FileExtraction:
             nodes.extend((n.start_byte, kind, n) for n in caps.get(key, ()))
         nodes.sort(key=lambda item: item[0])
         for start, kind, node in nodes:
-            scope = _Scope(kind, node, start, node.end_byte)
+            scope = Scope(kind, node, start, node.end_byte)
             parent = self.scope_at(start)
             scope.parent = parent
             scope.symbol = parent.symbol
@@ -254,11 +191,11 @@ class _FileExtraction:
 
     def run(self) -> FileFacts:
         root = self.tree.root_node
-        caps = QueryCursor(_QUERY).captures(root)
+        caps = QueryCursor(QUERY).captures(root)
         for nodes in caps.values():
             # Capture order is not document order; bindings ("the first assignment declares")
             # and the scope sweep over identifiers both need it.
-            nodes.sort(key=_start_byte)
+            nodes.sort(key=start_byte)
         self.facts.symbols.append(
             SymbolFact("", "", MODULE, -1, 0, 0, root.end_point[0], 0, 0, 0, 0, "")
         )
@@ -270,7 +207,7 @@ class _FileExtraction:
         self._collect_targets(caps)
         self._collect_imports(caps.get("import", []))
         for node in caps.get("future", []):
-            self.skip.update(n.start_byte for n in _identifiers_in(node))
+            self.skip.update(n.start_byte for n in identifiers_in(node))
         for node in caps.get("skip", []):
             self.skip.add(node.start_byte)
         for node in caps.get("call", []):
@@ -301,7 +238,7 @@ class _FileExtraction:
             idx = self.add_symbol(name, kind, parent.symbol, node, name_node)
             scope.symbol = idx
             self.skip.add(name_node.start_byte)
-            parent.bindings.setdefault(name, (_SYMBOL, idx))
+            parent.bindings.setdefault(name, (SYMBOL, idx))
         # Children created before their parents' symbol ids were known inherit them now.
         for scope in self.scopes[1:]:
             if scope.kind in ("lambda", "comp") and scope.parent is not None:
@@ -325,16 +262,16 @@ class _FileExtraction:
                     if ident is None:  # *args: T / **kw: T
                         for c in child.named_children:
                             if c.type in ("list_splat_pattern", "dictionary_splat_pattern"):
-                                ident = next(iter(_identifiers_in(c)), None)
+                                ident = next(iter(identifiers_in(c)), None)
                 elif child.type in ("list_splat_pattern", "dictionary_splat_pattern"):
-                    ident = next(iter(_identifiers_in(child)), None)
+                    ident = next(iter(identifiers_in(child)), None)
                 if ident is None:
                     continue
                 name = self.text(ident)
                 self.skip.add(ident.start_byte)
-                scope.bindings[name] = (_PARAM, position)
+                scope.bindings[name] = (PARAM, position)
                 if annotation is not None:
-                    scope.var_types[name] = _annotation_type(annotation)
+                    scope.var_types[name] = annotation_type(annotation)
                 position += 1
 
     def _collect_targets(self, caps: dict[str, list[Node]]) -> None:
@@ -356,9 +293,9 @@ class _FileExtraction:
             targets.append((node, None, node.parent or node))
         for target, value, statement in targets:
             scope = self.scope_at(target.start_byte)
-            for attr in _attribute_targets(target):
+            for attr in attribute_targets(target):
                 self.writes.add(attr.start_byte)
-            for ident in _binding_identifiers(target):
+            for ident in binding_identifiers(target):
                 name = self.text(ident)
                 if name in scope.globals:
                     self.writes.add(ident.start_byte)
@@ -367,13 +304,13 @@ class _FileExtraction:
                     if name not in scope.bindings:
                         kind = VARIABLE if scope.kind == "module" else FIELD
                         idx = self.add_symbol(name, kind, scope.symbol, statement, ident)
-                        scope.bindings[name] = (_SYMBOL, idx)
+                        scope.bindings[name] = (SYMBOL, idx)
                         self.skip.add(ident.start_byte)
                     else:
                         self.writes.add(ident.start_byte)
                 else:
                     if name not in scope.bindings:
-                        scope.bindings[name] = (_LOCAL,)
+                        scope.bindings[name] = (LOCAL,)
                     self.writes.add(ident.start_byte)
                     if ident is target and value is not None and value.type == "call":
                         known = scope.var_types.get(name, value)
@@ -399,7 +336,7 @@ class _FileExtraction:
             line = node.start_point[0]
             if node.type == "import_statement":
                 for child in node.named_children:
-                    dotted, alias = _split_alias(child)
+                    dotted, alias = split_alias(child)
                     if dotted is None:
                         continue
                     parts = [self.text(p) for p in dotted.named_children]
@@ -411,10 +348,10 @@ class _FileExtraction:
                     )
                     if alias is not None:
                         self.skip.add(alias.start_byte)
-                        bound = (_IMPORTED, "<0|" + ".".join(parts[:-1]) + ">", parts[-1])
+                        bound = (IMPORTED, "<0|" + ".".join(parts[:-1]) + ">", parts[-1])
                         self._bind_import(scope, alias_name or parts[-1], bound)
                     else:
-                        self._bind_import(scope, parts[0], (_IMPORTED, "<0|>", parts[0]))
+                        self._bind_import(scope, parts[0], (IMPORTED, "<0|>", parts[0]))
                 continue
             level, module = 0, ""
             module_node = node.child_by_field_name("module_name")
@@ -439,12 +376,12 @@ class _FileExtraction:
                     continue
                 if child == module_node:
                     continue
-                dotted, alias = _split_alias(child)
+                dotted, alias = split_alias(child)
                 if dotted is None:
                     continue
                 name = self.text(dotted)
                 alias_name = self.text(alias) if alias is not None else None
-                for ident in _identifiers_in(dotted):
+                for ident in identifiers_in(dotted):
                     self.import_refs.append((ident, name, receiver))
                     self.skip.add(ident.start_byte)
                 if alias is not None:
@@ -452,7 +389,7 @@ class _FileExtraction:
                 self.facts.imports.append(
                     ImportFact(module, name, alias_name, level, line, module_level)
                 )
-                self._bind_import(scope, alias_name or name, (_IMPORTED, receiver, name))
+                self._bind_import(scope, alias_name or name, (IMPORTED, receiver, name))
 
     def _module_path_refs(self, dotted: Node, level: int, prefix: str) -> None:
         parts = prefix
@@ -462,7 +399,7 @@ class _FileExtraction:
             self.skip.add(ident.start_byte)
             parts = f"{parts}.{name}" if parts else name
 
-    def _bind_import(self, scope: _Scope, name: str, binding: tuple[Any, ...]) -> None:
+    def _bind_import(self, scope: Scope, name: str, binding: tuple[Any, ...]) -> None:
         if scope is self.module:
             scope.bindings.setdefault(name, binding)
         elif scope.kind != "class":
@@ -475,7 +412,7 @@ class _FileExtraction:
             expr = node.named_children[0] if node.named_children else None
             if expr is not None and expr.type == "call":
                 expr = expr.child_by_field_name("function")
-            head = _head_identifier(expr)
+            head = head_identifier(expr)
             if head is not None:
                 self.decorates.add(head.start_byte)
 
@@ -485,15 +422,15 @@ class _FileExtraction:
                 expr: Node | None = child
                 if child.type == "subscript":
                     expr = child.child_by_field_name("value")
-                head = _head_identifier(expr)
+                head = head_identifier(expr)
                 if head is not None:
                     self.inherits.add(head.start_byte)
 
     # ----- references ------------------------------------------------------------------------
 
-    def lookup(self, name: str, scope: _Scope) -> tuple[Any, ...] | None:
+    def lookup(self, name: str, scope: Scope) -> tuple[Any, ...] | None:
         """The binding a free name has in `scope`, or None when it is a module-level name."""
-        s: _Scope | None = scope
+        s: Scope | None = scope
         innermost = True
         while s is not None and s is not self.module:
             if s.kind == "class" and not innermost:
@@ -508,7 +445,7 @@ class _FileExtraction:
             s = s.parent
         return None
 
-    def receiver(self, node: Node, scope: _Scope, depth: int = 0) -> str:
+    def receiver(self, node: Node, scope: Scope, depth: int = 0) -> str:
         """Encode a receiver expression so that resolution can evaluate it without the tree."""
         key = (node.start_byte, node.end_byte)
         cached = self._receiver_memo.get(key)
@@ -518,7 +455,7 @@ class _FileExtraction:
         self._receiver_memo[key] = result
         return result
 
-    def _receiver(self, node: Node, scope: _Scope, depth: int) -> str:
+    def _receiver(self, node: Node, scope: Scope, depth: int) -> str:
         if depth > _MAX_RECEIVER_PARTS:
             return UNKNOWN_RECEIVER
         kind = node.type
@@ -527,12 +464,12 @@ class _FileExtraction:
             binding = self.lookup(name, scope)
             if binding is None:
                 return name
-            if binding[0] == _IMPORTED:
+            if binding[0] == IMPORTED:
                 return f"{binding[1]}.{binding[2]}" if binding[1] != "<0|>" else f"<0|{binding[2]}>"
             if (
-                binding[0] == _PARAM
+                binding[0] == PARAM
                 and binding[1] == 0
-                and _is_method_scope(self._owner(name, scope))
+                and is_method_scope(self._owner(name, scope))
             ):
                 return "self"
             owner = self._owner(name, scope)
@@ -563,7 +500,7 @@ class _FileExtraction:
             return self.receiver(inner, scope, depth + 1)
         return UNKNOWN_RECEIVER
 
-    def _value_type(self, value: Node, scope: _Scope, depth: int) -> str:
+    def _value_type(self, value: Node, scope: Scope, depth: int) -> str:
         """The receiver for a variable from its annotation or its `x = Cls(...)` assignment."""
         if value.type == "call":
             func = value.child_by_field_name("function")
@@ -576,8 +513,8 @@ class _FileExtraction:
             return base if base == UNKNOWN_RECEIVER else base + "()"
         return UNKNOWN_RECEIVER
 
-    def _owner(self, name: str, scope: _Scope) -> _Scope | None:
-        s: _Scope | None = scope
+    def _owner(self, name: str, scope: Scope) -> Scope | None:
+        s: Scope | None = scope
         innermost = True
         while s is not None and s is not self.module:
             if (s.kind != "class" or innermost) and name in s.bindings:
@@ -637,14 +574,14 @@ class _FileExtraction:
                 receiver = None
                 if binding is not None:
                     kind = binding[0]
-                    if kind == _SYMBOL:
+                    if kind == SYMBOL:
                         target = binding[1]
                         receiver = LOCAL_RECEIVER
-                    elif kind == _IMPORTED:
+                    elif kind == IMPORTED:
                         receiver, name = binding[1], binding[2]
                     else:
                         continue  # a local variable or parameter
-                elif name in _BUILTINS and name not in module_names and not self.has_star_import:
+                elif name in BUILTINS and name not in module_names and not self.has_star_import:
                     continue
             row, c0 = ident.start_point
             c1 = c0 + (end - start)
@@ -697,83 +634,3 @@ class _FileExtraction:
                     signature="",
                 )
             )
-
-
-def _start_byte(node: Node) -> int:
-    return node.start_byte
-
-
-def _is_method_scope(scope: _Scope | None) -> bool:
-    return (
-        scope is not None
-        and scope.kind == "function"
-        and scope.parent is not None
-        and scope.parent.kind == "class"
-    )
-
-
-def _identifiers_in(node: Node) -> list[Node]:
-    if node.type == "identifier":
-        return [node]
-    found: list[Node] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        for child in current.named_children:
-            if child.type == "identifier":
-                found.append(child)
-            else:
-                stack.append(child)
-    found.sort(key=lambda n: n.start_byte)
-    return found
-
-
-def _binding_identifiers(target: Node) -> list[Node]:
-    """Names bound by an assignment target: `a`, `a, (b, *c)`; not `a.b` or `a[0]`."""
-    if target.type == "identifier":
-        return [target]
-    if target.type not in _PATTERN_TYPES:
-        return []
-    found: list[Node] = []
-    for child in target.named_children:
-        found.extend(_binding_identifiers(child))
-    return found
-
-
-def _attribute_targets(target: Node) -> list[Node]:
-    """Attribute names assigned to: `self.x = ...`, `a.b, c.d = ...`."""
-    if target.type == "attribute":
-        attr = target.child_by_field_name("attribute")
-        return [attr] if attr is not None else []
-    if target.type not in _PATTERN_TYPES:
-        return []
-    found: list[Node] = []
-    for child in target.named_children:
-        found.extend(_attribute_targets(child))
-    return found
-
-
-def _split_alias(node: Node) -> tuple[Node | None, Node | None]:
-    if node.type == "aliased_import":
-        return node.child_by_field_name("name"), node.child_by_field_name("alias")
-    if node.type == "dotted_name":
-        return node, None
-    return None, None
-
-
-def _head_identifier(expr: Node | None) -> Node | None:
-    """The identifier that names what a decorator or base class expression refers to."""
-    if expr is None:
-        return None
-    if expr.type == "identifier":
-        return expr
-    if expr.type == "attribute":
-        return expr.child_by_field_name("attribute")
-    return None
-
-
-def _annotation_type(annotation: Node) -> Node | None:
-    inner = annotation.named_children[0] if annotation.named_children else None
-    if inner is not None and inner.type in ("identifier", "attribute"):
-        return inner
-    return None

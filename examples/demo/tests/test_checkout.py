@@ -1,6 +1,6 @@
+from shop import Order, Product
 from shop.checkout import Checkout
 from shop.pricing import with_vat
-from shop import Order, Product
 
 
 def test_pay_adds_vat():

@@ -1,0 +1,171 @@
+"""Python syntax helpers for extraction: the tree-sitter query, scopes, and small node utilities.
+
+Split from parsing.python so that the extractor reads as the two-pass scope analysis it is.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import tree_sitter_python
+from tree_sitter import Language, Node, Query
+
+LANGUAGE = Language(tree_sitter_python.language())
+
+QUERY_SOURCE = """
+(function_definition name: (identifier) @def) @scope.function
+(class_definition name: (identifier) @def) @scope.class
+(lambda) @scope.lambda
+(list_comprehension) @scope.comp
+(set_comprehension) @scope.comp
+(dictionary_comprehension) @scope.comp
+(generator_expression) @scope.comp
+(parameters) @params
+(lambda_parameters) @params
+(assignment) @assign
+(augmented_assignment left: (_) @target)
+(for_statement left: (_) @target)
+(for_in_clause left: (_) @target)
+(as_pattern_target) @target
+(named_expression name: (identifier) @target)
+(global_statement (identifier) @global)
+(nonlocal_statement (identifier) @global)
+(call function: (identifier) @call)
+(call function: (attribute attribute: (identifier) @call))
+(attribute) @attribute
+(keyword_argument name: (identifier) @skip)
+(decorator) @decorator
+(class_definition superclasses: (argument_list) @bases)
+(import_statement) @import
+(import_from_statement) @import
+(future_import_statement) @future
+(identifier) @id
+"""
+
+QUERY = Query(LANGUAGE, QUERY_SOURCE)
+
+BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__"}
+PATTERN_TYPES = frozenset(
+    {
+        "pattern_list",
+        "tuple_pattern",
+        "list_pattern",
+        "parenthesized_expression",
+        "list_splat_pattern",
+        "tuple",
+        "list",
+        "expression_list",
+        "as_pattern_target",
+    }
+)
+# Binding kinds inside a scope.
+LOCAL = 0  # an ordinary local variable: not indexed
+SYMBOL = 1  # a nested def/class or a class member: (kind, symbol index)
+IMPORTED = 2  # a local import: (kind, receiver, original name)
+PARAM = 3  # a parameter: (kind, position)
+
+
+class Scope:
+    __slots__ = (
+        "bindings",
+        "end",
+        "globals",
+        "kind",
+        "node",
+        "parent",
+        "start",
+        "symbol",
+        "var_types",
+    )
+
+    def __init__(self, kind: str, node: Node | None, start: int, end: int) -> None:
+        self.kind = kind
+        self.node = node
+        self.start = start
+        self.end = end
+        self.parent: Scope | None = None
+        self.symbol = 0  # enclosing symbol index used as the `scope` of references
+        self.bindings: dict[str, tuple[Any, ...]] = {}
+        self.globals: set[str] = set()
+        self.var_types: dict[str, Node | None] = {}
+
+
+def start_byte(node: Node) -> int:
+    return node.start_byte
+
+
+def is_method_scope(scope: Scope | None) -> bool:
+    return (
+        scope is not None
+        and scope.kind == "function"
+        and scope.parent is not None
+        and scope.parent.kind == "class"
+    )
+
+
+def identifiers_in(node: Node) -> list[Node]:
+    if node.type == "identifier":
+        return [node]
+    found: list[Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        for child in current.named_children:
+            if child.type == "identifier":
+                found.append(child)
+            else:
+                stack.append(child)
+    found.sort(key=lambda n: n.start_byte)
+    return found
+
+
+def binding_identifiers(target: Node) -> list[Node]:
+    """Names bound by an assignment target: `a`, `a, (b, *c)`; not `a.b` or `a[0]`."""
+    if target.type == "identifier":
+        return [target]
+    if target.type not in PATTERN_TYPES:
+        return []
+    found: list[Node] = []
+    for child in target.named_children:
+        found.extend(binding_identifiers(child))
+    return found
+
+
+def attribute_targets(target: Node) -> list[Node]:
+    """Attribute names assigned to: `self.x = ...`, `a.b, c.d = ...`."""
+    if target.type == "attribute":
+        attr = target.child_by_field_name("attribute")
+        return [attr] if attr is not None else []
+    if target.type not in PATTERN_TYPES:
+        return []
+    found: list[Node] = []
+    for child in target.named_children:
+        found.extend(attribute_targets(child))
+    return found
+
+
+def split_alias(node: Node) -> tuple[Node | None, Node | None]:
+    if node.type == "aliased_import":
+        return node.child_by_field_name("name"), node.child_by_field_name("alias")
+    if node.type == "dotted_name":
+        return node, None
+    return None, None
+
+
+def head_identifier(expr: Node | None) -> Node | None:
+    """The identifier that names what a decorator or base class expression refers to."""
+    if expr is None:
+        return None
+    if expr.type == "identifier":
+        return expr
+    if expr.type == "attribute":
+        return expr.child_by_field_name("attribute")
+    return None
+
+
+def annotation_type(annotation: Node) -> Node | None:
+    inner = annotation.named_children[0] if annotation.named_children else None
+    if inner is not None and inner.type in ("identifier", "attribute"):
+        return inner
+    return None
