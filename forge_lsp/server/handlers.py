@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from forge_lsp import __version__
 from forge_lsp.graph.impact import impact
-from forge_lsp.graph.model import Symbol
+from forge_lsp.graph.model import CallGroup, Symbol
 from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.server.app import ForgeServer, request
 from forge_lsp.server.cancellation import check
 from forge_lsp.server.convert import Converter
 from forge_lsp.server.documents import TextSnapshot
 from forge_lsp.server.workspace import Folder
+
+_CallT = TypeVar("_CallT")
 
 _CALLABLE_KINDS = ("function", "method", "class")
 _WORKSPACE_SYMBOL_LIMIT = 200
@@ -125,6 +128,31 @@ def _empty_impact(target: dict[str, Any], depth: int, partial: bool) -> dict[str
     }
 
 
+async def _hierarchy_calls(
+    ls: ForgeServer,
+    item: types.CallHierarchyItem,
+    fetch: Callable[..., list[CallGroup]],
+    convert: Callable[[Converter, list[CallGroup]], list[_CallT]],
+) -> list[_CallT]:
+    """Incoming and outgoing calls differ only in the query asked and the LSP type built."""
+    folder = _item_folder(ls, item)
+    if folder is None:
+        return []
+    text = ls.snapshot()
+    probable = ls.options.include_probable
+
+    def work(cancel: threading.Event) -> list[_CallT]:
+        with folder.pool.query(cancel) as query:
+            sym = _item_symbol(ls, item, folder, query, text) if query else None
+            if query is None or sym is None:
+                return []
+            groups = fetch(query, sym, include_probable=probable)
+        check(cancel)
+        return convert(Converter(folder, text), groups)
+
+    return await ls.run(work)
+
+
 def register(server: ForgeServer) -> None:
     """Register the query features and the forge/* requests."""
 
@@ -197,43 +225,17 @@ def register(server: ForgeServer) -> None:
     async def incoming_calls(
         ls: ForgeServer, params: types.CallHierarchyIncomingCallsParams
     ) -> list[types.CallHierarchyIncomingCall]:
-        folder = _item_folder(ls, params.item)
-        if folder is None:
-            return []
-        text = ls.snapshot()
-        probable = ls.options.include_probable
-
-        def work(cancel: threading.Event) -> list[types.CallHierarchyIncomingCall]:
-            with folder.pool.query(cancel) as query:
-                sym = _item_symbol(ls, params.item, folder, query, text) if query else None
-                if query is None or sym is None:
-                    return []
-                groups = query.incoming_calls(sym, include_probable=probable)
-            check(cancel)
-            return Converter(folder, text).incoming(groups)
-
-        return await ls.run(work)
+        return await _hierarchy_calls(
+            ls, params.item, GraphQuery.incoming_calls, Converter.incoming
+        )
 
     @request(server, types.CALL_HIERARCHY_OUTGOING_CALLS)
     async def outgoing_calls(
         ls: ForgeServer, params: types.CallHierarchyOutgoingCallsParams
     ) -> list[types.CallHierarchyOutgoingCall]:
-        folder = _item_folder(ls, params.item)
-        if folder is None:
-            return []
-        text = ls.snapshot()
-        probable = ls.options.include_probable
-
-        def work(cancel: threading.Event) -> list[types.CallHierarchyOutgoingCall]:
-            with folder.pool.query(cancel) as query:
-                sym = _item_symbol(ls, params.item, folder, query, text) if query else None
-                if query is None or sym is None:
-                    return []
-                groups = query.outgoing_calls(sym, include_probable=probable)
-            check(cancel)
-            return Converter(folder, text).outgoing(groups)
-
-        return await ls.run(work)
+        return await _hierarchy_calls(
+            ls, params.item, GraphQuery.outgoing_calls, Converter.outgoing
+        )
 
     @request(server, types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def document_symbols(
