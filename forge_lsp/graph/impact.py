@@ -9,7 +9,7 @@ graph always gives the same answer.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from forge_lsp.graph.model import EXACT, PROBABLE, Edge, ImpactNode, ImpactResult, Location, Symbol
@@ -17,14 +17,13 @@ from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.graph.schema import ROLE_NAMES
 
 _EXACT_SQL = (
-    "SELECT r.target_id, r.scope_id, r.role, f.path, r.line, r.col, r.end_col FROM refs r"
-    " JOIN files f ON f.id = r.file_id WHERE r.target_id IN (SELECT value FROM json_each(?))"
+    "SELECT r.target_id, r.scope_id, r.role, r.file_id, r.line, r.col, r.end_col FROM refs r"
+    " WHERE r.target_id IN (SELECT value FROM json_each(?))"
 )
 _PROBABLE_SQL = (
-    "SELECT s.id, r.scope_id, r.role, f.path, r.line, r.col, r.end_col FROM symbols s"
+    "SELECT s.id, r.scope_id, r.role, r.file_id, r.line, r.col, r.end_col FROM symbols s"
     " JOIN refs r ON r.name_id = s.name_id AND r.target_id IS NULL"
     " JOIN names rn ON rn.id = r.receiver_id AND rn.text NOT LIKE '<%'"
-    " JOIN files f ON f.id = r.file_id"
     " WHERE s.id IN (SELECT value FROM json_each(?)) AND s.kind IN ('method', 'field', 'function')"
 )
 
@@ -65,11 +64,8 @@ def impact(
     level = 0
     while frontier and level < depth and not truncated:
         level += 1
-        edges = _edges(query, frontier, include_probable)
         next_frontier: list[int] = []
-        for edge in edges:
-            if edge.source in visited:
-                continue
+        for edge in _new_edges(query, frontier, visited, include_probable):
             if len(visited) - len(roots) >= max_nodes:
                 truncated = True
                 break
@@ -78,7 +74,8 @@ def impact(
             visited[edge.source] = (parent_depth + 1, [*parent_path, edge], confidence)
             next_frontier.append(edge.source)
         frontier = next_frontier
-    dependent_ids = [sid for sid in visited if sid not in {r.id for r in roots}]
+    root_ids = {r.id for r in roots}
+    dependent_ids = [sid for sid in visited if sid not in root_ids]
     symbols = query.symbols(dependent_ids)
     nodes: list[ImpactNode] = []
     for sid in dependent_ids:
@@ -98,17 +95,33 @@ def _is_test(symbol: Symbol) -> bool:
     )
 
 
-def _edges(query: GraphQuery, frontier: Iterable[int], include_probable: bool) -> list[Edge]:
+def _new_edges(
+    query: GraphQuery,
+    frontier: Iterable[int],
+    visited: dict[int, Any],
+    include_probable: bool,
+) -> Iterator[Edge]:
+    """The first edge, in a stable order (exact first, then file and position), that reaches
+    each not-yet-visited user of the frontier. Rows are sorted as plain tuples and an Edge is
+    only built for a new user: a popular symbol has tens of thousands of uses."""
     ids = json.dumps(sorted(frontier))
-    rows: list[tuple[Any, ...]] = [(*row, EXACT) for row in query.conn.execute(_EXACT_SQL, (ids,))]
+    rows: list[tuple[Any, ...]] = [(0, *row) for row in query.conn.execute(_EXACT_SQL, (ids,))]
     if include_probable:
-        rows.extend((*row, PROBABLE) for row in query.conn.execute(_PROBABLE_SQL, (ids,)))
-    edges = [
-        Edge(scope, target, ROLE_NAMES[role], Location(path, line, col, line, end_col), confidence)
-        for target, scope, role, path, line, col, end_col, confidence in rows
-        if scope != target
-    ]
-    edges.sort(
-        key=lambda e: (e.confidence != EXACT, e.location.path, e.location.line, e.location.col)
-    )
-    return edges
+        rows.extend((1, *row) for row in query.conn.execute(_PROBABLE_SQL, (ids,)))
+    rows.sort(key=lambda r: (r[0], r[4], r[5], r[6]))
+    seen: set[int] = set()
+    paths: dict[int, str] = {}
+    for probable, target, scope, role, file_id, line, col, end_col in rows:
+        if scope == target or scope in visited or scope in seen:
+            continue
+        seen.add(scope)
+        path = paths.get(file_id)
+        if path is None:
+            path = paths[file_id] = query.file_path(file_id)
+        yield Edge(
+            scope,
+            target,
+            ROLE_NAMES[role],
+            Location(path, line, col, line, end_col),
+            PROBABLE if probable else EXACT,
+        )

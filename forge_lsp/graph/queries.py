@@ -91,6 +91,11 @@ class GraphQuery:
         rows = self.conn.execute("SELECT id FROM files WHERE path=?", (path,)).fetchall()
         return rows[0][0] if rows else None
 
+    def file_path(self, file_id: int) -> str:
+        return str(
+            self.conn.execute("SELECT path FROM files WHERE id=?", (file_id,)).fetchall()[0][0]
+        )
+
     def symbols(self, ids: Iterable[int]) -> dict[int, Symbol]:
         wanted = _ids_json(ids)
         return {
