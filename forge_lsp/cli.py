@@ -195,6 +195,7 @@ def cmd_index(args: argparse.Namespace) -> int:
                 "references": report.references,
                 "resolvedPercent": round(report.resolved_percent, 1),
                 "seconds": round(report.seconds, 3),
+                "phases": {k: round(v, 3) for k, v in report.phases.items()},
                 "skipped": report.skipped,
                 "warnings": report.warnings,
             }

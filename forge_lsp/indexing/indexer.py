@@ -47,6 +47,7 @@ class IndexReport:
     references: int = 0
     resolved: int = 0
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # where the seconds went
     skipped: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -88,10 +89,12 @@ def index_workspace(
 ) -> IndexReport:
     started = time.perf_counter()
     discovery = discover(settings)
+    discovered = time.perf_counter()
     conn = open_writer(settings.db_path)
     try:
         with conn:
             report = _Indexer(conn, settings, progress).run(discovery.files, jobs or settings.jobs)
+            report.phases["discover"] = discovered - started
             writer = GraphWriter(conn)
             writer.replace_skipped(discovery.skipped)
             report.skipped = dict(discovery.skip_counts())
@@ -160,6 +163,7 @@ class _Indexer:
             program,
             {states[f.path].id: f for f in files if f.path in states and f.path not in pending},
         )
+        phase_start = time.perf_counter()
         parsed = self._parse_and_store(
             jobs, states, by_path, workers, program, removed_symbols, interface_changed
         )
@@ -169,7 +173,10 @@ class _Indexer:
         modules_changed = writer.replace_modules(
             (name, ids[f.path]) for f in files if f.path in ids for name in self.modules[f.rel]
         )
+        self.report.phases["parse"] = time.perf_counter() - phase_start
+        phase_start = time.perf_counter()
         self._store_references(parsed, program)
+        self.report.phases["resolve"] = time.perf_counter() - phase_start
         retargeted = self._retarget_imports(program)
         if cold:
             writer.flush_names()
