@@ -83,6 +83,8 @@ class _FileExtraction:
         self.tree = tree
         self.facts = FileFacts(path=path, language="python", parse_ok=not tree.root_node.has_error)
         self.facts.is_ascii = source.isascii()
+        # For ASCII sources byte offsets are string offsets: slice one str, skip a decode per name.
+        self.ascii_text = source.decode("ascii") if self.facts.is_ascii else None
         self._lines: list[bytes] | None = None
         self.module = Scope("module", None, 0, len(source) + 1)
         self.scopes: list[Scope] = [self.module]
@@ -111,6 +113,8 @@ class _FileExtraction:
         return col
 
     def text(self, node: Node) -> str:
+        if self.ascii_text is not None:
+            return self.ascii_text[node.start_byte : node.end_byte]
         return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     # ----- scopes ----------------------------------------------------------------------------
@@ -532,6 +536,8 @@ class _FileExtraction:
         ascii_src = self.facts.is_ascii
         starts = self._starts
         scopes = self.scopes
+        roles = self._roles()
+        ascii_text = self.ascii_text
         scope = self.module
         scope_idx = 0
         for ident, name, import_receiver in self.import_refs:
@@ -561,8 +567,12 @@ class _FileExtraction:
                 while scope.end <= start and scope.parent is not None:
                     scope = scope.parent
             end = ident.end_byte
-            name = src[start:end].decode("utf-8", "replace")
-            role = self._role(start)
+            name = (
+                ascii_text[start:end]
+                if ascii_text is not None
+                else src[start:end].decode("utf-8", "replace")
+            )
+            role = roles.get(start, READ)
             target = NO_TARGET
             recv_node = attributes.get(start)
             if recv_node is not None:
@@ -589,16 +599,13 @@ class _FileExtraction:
                 c0, c1 = self.col(row, c0), self.col(row, c1)
             refs.append(RefFact(name, row, c0, c1, role, scope.symbol, target, receiver))
 
-    def _role(self, start: int) -> str:
-        if start in self.calls:
-            return CALL
-        if start in self.decorates:
-            return DECORATE
-        if start in self.inherits:
-            return INHERIT
-        if start in self.writes:
-            return WRITE
-        return READ
+    def _roles(self) -> dict[int, str]:
+        """Role by identifier start byte; a call that is also a decorator is a call."""
+        roles = dict.fromkeys(self.writes, WRITE)
+        roles.update(dict.fromkeys(self.inherits, INHERIT))
+        roles.update(dict.fromkeys(self.decorates, DECORATE))
+        roles.update(dict.fromkeys(self.calls, CALL))
+        return roles
 
     def _emit_instance_fields(self) -> None:
         """`self.x = ...` in a method declares the field x when the class body does not."""
