@@ -326,19 +326,17 @@ class _Indexer:
         """Recompute file-dependency edges; return the files whose edges changed."""
         changes: list[tuple[int | None, int]] = []
         files: set[int] = set()
-        for iid, fid, module, name, _alias, level, _ml in self.writer.module_imports():
+        for iid, fid, module, name, current, level in self.conn.execute(
+            "SELECT id, file_id, module, name, target_file_id, level FROM imports"
+        ):
             target = program.import_target(fid, module, level)
             if name is not None and name != "*" and target is not None:
                 sub = program.import_target(fid, f"{module}.{name}" if module else name, level)
                 target = sub if sub is not None else target
-            changes.append((target, iid))
-        current = dict(self.conn.execute("SELECT id, target_file_id FROM imports"))
-        diff = [(t, i) for t, i in changes if current.get(i) != t]
-        for _t, iid in diff:
-            files.add(
-                self.conn.execute("SELECT file_id FROM imports WHERE id=?", (iid,)).fetchall()[0][0]
-            )
-        self.writer.set_import_targets(diff)
+            if target != current:
+                changes.append((target, iid))
+                files.add(fid)
+        self.writer.set_import_targets(changes)
         return files
 
     def _reresolve(self, dependents: Iterable[int], program: Program, done: set[int]) -> None:
