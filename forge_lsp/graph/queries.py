@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,9 +75,32 @@ def _ids_json(ids: Iterable[int]) -> str:
     return json.dumps(sorted(set(ids)))
 
 
+class QueryInterrupted(Exception):
+    """A statement stopped because the caller's `should_stop` said so."""
+
+
+_INTERRUPT_STEPS = 10_000  # ~1-2 ms of SQLite work between checks: negligible cost, prompt stop
+_INTERRUPT_ID = "forge-lsp-interrupt"
+
+
 class GraphQuery:
     def __init__(self, conn: apsw.Connection) -> None:
         self.conn = conn
+
+    @contextmanager
+    def interruptible(self, should_stop: Callable[[], bool]) -> Iterator[None]:
+        """While inside, every statement stops soon after `should_stop()` turns true.
+
+        SQLite calls the check every few thousand VM steps, so a long walk can be abandoned
+        mid-statement (a cancelled editor request) without the caller touching apsw.
+        """
+        self.conn.set_progress_handler(should_stop, _INTERRUPT_STEPS, id=_INTERRUPT_ID)
+        try:
+            yield
+        except apsw.InterruptError as exc:
+            raise QueryInterrupted() from exc
+        finally:
+            self.conn.set_progress_handler(None, id=_INTERRUPT_ID)
 
     @classmethod
     def open(cls, db_path: Path) -> GraphQuery:

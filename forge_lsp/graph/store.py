@@ -37,7 +37,8 @@ def _pragmas(conn: apsw.Connection, *, readonly: bool) -> None:
     conn.execute("PRAGMA mmap_size=268435456")
 
 
-def _remove_database(path: Path) -> None:
+def remove_database(path: Path) -> None:
+    """Delete a graph database and its WAL side files."""
     for suffix in ("", "-wal", "-shm"):
         with suppress(FileNotFoundError):
             os.unlink(f"{path}{suffix}")
@@ -106,7 +107,7 @@ def open_writer(path: Path) -> apsw.Connection:
         if attempt:
             break
         log.warning("forge-lsp: rebuilding database %s: %s", path, problem)
-        _remove_database(path)
+        remove_database(path)
     raise StoreError(f"cannot create a usable database at {path}")
 
 

@@ -19,11 +19,11 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from forge_lsp.graph.store import remove_database
 from forge_lsp.indexing.indexer import IndexReport, index_workspace
 from forge_lsp.server.workspace import Folder
 
@@ -50,13 +50,6 @@ class IndexState:
     @property
     def pending_files(self) -> int:
         return max(0, self.total - self.done) if self.state == "indexing" else 0
-
-
-def remove_database(path: Any) -> None:
-    """Delete a graph database and its WAL side files, so the next index starts from nothing."""
-    for suffix in ("", "-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(f"{path}{suffix}")
 
 
 def descendants(pid: int) -> list[int]:

@@ -6,8 +6,8 @@ SQLite every few thousand VM steps through the connection's progress handler, st
 statement early (InterruptError, turned into Cancelled here); between statements, handlers call
 `check` so a walk made of many short statements stops too.
 
-This reaches into the read connection that GraphQuery owns. It is the one place the server layer
-touches apsw; a `GraphQuery.interruptible(check)` in the engine would be the cleaner seam.
+The statement-level stop is the engine's `GraphQuery.interruptible`; this module only ties it
+to the request's event and turns its exception into Cancelled.
 """
 
 from __future__ import annotations
@@ -16,12 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import apsw
-
-from forge_lsp.graph.queries import GraphQuery
-
-_STEPS = 10_000  # ~1-2 ms of SQLite work between checks: negligible cost, prompt stop
-_HANDLER_ID = "forge-lsp-cancel"
+from forge_lsp.graph.queries import GraphQuery, QueryInterrupted
 
 
 class Cancelled(Exception):
@@ -34,13 +29,11 @@ def interruptible(query: GraphQuery, cancel: threading.Event | None) -> Iterator
     if cancel is None:
         yield
         return
-    query.conn.set_progress_handler(cancel.is_set, _STEPS, id=_HANDLER_ID)
     try:
-        yield
-    except apsw.InterruptError as exc:
+        with query.interruptible(cancel.is_set):
+            yield
+    except QueryInterrupted as exc:
         raise Cancelled() from exc
-    finally:
-        query.conn.set_progress_handler(None, id=_HANDLER_ID)
 
 
 def check(cancel: threading.Event | None) -> None:
