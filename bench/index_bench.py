@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpora import fetch_django
+from bench.metrics import percentile
 from forge_lsp.graph.impact import impact
 from forge_lsp.graph.queries import GraphQuery
 
@@ -81,15 +82,6 @@ def run_index(corpus: Path, db: Path, jobs: int) -> dict[str, Any]:
         raise SystemExit(f"index failed: {err}")
     summary = json.loads(out)
     return {"wall_s": round(wall, 3), "peak_rss_mb": round(peak / 1024, 1), "summary": summary}
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile: the smallest value with at least q% of the values at or below it."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = max(1, -(-len(ordered) * q // 100))
-    return ordered[int(rank) - 1]
 
 
 def query_latency(db: Path, samples: int, seed: int) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.lsp_client import JsonObj, LspClient, LspError, LspTimeout
+from bench.metrics import percentile
 from bench.oracle_pyright import SCAN_DONE, configuration_answer, langserver_command
 from bench.sample import Symbol, choose_sample, collect_definitions
 from bench.textpos import (
@@ -113,12 +114,6 @@ def _location(root: Path, uri: str, start: JsonObj) -> Location | None:
     return (rel, start["line"] + 1, utf16_to_codepoint(text, start["character"]) + 1)
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def measure_start(root: Path, runs_cold: int, runs_warm: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="forge-bench-") as tmp:
         db = Path(tmp) / "graph.db"
@@ -151,7 +146,7 @@ def measure_references(client: LspClient, root: Path, symbols: list[Symbol]) -> 
     return {
         "requests": len(times),
         "p50_ms": statistics.median(times),
-        "p95_ms": _percentile(times, 0.95),
+        "p95_ms": percentile(times, 95),
         "max_ms": max(times),
         "mean_ms": statistics.fmean(times),
         "locations_p50": statistics.median(counts),

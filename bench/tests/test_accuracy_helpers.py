@@ -445,3 +445,13 @@ def test_end_to_end_with_fake_forge(tmp_path: Path) -> None:
     assert sum(negatives.values()) == dotted
     bogus = data["forge"]["misses"]["probable_false_positives"]
     assert [(row["category"], row["count"]) for row in bogus] == [(OTHER, 6)]  # the "from" keyword
+
+
+def test_percentile_is_nearest_rank() -> None:
+    from bench.metrics import percentile
+
+    values = [float(v) for v in range(1, 21)]  # 1..20
+    assert percentile(values, 95) == 19.0
+    assert percentile(values, 50) == 10.0
+    assert percentile(values, 100) == 20.0
+    assert percentile([3.0], 95) == 3.0

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
 import apsw
 
-from forge_lsp.graph.schema import INDEXES, MIGRATIONS, SCHEMA_VERSION, TABLES
+from forge_lsp.graph.schema import INDEX_NAMES, INDEXES, MIGRATIONS, SCHEMA_VERSION, TABLES
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +130,6 @@ def open_reader(path: Path) -> apsw.Connection:
 
 
 def drop_bulk_indexes(conn: apsw.Connection) -> None:
-    from forge_lsp.graph.schema import INDEX_NAMES
-
     for name in INDEX_NAMES:
         conn.execute(f"DROP INDEX IF EXISTS {name}")
 
@@ -145,9 +142,3 @@ def checkpoint(conn: apsw.Connection) -> None:
     """Fold the WAL back into the database; done when idle so that queries never pay for it."""
     with suppress(apsw.BusyError):
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-
-
-@contextmanager
-def transaction(conn: apsw.Connection) -> Iterator[apsw.Connection]:
-    with conn:
-        yield conn

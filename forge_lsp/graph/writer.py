@@ -242,14 +242,16 @@ class GraphWriter:
             return self.conn.execute(sql).fetchall()
         return self.conn.execute(sql + " WHERE s.file_id=?", (file_id,)).fetchall()
 
-    def files_and_modules(self) -> list[tuple[int, str, str | None, list[str]]]:
-        """(file_id, path, exports, module names shortest first) for every file."""
-        names: dict[int, list[str]] = {}
-        for name, fid in self.conn.execute("SELECT name, file_id FROM modules"):
-            names.setdefault(fid, []).append(name)
+    def file_exports(self, file_id: int | None = None) -> list[tuple[int, str, list[str] | None]]:
+        """(file_id, path, `__all__` or None) of every file, or of one."""
+        sql = "SELECT id, path, exports FROM files"
+        rows = (
+            self.conn.execute(sql)
+            if file_id is None
+            else self.conn.execute(sql + " WHERE id=?", (file_id,))
+        )
         return [
-            (fid, path, exports, sorted(names.get(fid, ()), key=lambda n: (len(n), n)))
-            for fid, path, exports in self.conn.execute("SELECT id, path, exports FROM files")
+            (fid, path, exports.split("\n") if exports else None) for fid, path, exports in rows
         ]
 
     def module_imports(
@@ -314,9 +316,6 @@ class GraphWriter:
         if not values:
             return set()
         return {fid for (fid,) in self.conn.execute(sql, (json.dumps(values),))}
-
-    def close(self) -> None:
-        self.flush_names()
 
     def set_meta(self, values: dict[str, object]) -> None:
         self.conn.executemany(

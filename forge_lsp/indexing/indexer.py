@@ -27,13 +27,14 @@ from forge_lsp.indexing.discovery import SourceFile, discover
 from forge_lsp.indexing.modules import is_test_file, module_names
 from forge_lsp.indexing.worker import Job, Result, process, process_batch
 from forge_lsp.parsing.facts import CLASS, INHERIT, LOCAL_RECEIVER, NO_TARGET, FileFacts
-from forge_lsp.resolve.program import Program
+from forge_lsp.resolve.program import Program, depends_on_scope
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 _INLINE_LIMIT = 64  # fewer changed files than this are parsed in-process: no pool start-up cost
 _CHUNK = 8
+_PER_FILE_LOAD_LIMIT = 64  # up to this many files, load from the graph by indexed lookups
 
 
 @dataclass(slots=True)
@@ -198,36 +199,26 @@ class _Indexer:
     # ----- parse -----------------------------------------------------------------------------
 
     def _load_stored(self, program: Program, files: dict[int, SourceFile]) -> None:
-        """Put files whose graph rows stay as they are into the program, in bulk."""
+        """Put files whose graph rows stay as they are into the program.
+
+        Many files: one scan per table. A few (contents found unchanged after parsing was
+        scheduled): indexed lookups per file, so a one-file update never scans the graph.
+        """
         if not files:
             return
         writer = self.writer
-        for fid, path, exports, _modules in writer.files_and_modules():
-            source = files.get(fid)
-            if source is not None:
-                program.add_file(
-                    fid, self.modules[source.rel], path, exports.split("\n") if exports else None
-                )
-        program.add_symbols(row for row in writer.program_rows() if row[1] in files)
-        for _id, fid, module, name, alias, level, module_level in writer.module_imports():
-            if module_level and fid in files:
-                program.add_import(fid, module, name, alias, level)
-        for class_id, fid, name, receiver, target in writer.stored_bases():
-            if fid in files:
-                program.add_base(class_id, fid, name, receiver, target)
-
-    def _load_one(self, program: Program, fid: int, source: SourceFile) -> None:
-        writer = self.writer
-        exports = self.conn.execute("SELECT exports FROM files WHERE id=?", (fid,)).fetchall()[0][0]
-        program.add_file(
-            fid, self.modules[source.rel], source.path, exports.split("\n") if exports else None
-        )
-        program.add_symbols(writer.program_rows(fid))
-        for _id, _fid, module, name, alias, level, module_level in writer.module_imports(fid):
-            if module_level:
-                program.add_import(fid, module, name, alias, level)
-        for class_id, _fid, name, receiver, target in writer.stored_bases(fid):
-            program.add_base(class_id, fid, name, receiver, target)
+        scans: list[int | None] = [None] if len(files) > _PER_FILE_LOAD_LIMIT else list(files)
+        for scan in scans:
+            for fid, path, exports in writer.file_exports(scan):
+                if fid in files:
+                    program.add_file(fid, self.modules[files[fid].rel], path, exports)
+            program.add_symbols(row for row in writer.program_rows(scan) if row[1] in files)
+            for _id, fid, module, name, alias, level, module_level in writer.module_imports(scan):
+                if module_level and fid in files:
+                    program.add_import(fid, module, name, alias, level)
+            for class_id, fid, name, receiver, target in writer.stored_bases(scan):
+                if fid in files:
+                    program.add_base(class_id, fid, name, receiver, target)
 
     def _parse_and_store(
         self,
@@ -254,7 +245,7 @@ class _Indexer:
                     if result.error is None:
                         writer.touch_file(old.id, result.size, result.mtime_ns)
                         self.report.unchanged += 1
-                    self._load_one(program, old.id, source)
+                    self._load_stored(program, {old.id: source})
                 continue
             facts = result.facts
             if facts.error:
@@ -311,7 +302,7 @@ class _Indexer:
                 if ref.target != NO_TARGET:
                     continue
                 receiver = ref.receiver
-                scope = ids[ref.scope] if receiver is not None and receiver[:1] in "s" else 0
+                scope = ids[ref.scope] if depends_on_scope(receiver) else 0
                 key = (ref.name, receiver, scope)
                 if key in seen:
                     row[7] = seen[key]

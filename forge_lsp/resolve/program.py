@@ -301,8 +301,7 @@ class Program:
 
     def receiver(self, file_id: int, receiver: str, scope_id: int) -> Entity | None:
         """Evaluate an encoded receiver (see parsing.facts.RefFact) to an entity."""
-        self_bound = receiver.startswith(("self", "super()"))
-        key = (file_id, receiver, scope_id if self_bound else -1)
+        key = (file_id, receiver, scope_id if depends_on_scope(receiver) else -1)
         if key in self._recv_memo:
             return self._recv_memo[key]
         self._recv_memo[key] = None  # cycle guard
@@ -363,6 +362,11 @@ class Program:
             info = self.files.get(value)
             return info.module_symbol if info is not None else None
         return None
+
+
+def depends_on_scope(receiver: str | None) -> bool:
+    """Whether a receiver's meaning depends on where it is used (`self`, `super()`)."""
+    return receiver is not None and receiver.startswith(("self", "super()"))
 
 
 def _instantiate(program: Program, entity: Entity | None) -> Entity | None:
