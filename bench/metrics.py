@@ -12,6 +12,9 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TypeVar
 
+# One nearest-rank percentile for the product's status and the benches' reports.
+from forge_lsp.live.metrics import percentile as percentile
+
 T = TypeVar("T", bound=Hashable)
 
 
@@ -100,12 +103,3 @@ def agreement(pairs: Iterable[tuple[AbstractSet[T], AbstractSet[T]]]) -> Agreeme
         a_in_b=both / a_total if a_total else None,
         b_in_a=both / b_total if b_total else None,
     )
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100): the smallest value with at least q% at or below it."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = max(1, -(-len(ordered) * q // 100))
-    return ordered[int(rank) - 1]

@@ -12,7 +12,7 @@ from helpers import index_tree, reindex
 from forge_lsp.config import load_settings
 from forge_lsp.graph.schema import SCHEMA_VERSION
 from forge_lsp.graph.store import APPLICATION_ID, StoreError, open_reader, open_writer
-from forge_lsp.indexing import indexer
+from forge_lsp.indexing import updater
 from forge_lsp.indexing.indexer import index_workspace
 
 V1_SCHEMA = """
@@ -70,7 +70,7 @@ def test_failed_update_leaves_previous_graph_intact(
     def explode(*_args: object, **_kw: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(indexer._Indexer, "_store_references", explode)
+    monkeypatch.setattr(updater.GraphUpdater, "_resolve_parsed", explode)
     with pytest.raises(RuntimeError):
         index_workspace(load_settings(ws.root, db=ws.db), jobs=1)
     assert ws.query.status()["symbols"] == before["symbols"]

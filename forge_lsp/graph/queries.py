@@ -148,12 +148,25 @@ class GraphQuery:
             )
         ]
 
-    def document_symbols(self, path: str) -> list[DocumentSymbol]:
-        """The file's symbols as a tree (the module symbol itself is the implicit root)."""
+    def name_ids(self, symbol_ids: Iterable[int]) -> set[int]:
+        """The interned name ids of some symbols (what probable answers match on)."""
+        return {
+            nid
+            for (nid,) in self.conn.execute(
+                "SELECT DISTINCT name_id FROM symbols WHERE id IN (SELECT value FROM json_each(?))",
+                (_ids_json(symbol_ids),),
+            )
+        }
+
+    def document_symbols(
+        self, path: str, symbols: Sequence[Symbol] | None = None
+    ) -> list[DocumentSymbol]:
+        """The file's symbols as a tree (the module symbol itself is the implicit root);
+        `symbols`: the file's symbols, when the caller has them already."""
         nodes: dict[int, DocumentSymbol] = {}
         roots: list[DocumentSymbol] = []
         module_id: int | None = None
-        for sym in self.file_symbols(path):
+        for sym in self.file_symbols(path) if symbols is None else symbols:
             if sym.kind == "module":
                 module_id = sym.id
                 continue

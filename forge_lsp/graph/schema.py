@@ -7,7 +7,7 @@ Bulk indexes are separate from the tables so that a cold load can insert first a
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta(
@@ -79,6 +79,16 @@ CREATE TABLE IF NOT EXISTS skipped(
     path TEXT PRIMARY KEY,
     reason TEXT NOT NULL
 ) STRICT;
+CREATE TABLE IF NOT EXISTS file_deps(
+    file_id INTEGER NOT NULL,
+    dep_id INTEGER NOT NULL,
+    PRIMARY KEY(file_id, dep_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS module_deps(
+    file_id INTEGER NOT NULL,
+    name_id INTEGER NOT NULL,
+    PRIMARY KEY(file_id, name_id)
+) STRICT, WITHOUT ROWID;
 """
 
 INDEXES = """
@@ -91,6 +101,8 @@ CREATE INDEX IF NOT EXISTS symbols_parent ON symbols(parent_id);
 CREATE INDEX IF NOT EXISTS modules_file ON modules(file_id);
 CREATE INDEX IF NOT EXISTS imports_file ON imports(file_id);
 CREATE INDEX IF NOT EXISTS imports_target ON imports(target_file_id);
+CREATE INDEX IF NOT EXISTS file_deps_dep ON file_deps(dep_id);
+CREATE INDEX IF NOT EXISTS module_deps_name ON module_deps(name_id);
 """
 
 INDEX_NAMES = (
@@ -103,6 +115,8 @@ INDEX_NAMES = (
     "modules_file",
     "imports_file",
     "imports_target",
+    "file_deps_dep",
+    "module_deps_name",
 )
 
 # version -> statements that bring a database at `version - 1` to `version`.
@@ -111,6 +125,24 @@ MIGRATIONS: dict[int, str] = {
     2: """
     CREATE TABLE IF NOT EXISTS skipped(path TEXT PRIMARY KEY, reason TEXT NOT NULL) STRICT;
     ALTER TABLE files ADD COLUMN exports TEXT;
+    """,
+    # v3 records what each file's resolution consulted (file_deps, module_deps). Older graphs
+    # have no such record, and propagation cannot be trusted without it: their content is
+    # dropped, so the next index is a cold one.
+    3: """
+    CREATE TABLE IF NOT EXISTS file_deps(
+        file_id INTEGER NOT NULL, dep_id INTEGER NOT NULL, PRIMARY KEY(file_id, dep_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS module_deps(
+        file_id INTEGER NOT NULL, name_id INTEGER NOT NULL, PRIMARY KEY(file_id, name_id)
+    ) STRICT, WITHOUT ROWID;
+    DELETE FROM files;
+    DELETE FROM modules;
+    DELETE FROM names;
+    DELETE FROM symbols;
+    DELETE FROM refs;
+    DELETE FROM imports;
+    DELETE FROM skipped;
     """,
 }
 

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import apsw
 
-from forge_lsp.graph.schema import ROLE_CODES, ROLE_NAMES
+from forge_lsp.graph.schema import ROLE_CODES
 from forge_lsp.parsing.facts import NO_TARGET, FileFacts
 
 
@@ -24,14 +24,29 @@ class FileState(NamedTuple):
     interface_hash: bytes
 
 
+class SymbolDelta(NamedTuple):
+    """What write_symbols did: ids by facts index, and (id, parent id, name id) per change."""
+
+    ids: list[int]
+    added: list[tuple[int, int | None, int]]
+    removed: list[tuple[int, int | None, int]]
+    changed: list[tuple[int, int | None, int]]
+
+
 class StoredRef(NamedTuple):
     id: int
-    file_id: int
     name: str
+    name_id: int
     receiver: str | None
     scope_id: int
     target_id: int | None
-    role: str
+
+
+_SYMBOL_COLUMNS = (
+    "id, file_id, name_id, qualname, kind, parent_id, line, col, end_line, end_col,"
+    " sel_line, sel_col, sel_end_col, signature"
+)
+_REF_COLUMNS = "file_id, line, col, end_col, name_id, role, scope_id, target_id, receiver_id"
 
 
 class GraphWriter:
@@ -77,19 +92,22 @@ class GraphWriter:
             "UPDATE files SET size=?, mtime_ns=? WHERE id=?", (size, mtime_ns, file_id)
         )
 
-    def clear_file(self, file_id: int, *, remove: bool) -> list[tuple[int, str, str]]:
-        """Delete what a file contributed; return its old symbols (id, qualname, kind)."""
+    def clear_file(
+        self, file_id: int
+    ) -> tuple[list[tuple[int, int | None, int]], list[tuple[Any, ...]]]:
+        """Delete a file and what it contributed; return its symbols (id, parent, name id) and
+        its reference rows (as insert_refs takes them)."""
         conn = self.conn
-        old = list(
-            conn.execute("SELECT id, qualname, kind FROM symbols WHERE file_id=?", (file_id,))
-        )
-        conn.execute("DELETE FROM symbols WHERE file_id=?", (file_id,))
-        conn.execute("DELETE FROM refs WHERE file_id=?", (file_id,))
-        conn.execute("DELETE FROM imports WHERE file_id=?", (file_id,))
-        if remove:
-            conn.execute("DELETE FROM modules WHERE file_id=?", (file_id,))
-            conn.execute("DELETE FROM files WHERE id=?", (file_id,))
-        return old
+        symbols = conn.execute(
+            "SELECT id, parent_id, name_id FROM symbols WHERE file_id=?", (file_id,)
+        ).fetchall()
+        refs = conn.execute(
+            f"SELECT {_REF_COLUMNS} FROM refs WHERE file_id=?", (file_id,)
+        ).fetchall()
+        for table in ("symbols", "refs", "imports", "modules", "file_deps", "module_deps"):
+            conn.execute(f"DELETE FROM {table} WHERE file_id=?", (file_id,))
+        conn.execute("DELETE FROM files WHERE id=?", (file_id,))
+        return symbols, refs
 
     def upsert_file(
         self,
@@ -127,27 +145,34 @@ class GraphWriter:
         )
         return file_id
 
-    def replace_modules(self, rows: Iterable[tuple[str, int]]) -> bool:
-        """Make the module table exactly `rows`; True when anything changed."""
+    def replace_modules(self, rows: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
+        """Make the module table exactly `rows`; return the rows added or removed."""
         wanted = set(rows)
         have = set(self.conn.execute("SELECT name, file_id FROM modules"))
-        if wanted == have:
-            return False
         self.conn.executemany("DELETE FROM modules WHERE name=? AND file_id=?", have - wanted)
         self.conn.executemany("INSERT INTO modules(name, file_id) VALUES (?, ?)", wanted - have)
-        return True
+        return wanted ^ have
 
     # ----- symbols, imports, references ------------------------------------------------------
 
-    def insert_symbols(
-        self, file_id: int, facts: FileFacts, old: list[tuple[int, str, str]]
-    ) -> list[int]:
-        """Insert a file's symbols, reusing old ids by (qualname, kind); returns ids by index."""
+    def write_symbols(self, file_id: int, facts: FileFacts, existing: bool) -> SymbolDelta:
+        """Make a file's symbol rows match its facts, writing only the rows that differ.
+
+        Old ids are reused by (qualname, kind) in order, so a symbol that stays keeps its id and
+        every reference to it from other files stays valid untouched.
+        """
+        old: dict[int, tuple[Any, ...]] = {}
         reusable: dict[tuple[str, str], list[int]] = {}
-        for sid, qualname, kind in old:
-            reusable.setdefault((qualname, kind), []).append(sid)
-        ids: list[int] = []
-        rows = []
+        if existing:
+            for row in self.conn.execute(
+                f"SELECT {_SYMBOL_COLUMNS} FROM symbols WHERE file_id=? ORDER BY id", (file_id,)
+            ):
+                old[row[0]] = row
+                reusable.setdefault((row[3], row[4]), []).append(row[0])
+        delta = SymbolDelta([], [], [], [])
+        ids = delta.ids
+        inserts = []
+        updates = []
         for sym in facts.symbols:
             pool = reusable.get((sym.qualname, sym.kind))
             if pool:
@@ -156,28 +181,45 @@ class GraphWriter:
                 sid = self._next_symbol
                 self._next_symbol += 1
             ids.append(sid)
-            rows.append(
-                (
-                    sid,
-                    file_id,
-                    self.name_id(sym.name),
-                    sym.qualname,
-                    sym.kind,
-                    ids[sym.parent] if sym.parent >= 0 else None,
-                    sym.line,
-                    sym.col,
-                    sym.end_line,
-                    sym.end_col,
-                    sym.sel_line,
-                    sym.sel_col,
-                    sym.sel_end_col,
-                    sym.signature,
-                )
+            row = (
+                sid,
+                file_id,
+                self.name_id(sym.name),
+                sym.qualname,
+                sym.kind,
+                ids[sym.parent] if sym.parent >= 0 else None,
+                sym.line,
+                sym.col,
+                sym.end_line,
+                sym.end_col,
+                sym.sel_line,
+                sym.sel_col,
+                sym.sel_end_col,
+                sym.signature,
             )
-        self.conn.executemany("INSERT INTO symbols VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-        return ids
+            before = old.pop(sid, None)
+            if before is None:
+                inserts.append(row)
+                delta.added.append((sid, row[5], row[2]))
+            elif before != row:
+                updates.append((*row[2:], sid))
+                delta.changed.append((sid, row[5], row[2]))
+        if old:
+            self.conn.executemany("DELETE FROM symbols WHERE id=?", [(sid,) for sid in old])
+            delta.removed.extend((sid, row[5], row[2]) for sid, row in old.items())
+        if updates:
+            self.conn.executemany(
+                "UPDATE symbols SET name_id=?, qualname=?, kind=?, parent_id=?, line=?, col=?,"
+                " end_line=?, end_col=?, sel_line=?, sel_col=?, sel_end_col=?, signature=?"
+                " WHERE id=?",
+                updates,
+            )
+        self.conn.executemany("INSERT INTO symbols VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
+        return delta
 
-    def insert_imports(self, file_id: int, facts: FileFacts) -> None:
+    def replace_imports(self, file_id: int, facts: FileFacts, existing: bool) -> None:
+        if existing:
+            self.conn.execute("DELETE FROM imports WHERE file_id=?", (file_id,))
         self.conn.executemany(
             "INSERT INTO imports(file_id, line, module, name, alias, level, module_level)"
             " VALUES (?,?,?,?,?,?,?)",
@@ -189,11 +231,38 @@ class GraphWriter:
 
     def insert_refs(self, rows: Iterable[Sequence[Any]]) -> None:
         """Rows of (file_id, line, col, end_col, name_id, role, scope_id, target_id, receiver_id)."""
-        self.conn.executemany(
-            "INSERT INTO refs(file_id, line, col, end_col, name_id, role, scope_id, target_id,"
-            " receiver_id) VALUES (?,?,?,?,?,?,?,?,?)",
-            rows,
-        )
+        self.conn.executemany(f"INSERT INTO refs({_REF_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+
+    def write_refs(
+        self, file_id: int, rows: list[list[Any]], existing: bool
+    ) -> tuple[list[Sequence[Any]], list[Sequence[Any]]]:
+        """Make a file's reference rows equal `rows` (as a multiset), writing only the difference.
+
+        Rows are insert_refs rows; returns (added, removed), each a row without its id.
+        """
+        if not existing:
+            self.insert_refs(rows)
+            return list(rows), []
+        wanted: dict[tuple[Any, ...], int] = {}
+        for row in rows:
+            key = tuple(row)
+            wanted[key] = wanted.get(key, 0) + 1
+        gone: list[tuple[int]] = []
+        removed: list[Sequence[Any]] = []
+        for rid, *rest in self.conn.execute(
+            f"SELECT id, {_REF_COLUMNS} FROM refs WHERE file_id=?", (file_id,)
+        ):
+            key = tuple(rest)
+            count = wanted.get(key, 0)
+            if count:
+                wanted[key] = count - 1
+            else:
+                gone.append((rid,))
+                removed.append(key)
+        added: list[Sequence[Any]] = [key for key, count in wanted.items() for _ in range(count)]
+        self.conn.executemany("DELETE FROM refs WHERE id=?", gone)
+        self.insert_refs(added)
+        return added, removed
 
     def ref_rows(self, file_id: int, facts: FileFacts, symbol_ids: list[int]) -> list[list[Any]]:
         """Rows for insert_refs, in the order of facts.refs; targets not decided in-file are None
@@ -231,12 +300,13 @@ class GraphWriter:
 
     def program_rows(
         self, file_id: int | None = None
-    ) -> list[tuple[int, int, str, str, int | None]]:
-        """(id, file_id, name, kind, parent_id) of every symbol, or of one file's."""
+    ) -> list[tuple[int, int, str, str, int | None, int, int]]:
+        """(id, file_id, name, kind, parent_id, name line, name column) of every symbol, or of
+        one file's."""
         self.flush_names()
         sql = (
-            "SELECT s.id, s.file_id, n.text, s.kind, s.parent_id FROM symbols s"
-            " JOIN names n ON n.id = s.name_id"
+            "SELECT s.id, s.file_id, n.text, s.kind, s.parent_id, s.sel_line, s.sel_col"
+            " FROM symbols s JOIN names n ON n.id = s.name_id"
         )
         if file_id is None:
             return self.conn.execute(sql).fetchall()
@@ -259,9 +329,9 @@ class GraphWriter:
     ) -> Iterator[tuple[int, int, str, str | None, str | None, int, int]]:
         sql = "SELECT id, file_id, module, name, alias, level, module_level FROM imports"
         if file_id is None:
-            yield from self.conn.execute(sql)
+            yield from self.conn.execute(sql + " ORDER BY id")
         else:
-            yield from self.conn.execute(sql + " WHERE file_id=?", (file_id,))
+            yield from self.conn.execute(sql + " WHERE file_id=? ORDER BY id", (file_id,))
 
     def stored_bases(
         self, file_id: int | None = None
@@ -276,45 +346,87 @@ class GraphWriter:
         if file_id is not None:
             sql += " AND r.file_id = ?"
             params += (file_id,)
-        yield from self.conn.execute(sql, params)
+        # Position order: the order of the bases in the class header, which the MRO follows.
+        yield from self.conn.execute(sql + " ORDER BY r.file_id, r.line, r.col", params)
 
-    def refs_of_files(self, file_ids: Iterable[int]) -> list[StoredRef]:
+    def file_refs(self, file_id: int) -> list[StoredRef]:
+        """A file's references as resolution needs them (names as text)."""
         self.flush_names()
-        out: list[StoredRef] = []
-        for fid in file_ids:
-            for rid, name, receiver, scope, target, role in self.conn.execute(
-                "SELECT r.id, n.text, rn.text, r.scope_id, r.target_id, r.role FROM refs r"
+        return [
+            StoredRef(*row)
+            for row in self.conn.execute(
+                "SELECT r.id, n.text, r.name_id, rn.text, r.scope_id, r.target_id FROM refs r"
                 " JOIN names n ON n.id = r.name_id LEFT JOIN names rn ON rn.id = r.receiver_id"
                 " WHERE r.file_id = ?",
-                (fid,),
-            ):
-                out.append(StoredRef(rid, fid, name, receiver, scope, target, ROLE_NAMES[role]))
-        return out
+                (file_id,),
+            )
+        ]
 
-    def files_referencing(self, symbol_ids: Iterable[int]) -> set[int]:
-        return self._distinct_files(
-            "SELECT DISTINCT file_id FROM refs WHERE target_id IN (SELECT value FROM json_each(?))",
-            list(symbol_ids),
+    def import_rows(self, file_ids: Iterable[int] | None = None) -> list[tuple[Any, ...]]:
+        """(id, file_id, module, name, level, target_file_id) of every import, or of some files'."""
+        sql = "SELECT id, file_id, module, name, level, target_file_id FROM imports"
+        if file_ids is None:
+            return self.conn.execute(sql).fetchall()
+        return [
+            row for fid in file_ids for row in self.conn.execute(sql + " WHERE file_id=?", (fid,))
+        ]
+
+    # ----- resolution dependencies -----------------------------------------------------------
+
+    def write_deps(
+        self, file_id: int, files: Iterable[int], modules: Iterable[str], existing: bool
+    ) -> None:
+        """Record what resolving a file's references consulted (other files, module names)."""
+        wanted_files = set(files)
+        wanted_modules = {self.name_id(m) for m in modules}
+        conn = self.conn
+        if existing:
+            have = {
+                d
+                for (d,) in conn.execute("SELECT dep_id FROM file_deps WHERE file_id=?", (file_id,))
+            }
+            conn.executemany(
+                "DELETE FROM file_deps WHERE file_id=? AND dep_id=?",
+                [(file_id, d) for d in have - wanted_files],
+            )
+            wanted_files -= have
+            have = {
+                n
+                for (n,) in conn.execute(
+                    "SELECT name_id FROM module_deps WHERE file_id=?", (file_id,)
+                )
+            }
+            conn.executemany(
+                "DELETE FROM module_deps WHERE file_id=? AND name_id=?",
+                [(file_id, n) for n in have - wanted_modules],
+            )
+            wanted_modules -= have
+        conn.executemany(
+            "INSERT INTO file_deps(file_id, dep_id) VALUES (?, ?)",
+            [(file_id, d) for d in sorted(wanted_files)],
+        )
+        conn.executemany(
+            "INSERT INTO module_deps(file_id, name_id) VALUES (?, ?)",
+            [(file_id, n) for n in sorted(wanted_modules)],
         )
 
-    def files_with_unresolved(self, names: Iterable[str]) -> set[int]:
-        ids = [self._names[n] for n in names if n in self._names]
-        return self._distinct_files(
-            "SELECT DISTINCT file_id FROM refs WHERE target_id IS NULL"
-            " AND name_id IN (SELECT value FROM json_each(?))",
-            ids,
-        )
-
-    def importers_of(self, file_ids: Iterable[int]) -> set[int]:
-        return self._distinct_files(
-            "SELECT DISTINCT file_id FROM imports"
-            " WHERE target_file_id IN (SELECT value FROM json_each(?))",
+    def dependents(self, file_ids: Iterable[int], modules: Iterable[str]) -> set[int]:
+        """Files whose resolution consulted any of these files or module names."""
+        found = self._distinct_files(
+            "SELECT DISTINCT file_id FROM file_deps WHERE dep_id IN (SELECT value FROM json_each(?))",
             list(file_ids),
+        )
+        name_ids = [self._names[m] for m in modules if m in self._names]
+        return found | self._distinct_files(
+            "SELECT DISTINCT file_id FROM module_deps"
+            " WHERE name_id IN (SELECT value FROM json_each(?))",
+            name_ids,
         )
 
     def _distinct_files(self, sql: str, values: list[int]) -> set[int]:
         if not values:
             return set()
+        self.flush_names()
         return {fid for (fid,) in self.conn.execute(sql, (json.dumps(values),))}
 
     def set_meta(self, values: dict[str, object]) -> None:

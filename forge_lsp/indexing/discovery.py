@@ -31,6 +31,7 @@ class SourceFile:
 class Discovery:
     files: list[SourceFile] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (rel path, reason)
+    git: bool = False  # the file list is git's (so .gitignore applies to new files too)
 
     def skip_counts(self) -> Counter[str]:
         return Counter(reason for _, reason in self.skipped)
@@ -50,6 +51,11 @@ class PathFilter:
         if name in self.excluded_dirs or name.endswith(".egg-info"):
             return False
         return not any(_match(rel_dir, pattern) for pattern in self.exclude)
+
+    def tree_allowed(self, rel_dir: str) -> bool:
+        """Whether discovery walks into a directory: it and each of its ancestors allowed."""
+        parts = rel_dir.split("/")
+        return all(self.dir_allowed("/".join(parts[: i + 1])) for i in range(len(parts)))
 
     def file_allowed(self, rel: str) -> bool:
         if not rel.endswith(self.suffixes):
@@ -73,18 +79,28 @@ def _match(rel: str, pattern: str) -> bool:
     return pattern.endswith("/**") and rel.startswith(pattern[:-3] + "/")
 
 
-def discover(settings: Settings) -> Discovery:
+def discover(settings: Settings, under: str = "", *, git: bool | None = None) -> Discovery:
+    """The workspace's files, or only those below the directory `under` (relative to the root).
+
+    `git`: whether the root's file list is git's, as an earlier discovery of the whole root
+    found; None decides it now. A root outside any work tree, or one that git ignores (a cache,
+    a vendored tree), is walked.
+    """
     root = settings.root
     path_filter = PathFilter(settings)
-    rels = _git_files(root)
-    if not rels:  # not a git work tree, or a root that git ignores (a cache, a vendored tree)
-        rels = _walk(root, path_filter)
-    result = Discovery()
+    rels: list[str] | None = None
+    if git is not False:
+        rels = _git_files(root, under)
+        if git is None:
+            git = bool(rels)
+    if not git or rels is None:
+        rels = _walk(root, path_filter, under)
+    result = Discovery(git=bool(git))
     root_text = root.as_posix()
     for rel in rels:
         if not path_filter.file_allowed(rel):
             continue
-        found = _check_file(f"{root_text}/{rel}", rel, settings.max_file_bytes)
+        found = check_file(f"{root_text}/{rel}", rel, settings.max_file_bytes)
         if isinstance(found, SourceFile):
             result.files.append(found)
         elif found is not None:
@@ -93,7 +109,7 @@ def discover(settings: Settings) -> Discovery:
     return result
 
 
-def _check_file(absolute: str, rel: str, max_bytes: int) -> SourceFile | str | None:
+def check_file(absolute: str, rel: str, max_bytes: int) -> SourceFile | str | None:
     """The file to index, or the reason it is skipped, or None when it is not a file at all."""
     try:
         st = os.stat(absolute)
@@ -115,7 +131,7 @@ def _check_file(absolute: str, rel: str, max_bytes: int) -> SourceFile | str | N
     return SourceFile(absolute, rel, st.st_size, st.st_mtime_ns)
 
 
-def _git_files(root: Path) -> list[str] | None:
+def _git_files(root: Path, under: str = "") -> list[str] | None:
     """Tracked and untracked-but-not-ignored files, or None when root is not in a git work tree."""
     try:
         proc = subprocess.run(
@@ -128,6 +144,8 @@ def _git_files(root: Path) -> list[str] | None:
                 "--cached",
                 "--others",
                 "--exclude-standard",
+                "--",
+                under or ".",
             ],
             capture_output=True,
             timeout=60,
@@ -148,12 +166,30 @@ def _git_files(root: Path) -> list[str] | None:
     return out
 
 
-def _walk(root: Path, path_filter: PathFilter) -> list[str]:
+def git_ignored(root: Path, rels: list[str]) -> set[str]:
+    """Which of these paths git ignores (tracked files never are), as `git ls-files` would."""
+    if not rels:
+        return set()
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), "check-ignore", "-z", "--stdin"],
+            input=b"\0".join(os.fsencode(r) for r in rels),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    return {os.fsdecode(raw) for raw in proc.stdout.split(b"\0") if raw}
+
+
+def _walk(root: Path, path_filter: PathFilter, under: str = "") -> list[str]:
     """os.walk that follows directory links once each, so that link cycles cannot hang it."""
     out: list[str] = []
     visited: set[tuple[int, int]] = set()
     root_text = str(root)
-    for dirpath, dirnames, filenames in os.walk(root_text, followlinks=True):
+    start = os.path.join(root_text, under) if under else root_text
+    for dirpath, dirnames, filenames in os.walk(start, followlinks=True):
         try:
             st = os.stat(dirpath)
         except OSError:

@@ -7,9 +7,16 @@ pickling NamedTuples by the hundred thousand is most of the cost of crossing the
 from __future__ import annotations
 
 import hashlib
-from typing import NamedTuple
+import multiprocessing
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, NamedTuple
 
 from forge_lsp.parsing import FileFacts, extractor_for
+
+_INLINE_LIMIT = 64  # fewer files than this are parsed in-process: no pool start-up cost
+_CHUNK = 8
 
 
 class Job(NamedTuple):
@@ -31,11 +38,12 @@ def content_hash(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def facts_for(path: str, data: bytes) -> FileFacts | None:
+def facts_for(path: str, data: bytes, tree: Any = None) -> FileFacts | None:
+    """The facts of one file's bytes (`tree`: its parse already, for an open document)."""
     extractor = extractor_for(path)
     if extractor is None:
         return None
-    facts = extractor.extract(path, data)
+    facts = extractor.extract(path, data, tree)
     facts.interface = facts.interface_hash()
     try:
         data.decode("utf-8")
@@ -67,3 +75,21 @@ def process(job: Job) -> Result:
 
 def process_batch(jobs: list[Job]) -> list[Result]:
     return [process(job) for job in jobs]
+
+
+def run_jobs(jobs: list[Job], workers: int) -> Iterator[Result]:
+    """Process jobs, in a pool of `workers` processes when there are enough of them."""
+    if workers <= 1 or len(jobs) < _INLINE_LIMIT:
+        for job in jobs:
+            yield process(job)
+        return
+    # Largest first in small chunks: the pool stays balanced to the end.
+    jobs = sorted(jobs, key=lambda j: -j.size)
+    chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
+    # fork is fastest, but forking a process that runs other threads can deadlock the child.
+    method = "forkserver" if threading.active_count() > 1 else "fork"
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context(method)
+    ) as pool:
+        for batch in pool.map(process_batch, chunks):
+            yield from batch

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from tree_sitter import Tree
+
 from forge_lsp.parsing.facts import FileFacts
 
 
@@ -11,7 +13,11 @@ class Extractor(Protocol):
     language: str
     suffixes: tuple[str, ...]
 
-    def extract(self, path: str, source: bytes) -> FileFacts:
+    def parse(self, source: bytes, old_tree: Tree | None = None) -> Tree:
+        """A syntax tree; with `old_tree` (already edited to match), an incremental reparse."""
+        ...
+
+    def extract(self, path: str, source: bytes, tree: Tree | None = None) -> FileFacts:
         """Facts for one file. Must not raise on any input: broken code yields partial facts."""
         ...
 

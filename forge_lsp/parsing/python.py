@@ -9,6 +9,7 @@ here with its name and a *receiver* expression that resolution can evaluate with
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
 from typing import Any
 
@@ -64,14 +65,21 @@ class PythonExtractor:
     suffixes: tuple[str, ...] = (".py", ".pyi")
 
     def __init__(self) -> None:
-        self._parser = Parser(LANGUAGE)
+        self._local = threading.local()  # a Parser is not thread-safe: one per thread
+
+    def _parser(self) -> Parser:
+        parser: Parser | None = getattr(self._local, "parser", None)
+        if parser is None:
+            parser = self._local.parser = Parser(LANGUAGE)
+        return parser
 
     def parse(self, source: bytes, old_tree: Tree | None = None) -> Tree:
-        return self._parser.parse(source, old_tree) if old_tree else self._parser.parse(source)
+        parser = self._parser()
+        return parser.parse(source, old_tree) if old_tree else parser.parse(source)
 
     def extract(self, path: str, source: bytes, tree: Tree | None = None) -> FileFacts:
         if tree is None:
-            tree = self._parser.parse(source)
+            tree = self.parse(source)
         return _FileExtraction(path, source, tree).run()
 
 

@@ -1,13 +1,25 @@
 """An in-memory model of the workspace's namespaces, enough to resolve any reference.
 
-Built from graph rows (files, modules, symbols, imports, base-class references), then asked
-"what does name N mean at this place?" many times; every answer is memoised for the life of one
-update. It knows Python's rules, nothing of SQL: the indexer feeds it rows.
+Built from graph rows (files, modules, symbols, imports, base-class references) and kept up to
+date file by file (`remove_file`, then the `add_*` calls again), then asked "what does name N
+mean at this place?" many times. Answers are memoised until `reset_memo`, which the writer calls
+once per update. It knows Python's rules, nothing of SQL: the indexer feeds it rows.
+
+Every answer also records what it *consulted*: the files whose namespaces, classes or module
+names it read, and the dotted module names it looked up (found or not). The writer stores these
+per file; when a file's interface changes, exactly the files whose resolution read it are
+re-resolved (see ARCHITECTURE.md, "Propagation"). A memoised answer carries its dependencies with
+it, so a memo hit records the same files as the first computation did.
+
+Answers never depend on the order in which files were added: when two files claim a module name
+the implementation beats its stub and then the smaller path wins, and a namespace's or a class's
+names are ordered by position.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,9 +39,13 @@ from forge_lsp.parsing.facts import (
 #   ("inst", class_id) an instance of a class
 #   ("super", class_id) the bases of a class, as `super()` sees them
 Entity = tuple[str, Any]
+# What an answer consulted: a file id (its namespace, classes or module name), or a dotted module
+# name whose mapping to a file was looked up.
+Dep = int | str
 
 ROOT: Entity = ("pkg", "")
 _MAX_DEPTH = 24
+_DEFINITIONS = (CLASS, FUNCTION, METHOD)
 
 
 @dataclass(slots=True)
@@ -42,12 +58,24 @@ class SymbolInfo:
 
 @dataclass(slots=True)
 class FileInfo:
-    module: str  # primary dotted module name
+    path: str
+    names: list[str]  # every dotted module name the file is importable as; the first is primary
     is_package: bool  # an __init__ file: relative imports start from itself
+    is_stub: bool
     exports: list[str] | None = None
     top: dict[str, list[int]] = field(default_factory=dict)  # top-level name -> symbol ids
     imports: list[tuple[str, str | None, str | None, int]] = field(default_factory=list)
     module_symbol: int | None = None
+    symbols: list[int] = field(default_factory=list)
+
+    @property
+    def module(self) -> str:
+        return self.names[0] if self.names else ""
+
+
+def _symbol_order(row: tuple[Any, ...]) -> tuple[int, int, int]:
+    """Definitions before other bindings, then by position: "the first binding wins"."""
+    return (0 if row[3] in _DEFINITIONS else 1, row[5], row[6])
 
 
 class Program:
@@ -59,40 +87,108 @@ class Program:
         self.members: dict[int, dict[str, int]] = {}
         # class -> (file, name, receiver, target decided in-file)
         self.bases: dict[int, list[tuple[int, str, str | None, int | None]]] = {}
-        self._ns_memo: dict[tuple[int, str], Entity | None] = {}
-        self._recv_memo: dict[tuple[int, str, int], Entity | None] = {}
-        self._base_memo: dict[int, list[int]] = {}
+        self._claims: dict[str, list[int]] = {}  # module name -> files that claim it
+        self._package_count: dict[str, int] = {}
+        self._deps: set[Dep] = set()  # what the answer being computed consulted
+        self.reset_memo()
+
+    def reset_memo(self) -> None:
+        """Forget every memoised answer: the next update sees the program as it is now."""
+        self._ns_memo: dict[tuple[int, str], tuple[Entity | None, set[Dep]]] = {}
+        self._recv_memo: dict[tuple[int, str, int], tuple[Entity | None, set[Dep]]] = {}
+        self._base_memo: dict[int, tuple[list[int], set[Dep]]] = {}
+        self._member_memo: dict[tuple[int, str], tuple[int | None, set[Dep]]] = {}
         self._in_progress: set[tuple[int, str]] = set()
-        self._stubs: set[int] = set()
-        self._member_memo: dict[tuple[int, str], int | None] = {}
+
+    @contextmanager
+    def collecting(self) -> Iterator[set[Dep]]:
+        """Collect what every resolution inside the block consulted into the yielded set."""
+        outer = self._deps
+        deps: set[Dep] = set()
+        self._deps = deps
+        try:
+            yield deps
+        finally:
+            self._deps = outer
+            outer.clear()
 
     # ----- loading ---------------------------------------------------------------------------
 
     def add_file(
         self, file_id: int, module_names: list[str], path: str, exports: list[str] | None
     ) -> None:
+        """Add (or replace) a file; its symbols, imports and bases follow with the add_* calls."""
+        if file_id in self.files:
+            self.remove_file(file_id)
         name = path.rsplit("/", 1)[-1]
-        is_package = name in ("__init__.py", "__init__.pyi")
-        primary = module_names[0] if module_names else ""
-        self.files[file_id] = FileInfo(primary, is_package, exports)
-        if path.endswith(".pyi"):
-            self._stubs.add(file_id)
-        for module in module_names:
-            current = self.modules.get(module)
-            if current is None or (current in self._stubs and file_id not in self._stubs):
-                self.modules[module] = file_id  # the implementation wins over its stub
-            parts = module.split(".")
-            for i in range(1, len(parts)):
-                self.packages.add(".".join(parts[:i]))
+        self.files[file_id] = FileInfo(
+            path, [], name in ("__init__.py", "__init__.pyi"), path.endswith(".pyi"), exports
+        )
+        self.rename_file(file_id, module_names)
 
-    def add_symbols(self, rows: Iterable[tuple[int, int, str, str, int | None]]) -> None:
-        """Rows of (id, file_id, name, kind, parent_id), in any order."""
+    def rename_file(self, file_id: int, module_names: list[str]) -> None:
+        """Give a file new module names (a package appeared or went above it)."""
+        info = self.files[file_id]
+        for module in info.names:
+            claims = self._claims.get(module, [])
+            if file_id in claims:
+                claims.remove(file_id)
+            self._elect(module)
+            self._count_packages(module, -1)
+        info.names = list(module_names)
+        for module in info.names:
+            self._claims.setdefault(module, []).append(file_id)
+            self._elect(module)
+            self._count_packages(module, 1)
+
+    def remove_file(self, file_id: int) -> None:
+        """Forget everything a file contributed (its module names, symbols, members, bases)."""
+        if file_id not in self.files:
+            return
+        self.rename_file(file_id, [])
+        info = self.files.pop(file_id)
+        for sid in info.symbols:
+            self.symbols.pop(sid, None)
+            self.members.pop(sid, None)
+            self.bases.pop(sid, None)
+
+    def _count_packages(self, module: str, step: int) -> None:
+        parts = module.split(".")
+        for i in range(1, len(parts)):
+            package = ".".join(parts[:i])
+            count = self._package_count.get(package, 0) + step
+            if count > 0:
+                self._package_count[package] = count
+                self.packages.add(package)
+            else:
+                self._package_count.pop(package, None)
+                self.packages.discard(package)
+
+    def module_state(self, module: str) -> tuple[int | None, bool]:
+        """What a dotted name means now: its file, and whether it is a package prefix."""
+        return self.modules.get(module), module in self.packages
+
+    def _elect(self, module: str) -> None:
+        """The file a module name means: the implementation over its stub, then the first path."""
+        claims = self._claims.get(module)
+        if not claims:
+            self._claims.pop(module, None)
+            self.modules.pop(module, None)
+            return
+        files = self.files
+        self.modules[module] = min(claims, key=lambda f: (files[f].is_stub, files[f].path))
+
+    def add_symbols(self, rows: Iterable[tuple[int, int, str, str, int | None, int, int]]) -> None:
+        """Rows of (id, file_id, name, kind, parent_id, name line, name column), whole files."""
         symbols = self.symbols
         added = []
-        for sid, file_id, name, kind, parent in rows:
+        for sid, file_id, name, kind, parent, *_position in sorted(rows, key=_symbol_order):
             info = SymbolInfo(file_id, name, kind, parent)
             symbols[sid] = info
             added.append((sid, info))
+            file_info = self.files.get(file_id)
+            if file_info is not None:
+                file_info.symbols.append(sid)
         for sid, info in added:
             if info.kind == MODULE:
                 file_info = self.files.get(info.file_id)
@@ -127,6 +223,7 @@ class Program:
     def absolute_module(self, file_id: int, module: str, level: int) -> str | None:
         if level == 0:
             return module
+        self._deps.add(file_id)
         info = self.files.get(file_id)
         if info is None:
             return None
@@ -144,6 +241,7 @@ class Program:
     def module_entity(self, dotted: str) -> Entity | None:
         if not dotted:
             return ROOT
+        self._deps.add(dotted)
         file_id = self.modules.get(dotted)
         if file_id is not None:
             return ("mod", file_id)
@@ -161,16 +259,24 @@ class Program:
     def lookup(self, file_id: int, name: str) -> Entity | None:
         """What a module-level name of a file means, following imports and re-exports."""
         key = (file_id, name)
-        if key in self._ns_memo:
-            return self._ns_memo[key]
+        hit = self._ns_memo.get(key)
+        if hit is not None:
+            self._deps |= hit[1]
+            return hit[0]
         if key in self._in_progress or len(self._in_progress) > _MAX_DEPTH:
+            self._deps.add(file_id)
             return None  # an import cycle: no answer rather than a loop
+        outer = self._deps
+        deps: set[Dep] = {file_id}
+        self._deps = deps
         self._in_progress.add(key)
         try:
             result = self._lookup(file_id, name)
         finally:
             self._in_progress.discard(key)
-        self._ns_memo[key] = result
+            self._deps = outer
+        self._ns_memo[key] = (result, deps)
+        outer |= deps
         return result
 
     def _lookup(self, file_id: int, name: str) -> Entity | None:
@@ -206,6 +312,7 @@ class Program:
             base = self.module_entity(dotted) if dotted is not None else None
             if base is None or base[0] != "mod":
                 continue
+            self._deps.add(base[1])
             target = self.files.get(base[1])
             if target is None:
                 continue
@@ -232,7 +339,7 @@ class Program:
             return self.module_entity(f"{value}.{name}" if value else name)
         if kind in ("sym", "inst"):
             sid = value
-            if kind == "sym" and self.symbols[sid].kind != CLASS:
+            if kind == "sym" and self._kind(sid) != CLASS:
                 return None
             found_id = self.class_member(sid, name)
             return ("sym", found_id) if found_id is not None else None
@@ -243,29 +350,51 @@ class Program:
                     return ("sym", found_id)
         return None
 
+    def _kind(self, symbol_id: int) -> str:
+        info = self.symbols[symbol_id]
+        self._deps.add(info.file_id)
+        return info.kind
+
     def class_bases(self, class_id: int) -> list[int]:
-        cached = self._base_memo.get(class_id)
-        if cached is not None:
-            return cached
-        self._base_memo[class_id] = []  # cycle guard
+        hit = self._base_memo.get(class_id)
+        if hit is not None:
+            self._deps |= hit[1]
+            return hit[0]
+        outer = self._deps
+        deps: set[Dep] = {self.symbols[class_id].file_id}
+        self._deps = deps
+        self._base_memo[class_id] = ([], deps)  # cycle guard
         found: list[int] = []
-        for file_id, name, receiver, target in self.bases.get(class_id, ()):
-            if receiver == LOCAL_RECEIVER:
-                entity: Entity | None = ("sym", target) if target in self.symbols else None
-            else:
-                entity = self.resolve(file_id, name, receiver, class_id)
-            if entity is not None and entity[0] == "sym" and self.symbols[entity[1]].kind == CLASS:
-                found.append(entity[1])
-        self._base_memo[class_id] = found
+        try:
+            for file_id, name, receiver, target in self.bases.get(class_id, ()):
+                if receiver == LOCAL_RECEIVER:
+                    entity: Entity | None = ("sym", target) if target in self.symbols else None
+                else:
+                    entity = self.resolve(file_id, name, receiver, class_id)
+                if entity is not None and entity[0] == "sym" and self._kind(entity[1]) == CLASS:
+                    found.append(entity[1])
+        finally:
+            self._deps = outer
+        self._base_memo[class_id] = (found, deps)
+        outer |= deps
         return found
 
     def class_member(self, class_id: int, name: str) -> int | None:
         """The member `name` of a class or the first base that has it (breadth-first MRO)."""
         key = (class_id, name)
-        if key in self._member_memo:
-            return self._member_memo[key]
-        found = self._class_member(class_id, name)
-        self._member_memo[key] = found
+        hit = self._member_memo.get(key)
+        if hit is not None:
+            self._deps |= hit[1]
+            return hit[0]
+        outer = self._deps
+        deps: set[Dep] = set()
+        self._deps = deps
+        try:
+            found = self._class_member(class_id, name)
+        finally:
+            self._deps = outer
+        self._member_memo[key] = (found, deps)
+        outer |= deps
         return found
 
     def _class_member(self, class_id: int, name: str) -> int | None:
@@ -273,6 +402,7 @@ class Program:
         queue = [class_id]
         while queue:
             current = queue.pop(0)
+            self._deps.add(self.symbols[current].file_id)
             found = self.members.get(current, {}).get(name)
             if found is not None:
                 return found
@@ -302,11 +432,20 @@ class Program:
     def receiver(self, file_id: int, receiver: str, scope_id: int) -> Entity | None:
         """Evaluate an encoded receiver (see parsing.facts.RefFact) to an entity."""
         key = (file_id, receiver, scope_id if depends_on_scope(receiver) else -1)
-        if key in self._recv_memo:
-            return self._recv_memo[key]
-        self._recv_memo[key] = None  # cycle guard
-        result = self._receiver(file_id, receiver, scope_id)
-        self._recv_memo[key] = result
+        hit = self._recv_memo.get(key)
+        if hit is not None:
+            self._deps |= hit[1]
+            return hit[0]
+        outer = self._deps
+        deps: set[Dep] = {file_id}
+        self._deps = deps
+        self._recv_memo[key] = (None, deps)  # cycle guard
+        try:
+            result = self._receiver(file_id, receiver, scope_id)
+        finally:
+            self._deps = outer
+        self._recv_memo[key] = (result, deps)
+        outer |= deps
         return result
 
     def _receiver(self, file_id: int, receiver: str, scope_id: int) -> Entity | None:
@@ -331,15 +470,20 @@ class Program:
                 call = head.endswith("()")
                 entity = self.lookup(file_id, head[:-2] if call else head)
                 if call:
-                    entity = _instantiate(self, entity)
+                    entity = self._instantiate(entity)
         for part in parts:
             if entity is None:
                 return None
             call = part.endswith("()")
             entity = self.member(entity, part[:-2] if call else part)
             if call:
-                entity = _instantiate(self, entity)
+                entity = self._instantiate(entity)
         return entity
+
+    def _instantiate(self, entity: Entity | None) -> Entity | None:
+        if entity is not None and entity[0] == "sym" and self._kind(entity[1]) == CLASS:
+            return ("inst", entity[1])
+        return None
 
     def resolve(
         self, file_id: int, name: str, receiver: str | None, scope_id: int
@@ -359,6 +503,7 @@ class Program:
         if kind == "sym":
             return value
         if kind == "mod":
+            self._deps.add(value)
             info = self.files.get(value)
             return info.module_symbol if info is not None else None
         return None
@@ -367,9 +512,3 @@ class Program:
 def depends_on_scope(receiver: str | None) -> bool:
     """Whether a receiver's meaning depends on where it is used (`self`, `super()`)."""
     return receiver is not None and receiver.startswith(("self", "super()"))
-
-
-def _instantiate(program: Program, entity: Entity | None) -> Entity | None:
-    if entity is not None and entity[0] == "sym" and program.symbols[entity[1]].kind == CLASS:
-        return ("inst", entity[1])
-    return None

@@ -29,9 +29,9 @@ from pygls.protocol.json_rpc import JsonRPCNotification
 from pygls.uris import to_fs_path
 
 from forge_lsp import __version__
-from forge_lsp.server.background import BackgroundIndexer
 from forge_lsp.server.cancellation import Cancelled, check
-from forge_lsp.server.documents import DiskLines, TextSnapshot
+from forge_lsp.server.documents import DiskLines, OpenDocuments, TextSnapshot
+from forge_lsp.server.live import ProgressBridge, abandon
 from forge_lsp.server.options import ServerOptions
 from forge_lsp.server.positions import UTF16
 from forge_lsp.server.workspace import Folder, Workspaces
@@ -126,8 +126,9 @@ class ForgeServer(LanguageServer):
             "forge-lsp", __version__, protocol_cls=ForgeProtocol, converter_factory=_converter
         )
         self.options = ServerOptions()
-        self.workspaces = Workspaces(self.options)
-        self.indexer = BackgroundIndexer(self)
+        self.bridge = ProgressBridge(self)
+        self.workspaces = Workspaces(self.options, self.bridge)
+        self.documents = OpenDocuments()
         self.disk = DiskLines()
         self.executor = ThreadPoolExecutor(_QUERY_THREADS, thread_name_prefix="forge-query")
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -160,6 +161,11 @@ class ForgeServer(LanguageServer):
             if located is not None:
                 texts[located[1]] = doc.source
         return TextSnapshot(self.encoding, texts, self.disk)
+
+    @property
+    def busy(self) -> bool:
+        """Some folder is writing its graph right now."""
+        return any(f.live.busy for f in self.workspaces.folders)
 
     # ----- running work off the loop ---------------------------------------------------------
 
@@ -300,9 +306,9 @@ def serve(*, tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> in
         server.start_tcp(host, port)
     else:
         server.start_io()
-    if server.indexer.busy:  # the client went away mid-index (no `exit`): do not wait for it
-        log.warning("connection closed while indexing: the index is not committed")
-        server.indexer.abandon()
+    if server.busy:  # the client went away mid-update (no `exit`): do not wait for it
+        log.warning("connection closed while indexing: the update is not committed")
+        abandon()
         logging.shutdown()
         os._exit(0)
     return 0

@@ -4,6 +4,11 @@ Converting a column needs the line it lies on. An open document's buffer is what
 so it wins; any other file is read from disk once and cached while its size and mtime stay the
 same. Pure-ASCII files are remembered as such without keeping their text: every encoding counts
 their columns the same way, so no conversion (and no read) is needed the next time.
+
+`OpenDocuments` keeps each open document's bytes as the live graph last received them, and turns
+`didChange` edits (ranges in the client's encoding) into byte edits against them: pygls has
+applied the change to its own copy before our handler runs, so the text before the change is
+ours to keep.
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from forge_lsp.server.positions import from_client, needs_text, split_lines, to_client
+from lsprotocol import types
+
+from forge_lsp.parsing.incremental import ByteEdit, SourceText
+from forge_lsp.server.positions import UTF8, from_client, needs_text, split_lines, to_client
 
 _CACHE_FILES = 512
 
@@ -92,3 +100,56 @@ class TextSnapshot:
             return column
         text = self.line(path, line)
         return column if text is None else from_client(text, column, self.encoding)
+
+
+class OpenDocuments:
+    """The bytes of every open document, by URI, as last sent to the live graph."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, SourceText] = {}
+
+    def open(self, uri: str, text: str) -> bytes:
+        data = text.encode("utf-8", "surrogatepass")
+        self._texts[uri] = SourceText(data)
+        return data
+
+    def close(self, uri: str) -> None:
+        self._texts.pop(uri, None)
+
+    def change(
+        self,
+        uri: str,
+        changes: Sequence[types.TextDocumentContentChangeEvent],
+        encoding: str,
+        current: str,
+    ) -> tuple[bytes, list[ByteEdit] | None]:
+        """Apply a didChange's edits; return the new bytes and the byte edits (None when a
+        whole-document change, or an unknown document, calls for a fresh parse).
+
+        `current` is pygls' copy after the change: used when we have no text of our own.
+        """
+        text = self._texts.get(uri)
+        if text is None:
+            return self.open(uri, current), None
+        edits: list[ByteEdit] | None = []
+        for change in changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                start = _byte_position(text, change.range.start, encoding)
+                end = _byte_position(text, change.range.end, encoding)
+                edit = text.edit(start, end, change.text.encode("utf-8", "surrogatepass"))
+                if edits is not None:
+                    edits.append(edit)
+            else:
+                text.replace(change.text.encode("utf-8", "surrogatepass"))
+                edits = None
+        return text.data, edits
+
+
+def _byte_position(text: SourceText, position: types.Position, encoding: str) -> tuple[int, int]:
+    """An LSP position (client encoding) as (line, byte column) in the document."""
+    line = text.line(position.line)
+    if encoding == UTF8:
+        return position.line, position.character
+    decoded = line.decode("utf-8", "surrogateescape")
+    column = from_client(decoded, position.character, encoding)
+    return position.line, len(decoded[:column].encode("utf-8", "surrogateescape"))

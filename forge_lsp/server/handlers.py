@@ -1,23 +1,29 @@
 """The query features: each finds the folder, converts the position in, asks the graph, converts out.
 
-Every handler answers from whatever graph the folder has right now, so requests made while
-indexing is under way get the last committed graph (or nothing, before the first index commits);
-`forge/status` says when that may be partial. A document outside every folder, or a folder with
-no graph yet, gets an empty answer rather than an error.
+Read your writes: a request first waits (bounded by `freshnessTimeoutMs`) until every editor
+change that arrived before it is in the graph. If that takes too long it fails with
+ContentModified (-32801), which clients retry or drop, rather than answer from a graph that does
+not match the editor; `forge/impact` answers instead, with `partial: true` and the pending paths.
+While the first index is under way requests get the last committed graph (or nothing) and
+`forge/status` says it is partial. A document outside every folder, or a folder with no graph
+yet, gets an empty answer rather than an error.
+
+Answers go through the folder's query cache (forge_lsp.live.cache), which updates invalidate
+precisely; finding the symbol at a position is always asked of the graph.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcContentModified, JsonRpcInvalidParams
 
 from forge_lsp import __version__
-from forge_lsp.graph.impact import impact
 from forge_lsp.graph.model import CallGroup, Symbol
 from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.server.app import ForgeServer, request
@@ -39,6 +45,21 @@ def _symbol_at(
 ) -> Symbol | None:
     column = text.from_client(path, position.line, position.character)
     return query.symbol_at(path, position.line, column)
+
+
+def _fresh(ls: ForgeServer, folder: Folder, seq: int, cancel: threading.Event) -> bool:
+    """Wait until the folder's graph has every editor change up to `seq`; False on timeout."""
+    timeout = ls.options.freshness_timeout_ms / 1000
+    return folder.live.wait_fresh(seq, timeout, cancel.is_set)
+
+
+def _require_fresh(ls: ForgeServer, folder: Folder, seq: int, cancel: threading.Event) -> None:
+    if not _fresh(ls, folder, seq, cancel):
+        check(cancel)
+        pending = folder.live.scheduler.pending_paths()
+        raise JsonRpcContentModified(
+            f"forge-lsp: the graph is still catching up with {len(pending)} changed file(s)"
+        )
 
 
 def _item_symbol(
@@ -131,22 +152,24 @@ def _empty_impact(target: dict[str, Any], depth: int, partial: bool) -> dict[str
 async def _hierarchy_calls(
     ls: ForgeServer,
     item: types.CallHierarchyItem,
-    fetch: Callable[..., list[CallGroup]],
+    incoming: bool,
     convert: Callable[[Converter, list[CallGroup]], list[_CallT]],
 ) -> list[_CallT]:
-    """Incoming and outgoing calls differ only in the query asked and the LSP type built."""
+    """Incoming and outgoing calls differ only in the direction asked and the LSP type built."""
     folder = _item_folder(ls, item)
     if folder is None:
         return []
     text = ls.snapshot()
     probable = ls.options.include_probable
+    seq = folder.editor_seq
 
     def work(cancel: threading.Event) -> list[_CallT]:
+        _require_fresh(ls, folder, seq, cancel)
         with folder.pool.query(cancel) as query:
             sym = _item_symbol(ls, item, folder, query, text) if query else None
             if query is None or sym is None:
                 return []
-            groups = fetch(query, sym, include_probable=probable)
+            groups = folder.live.queries.calls(query, sym, incoming=incoming, probable=probable)
         check(cancel)
         return convert(Converter(folder, text), groups)
 
@@ -165,14 +188,16 @@ def register(server: ForgeServer) -> None:
         text = ls.snapshot()
         include_declaration = params.context.include_declaration
         probable = ls.options.include_probable
+        seq = folder.editor_seq
 
         def work(cancel: threading.Event) -> list[types.Location]:
+            _require_fresh(ls, folder, seq, cancel)
             with folder.pool.query(cancel) as query:
                 sym = _symbol_at(query, text, path, params.position) if query else None
                 if query is None or sym is None:
                     return []
-                refs = query.references(
-                    sym, include_declaration=include_declaration, include_probable=probable
+                refs = folder.live.queries.references(
+                    query, sym, include_declaration=include_declaration, probable=probable
                 )
             check(cancel)
             convert = Converter(folder, text)
@@ -188,8 +213,10 @@ def register(server: ForgeServer) -> None:
         folder, path = located
         text = ls.snapshot()
         probable = ls.options.include_probable
+        seq = folder.editor_seq
 
         def work(cancel: threading.Event) -> list[types.Location]:
+            _require_fresh(ls, folder, seq, cancel)
             with folder.pool.query(cancel) as query:
                 if query is None:
                     return []
@@ -211,8 +238,10 @@ def register(server: ForgeServer) -> None:
             return None
         folder, path = located
         text = ls.snapshot()
+        seq = folder.editor_seq
 
         def work(cancel: threading.Event) -> list[types.CallHierarchyItem] | None:
+            _require_fresh(ls, folder, seq, cancel)
             with folder.pool.query(cancel) as query:
                 sym = _symbol_at(query, text, path, params.position) if query else None
             if sym is None or sym.kind not in _CALLABLE_KINDS:
@@ -225,17 +254,13 @@ def register(server: ForgeServer) -> None:
     async def incoming_calls(
         ls: ForgeServer, params: types.CallHierarchyIncomingCallsParams
     ) -> list[types.CallHierarchyIncomingCall]:
-        return await _hierarchy_calls(
-            ls, params.item, GraphQuery.incoming_calls, Converter.incoming
-        )
+        return await _hierarchy_calls(ls, params.item, True, Converter.incoming)
 
     @request(server, types.CALL_HIERARCHY_OUTGOING_CALLS)
     async def outgoing_calls(
         ls: ForgeServer, params: types.CallHierarchyOutgoingCallsParams
     ) -> list[types.CallHierarchyOutgoingCall]:
-        return await _hierarchy_calls(
-            ls, params.item, GraphQuery.outgoing_calls, Converter.outgoing
-        )
+        return await _hierarchy_calls(ls, params.item, False, Converter.outgoing)
 
     @request(server, types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def document_symbols(
@@ -246,10 +271,12 @@ def register(server: ForgeServer) -> None:
             return []
         folder, path = located
         text = ls.snapshot()
+        seq = folder.editor_seq
 
         def work(cancel: threading.Event) -> list[types.DocumentSymbol]:
+            _require_fresh(ls, folder, seq, cancel)
             with folder.pool.query(cancel) as query:
-                tree = query.document_symbols(path) if query is not None else []
+                tree = folder.live.queries.document_symbols(query, path) if query else []
             return Converter(folder, text).document_symbols(tree)
 
         return await ls.run(work)
@@ -258,16 +285,19 @@ def register(server: ForgeServer) -> None:
     async def workspace_symbols(
         ls: ForgeServer, params: types.WorkspaceSymbolParams
     ) -> list[types.WorkspaceSymbol]:
-        folders = list(ls.workspaces.folders)
+        folders = [(f, f.editor_seq) for f in ls.workspaces.folders]
         text = ls.snapshot()
 
         def work(cancel: threading.Event) -> list[types.WorkspaceSymbol]:
             out: list[types.WorkspaceSymbol] = []
-            for folder in folders:
+            for folder, seq in folders:
+                _require_fresh(ls, folder, seq, cancel)
                 with folder.pool.query(cancel) as query:
                     if query is None:
                         continue
-                    found = query.workspace_symbols(params.query, limit=_WORKSPACE_SYMBOL_LIMIT)
+                    found = folder.live.queries.workspace_symbols(
+                        query, params.query, _WORKSPACE_SYMBOL_LIMIT
+                    )
                 convert = Converter(folder, text)
                 out.extend(convert.workspace_symbol(s) for s in found)
                 check(cancel)
@@ -289,36 +319,41 @@ def register(server: ForgeServer) -> None:
         if located is None:
             return _empty_impact(target, args["depth"], False)
         folder, path = located
-        partial = ls.indexer.state(folder).state != "ready"
         text = ls.snapshot()
+        seq = folder.editor_seq
 
         def work(cancel: threading.Event) -> dict[str, Any]:
+            fresh = _fresh(ls, folder, seq, cancel)
+            check(cancel)
+            partial = not fresh or folder.live.state != "ready"
             with folder.pool.query(cancel) as query:
                 if query is None or query.file_id(path) is None:
-                    return _empty_impact(target, args["depth"], partial)
-                if position is None:
-                    root = query.module_symbol(path)
-                    result = impact(
-                        query,
-                        path=path,
-                        depth=args["depth"],
-                        max_nodes=args["max_nodes"],
-                        include_probable=args["include_probable"],
-                    )
+                    answer = _empty_impact(target, args["depth"], partial)
+                    root = None
                 else:
-                    root = _symbol_at(query, text, path, position)
-                    if root is None:
-                        return _empty_impact(target, args["depth"], partial)
-                    result = impact(
-                        query,
-                        symbol=root,
-                        depth=args["depth"],
-                        max_nodes=args["max_nodes"],
-                        include_probable=args["include_probable"],
+                    root = (
+                        query.module_symbol(path)
+                        if position is None
+                        else _symbol_at(query, text, path, position)
                     )
-            check(cancel)
-            answer = Converter(folder, text).impact(result, target=target, root=root)
-            answer["partial"] = partial
+                    if root is None:
+                        answer = _empty_impact(target, args["depth"], partial)
+                    else:
+                        result = folder.live.queries.impact(
+                            query,
+                            symbol=root if position is not None else None,
+                            path=path if position is None else None,
+                            depth=args["depth"],
+                            max_nodes=args["max_nodes"],
+                            probable=args["include_probable"],
+                        )
+                        check(cancel)
+                        answer = Converter(folder, text).impact(result, target=target, root=root)
+                        answer["partial"] = partial
+            if not fresh:
+                answer["pending"] = [
+                    Converter(folder, text).uri(p) for p in folder.live.scheduler.pending_paths()
+                ]
             return answer
 
         return await ls.run(work)
@@ -337,9 +372,11 @@ def register(server: ForgeServer) -> None:
             if folder is None:
                 raise JsonRpcInvalidParams(f"folder must be the URI of a workspace folder: {uri!r}")
             folders = [folder]
-        tasks = [ls.indexer.schedule(f, rebuild=True) for f in folders]
-        for task in tasks:
-            await asyncio.shield(task)  # cancelling this request must not cancel the rebuild
+        futures = [asyncio.wrap_future(f.live.rebuild()) for f in folders]
+        for future in futures:
+            # cancelling this request must not cancel the rebuild; a failed one shows in status
+            with contextlib.suppress(Exception):
+                await asyncio.shield(future)
         return await ls.run(lambda cancel: status(ls))
 
 
@@ -347,34 +384,46 @@ def status(ls: ForgeServer) -> dict[str, Any]:
     """The forge/status answer (schema in docs/lsp.md); runs on a query thread."""
     folders = []
     totals = {"files": 0, "symbols": 0, "references": 0, "pendingFiles": 0}
+    cache = {"size": 0, "hits": 0, "misses": 0, "evictions": 0, "invalidated": 0}
+    live = {"pendingUpdates": 0, "updates": 0, "reresolvedFiles": 0, "interfaceChanges": 0}
     last_seconds: float | None = None
     for folder in list(ls.workspaces.folders):
-        state = ls.indexer.state(folder)
+        graph_live = folder.live
         with folder.pool.query() as query:
             graph = query.status() if query is not None else {}
+        report = graph_live.report
+        live_status = graph_live.status()
+        cache_status = graph_live.cache.stats()
         entry = {
             "uri": folder.uri,
             "root": folder.root,
             "db": str(folder.settings.db_path),
-            "state": state.state,
+            "state": graph_live.state,
             "files": graph.get("files", 0),
             "symbols": graph.get("symbols", 0),
             "references": graph.get("references", 0),
             "resolvedPercent": graph.get("resolvedPercent"),
-            "pendingFiles": state.pending_files,
+            "pendingFiles": graph_live.pending_files,
             "lastIndexSeconds": graph.get("lastIndexSeconds"),
             "lastIndexTime": graph.get("lastIndexTime"),
-            "indexRuns": state.runs,
+            "indexRuns": graph_live.runs,
             "skipped": graph.get("skipped", {}),
-            "warnings": len(state.report.warnings) if state.report else 0,
-            "error": state.error,
+            "warnings": len(report.warnings) if report else 0,
+            "error": graph_live.error,
+            "live": live_status,
+            "cache": cache_status,
         }
         folders.append(entry)
         for key in totals:
             totals[key] += entry[key] or 0
+        for key in cache:
+            cache[key] += cache_status[key]
+        for key in live:
+            live[key] += live_status[key]
         if entry["lastIndexSeconds"] is not None:
             last_seconds = max(last_seconds or 0.0, float(entry["lastIndexSeconds"]))
     indexing = any(f["state"] in ("queued", "indexing") for f in folders)
+    asked = cache["hits"] + cache["misses"]
     return {
         "version": __version__,
         "state": "indexing" if indexing else "ready",
@@ -384,5 +433,7 @@ def status(ls: ForgeServer) -> dict[str, Any]:
         "positionEncoding": ls.encoding,
         "includeProbable": ls.options.include_probable,
         "requests": dict(ls.counters),
+        "live": live,
+        "cache": {**cache, "hitRate": round(cache["hits"] / asked, 4) if asked else None},
         "folders": folders,
     }

@@ -5,9 +5,10 @@ graph. Problems with the options or a folder's `[tool.forge-lsp]` settings are c
 `initialize` and shown once as a `window/showMessage` warning after `initialized`, when the client
 is ready to display them; indexing then starts in the background.
 
-Documents: pygls keeps the open buffers (used to convert positions). Live updates of the graph
-from unsaved edits are not part of this server yet; a save re-indexes the folder in the
-background (incremental: one changed file costs little), so answers follow the disk.
+Documents: open buffers are the truth. Every didOpen/didChange goes to the folder's live graph
+as bytes plus byte edits (so the document is reparsed incrementally); didClose hands the file
+back to the disk. Changes on disk arrive from our own file watcher and, when the client can
+register for them, from `workspace/didChangeWatchedFiles` too; the live graph de-duplicates.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from forge_lsp.parsing import supported_suffixes
 from forge_lsp.server.app import ForgeServer, set_log_level
+from forge_lsp.server.live import abandon
 from forge_lsp.server.options import parse_options
 from forge_lsp.server.workspace import Workspaces
 
@@ -48,9 +51,9 @@ def register(server: ForgeServer) -> None:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: ForgeServer, params: types.InitializeParams) -> None:
-        ls.loop = asyncio.get_running_loop()
+        ls.loop = ls.bridge.loop = asyncio.get_running_loop()
         ls.options = parse_options(params.initialization_options)
-        ls.workspaces = Workspaces(ls.options)
+        ls.workspaces = Workspaces(ls.options, ls.bridge)
         ls.problems = list(ls.options.problems)
         if ls.options.log_level is not None:
             set_log_level(ls.options.log_level)
@@ -67,7 +70,7 @@ def register(server: ForgeServer) -> None:
         )
 
     @server.feature(types.INITIALIZED)
-    def initialized(ls: ForgeServer, params: types.InitializedParams) -> None:
+    async def initialized(ls: ForgeServer, params: types.InitializedParams) -> None:
         if ls.problems:
             message = "forge-lsp: " + "; ".join(ls.problems)
             log.info("%s", message)  # shown to the user just below: not again as a log message
@@ -75,20 +78,19 @@ def register(server: ForgeServer) -> None:
                 types.ShowMessageParams(type=types.MessageType.Warning, message=message)
             )
         for folder in ls.workspaces.folders:
-            ls.indexer.schedule(folder)
+            folder.live.start()
+        await _register_file_watchers(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(ls: ForgeServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
         for removed in params.event.removed or []:
-            folder = ls.workspaces.remove(removed.uri)
-            if folder is not None:
-                ls.indexer.forget(folder)
+            ls.workspaces.remove(removed.uri)
         ls.problems = []
         for added in params.event.added or []:
             _add_folder(ls, added.uri, added.name)
             folder = ls.workspaces.by_uri(added.uri)
             if folder is not None:
-                ls.indexer.schedule(folder)
+                folder.live.start()
         if ls.problems:
             ls.window_show_message(
                 types.ShowMessageParams(
@@ -98,43 +100,73 @@ def register(server: ForgeServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: ForgeServer, params: types.DidOpenTextDocumentParams) -> None:
-        """pygls keeps the buffer; its text is used to convert positions."""
+        doc = params.text_document
+        located = ls.locate(doc.uri)
+        if located is None or ls.shutting_down:
+            return
+        folder, path = located
+        seq = folder.live.open_document(path, ls.documents.open(doc.uri, doc.text))
+        if seq is not None:
+            folder.editor_seq = seq
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: ForgeServer, params: types.DidChangeTextDocumentParams) -> None:
-        """Accepted; the graph follows saves, not keystrokes (live updates come later)."""
+        uri = params.text_document.uri
+        located = ls.locate(uri)
+        if located is None or ls.shutting_down:
+            return
+        folder, path = located
+        current = ls.workspace.get_text_document(uri).source
+        data, edits = ls.documents.change(uri, params.content_changes, ls.encoding, current)
+        seq = folder.live.change_document(path, data, edits)
+        if seq is not None:
+            folder.editor_seq = seq
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ForgeServer, params: types.DidCloseTextDocumentParams) -> None:
-        """pygls forgets the buffer; positions are converted against the disk again."""
+        uri = params.text_document.uri
+        ls.documents.close(uri)
+        located = ls.locate(uri)
+        if located is None or ls.shutting_down:
+            return
+        folder, path = located
+        seq = folder.live.close_document(path)
+        if seq is not None:
+            folder.editor_seq = seq
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: ForgeServer, params: types.DidSaveTextDocumentParams) -> None:
-        located = ls.locate(params.text_document.uri)
-        if located is not None and ls.options.reindex_on_save and not ls.shutting_down:
-            ls.indexer.schedule(located[0])
+        """Nothing to do: the graph has the buffer already, and now the disk agrees."""
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched_files(ls: ForgeServer, params: types.DidChangeWatchedFilesParams) -> None:
         if ls.shutting_down:
             return
-        folders = {}
+        by_folder: dict[str, list[str]] = {}
         for change in params.changes:
             located = ls.locate(change.uri)
             if located is not None:
-                folders[located[0].uri] = located[0]
-        for folder in folders.values():
-            ls.indexer.schedule(folder)
+                by_folder.setdefault(located[0].uri, []).append(located[1])
+        for uri, paths in by_folder.items():
+            folder = ls.workspaces.by_uri(uri)
+            if folder is not None:
+                folder.live.files_changed(paths)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: ForgeServer, params: None) -> None:
-        """Stop indexing new changes; let a running index commit (bounded wait)."""
+        """Stop taking changes; let a running update commit (bounded wait)."""
         ls.shutting_down = True
-        if not await ls.indexer.close(SHUTDOWN_WAIT):
+        folders = list(ls.workspaces.folders)
+        loop = asyncio.get_running_loop()
+        closed = await asyncio.gather(
+            *(loop.run_in_executor(None, f.live.close, SHUTDOWN_WAIT) for f in folders)
+        )
+        if not all(closed):
             log.warning(
-                "an index was still running after %.0f s; it will not be committed", SHUTDOWN_WAIT
+                "an update was still running after %.0f s; it will not be committed",
+                SHUTDOWN_WAIT,
             )
-        for folder in ls.workspaces.folders:
+        for folder in folders:
             folder.pool.invalidate()
 
     @server.feature(types.EXIT)
@@ -145,8 +177,35 @@ def register(server: ForgeServer) -> None:
         thread (blocked until the client closes the pipe) and for a running parse pool.
         """
         code = 0 if ls.shutting_down else 1
-        if ls.indexer.busy:
-            log.warning("exiting while indexing: the index is not committed, the last one stays")
-            ls.indexer.abandon()
+        if ls.busy:
+            log.warning("exiting while indexing: the update is not committed, the last one stays")
+            abandon()
         logging.shutdown()
         os._exit(code)
+
+
+async def _register_file_watchers(ls: ForgeServer) -> None:
+    """Ask the client to report changes to source files, when it can register for them.
+
+    Our own watcher sees them too; the client's report is a second source (and the only one
+    where our watcher cannot run), de-duplicated by path and content.
+    """
+    caps = ls.client_capabilities.workspace
+    watched = caps.did_change_watched_files if caps is not None else None
+    if watched is None or not watched.dynamic_registration or not ls.workspaces.folders:
+        return
+    suffixes = ",".join(s.lstrip(".") for s in supported_suffixes())
+    options = types.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[types.FileSystemWatcher(glob_pattern=f"**/*.{{{suffixes}}}")]
+    )
+    registration = types.Registration(
+        id="forge-lsp-watched-files",
+        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=options,
+    )
+    try:
+        await ls.client_register_capability_async(
+            types.RegistrationParams(registrations=[registration])
+        )
+    except Exception as exc:  # the client said no: our own watcher still runs
+        log.info("client did not register file watching: %s", exc)

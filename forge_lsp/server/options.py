@@ -13,6 +13,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from forge_lsp.live.service import LiveOptions
+
 LOG_LEVELS = {
     "error": logging.ERROR,
     "warning": logging.WARNING,
@@ -38,8 +40,20 @@ class ServerOptions:
     overrides: dict[str, Any] = field(default_factory=dict)  # for load_settings
     include_probable: bool = False
     log_level: int | None = None  # None: keep the command line's level
-    reindex_on_save: bool = True
+    debounce_ms: int = 0  # how long a change waits for more before the graph is updated
+    cache_size: int = 4096  # query answers kept per folder
+    watch_files: bool = True  # run our own file watcher (changes made outside the editor)
+    metrics_log: bool = False  # one JSON log line per graph update
+    freshness_timeout_ms: int = 2000  # how long a request waits for the edits before it
     problems: tuple[str, ...] = ()
+
+    def live(self) -> LiveOptions:
+        return LiveOptions(
+            debounce=self.debounce_ms / 1000,
+            cache_size=self.cache_size,
+            watch=self.watch_files,
+            metrics_log=self.metrics_log,
+        )
 
 
 def _string_list(name: str, value: Any, problems: list[str]) -> list[str] | None:
@@ -51,10 +65,11 @@ def _string_list(name: str, value: Any, problems: list[str]) -> list[str] | None
     return None
 
 
-def _positive_int(name: str, value: Any, problems: list[str]) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+def _positive_int(name: str, value: Any, problems: list[str], low: int = 1) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= low:
         return value
-    problems.append(f"{name} must be a positive integer; using the default")
+    kind = "a positive integer" if low > 0 else "an integer >= 0"
+    problems.append(f"{name} must be {kind}; using the default")
     return None
 
 
@@ -102,18 +117,32 @@ def parse_options(raw: Any) -> ServerOptions:
         if "includeProbable" in raw
         else False
     )
-    reindex_on_save = (
-        _boolean("reindexOnSave", raw["reindexOnSave"], True, problems)
-        if "reindexOnSave" in raw
-        else True
-    )
-    known = {*_SETTING_KEYS, "logLevel", "includeProbable", "reindexOnSave"}
+    live: dict[str, Any] = {}
+    for name, attr, low in _LIVE_INTS:
+        if name in raw:
+            number = _positive_int(name, raw[name], problems, low)
+            if number is not None:
+                live[attr] = number
+    for name, attr in _LIVE_FLAGS:
+        if name in raw:
+            live[attr] = _boolean(name, raw[name], getattr(ServerOptions(), attr), problems)
+    known = {*_SETTING_KEYS, "logLevel", "includeProbable"}
+    known.update(name for name, *_ in (*_LIVE_INTS, *_LIVE_FLAGS))
     for name in sorted(set(raw) - known):
         problems.append(f"unknown option {name!r}; ignored")
     return ServerOptions(
         overrides=overrides,
         include_probable=include_probable,
         log_level=log_level,
-        reindex_on_save=reindex_on_save,
         problems=tuple(problems),
+        **live,
     )
+
+
+# initializationOptions name, ServerOptions attribute, smallest value
+_LIVE_INTS = (
+    ("debounceMs", "debounce_ms", 0),
+    ("cacheSize", "cache_size", 1),
+    ("freshnessTimeoutMs", "freshness_timeout_ms", 1),
+)
+_LIVE_FLAGS = (("watchFiles", "watch_files"), ("metricsLog", "metrics_log"))

@@ -6,8 +6,9 @@ both directions: the client speaks of the folder as it opened it (perhaps throug
 while the graph stores paths below the folder's resolved root.
 
 Each folder keeps a small pool of read connections (one per concurrent request, never shared
-between threads at once). Readers run in WAL mode, so they never wait for the indexer; when the
+between threads at once). Readers run in WAL mode, so they never wait for the writer; when the
 database is replaced (forge/reindex) the pool is invalidated and connections reopen lazily.
+Each folder also has its LiveGraph (forge_lsp.live), the one writer that keeps the graph fresh.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from forge_lsp.config import Settings, load_settings
 from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.graph.store import StoreError
+from forge_lsp.live.service import LiveGraph, LiveListener
 from forge_lsp.server.cancellation import interruptible
 from forge_lsp.server.options import ServerOptions
 
@@ -110,13 +112,25 @@ class QueryPool:
 class Folder:
     """One workspace folder: its settings, its graph and the mapping between its paths."""
 
-    def __init__(self, uri: str, name: str, client_root: Path, settings: Settings) -> None:
+    def __init__(
+        self,
+        uri: str,
+        name: str,
+        client_root: Path,
+        settings: Settings,
+        options: ServerOptions,
+        listener: LiveListener | None,
+    ) -> None:
         self.uri = uri
         self.name = name
         self.settings = settings
         self.root = settings.root.as_posix()  # resolved: how the graph spells paths
         self.client_root = client_root.as_posix()  # as the client spells them
         self.pool = QueryPool(settings.db_path)
+        self.live = LiveGraph(
+            settings, options=options.live(), listener=listener, readers=self.pool
+        )
+        self.editor_seq = 0  # the newest editor change sent to the live graph
 
     def contains(self, graph_path: str) -> bool:
         return graph_path == self.root or graph_path.startswith(self.root.rstrip("/") + "/")
@@ -131,8 +145,9 @@ class Folder:
 class Workspaces:
     """Every workspace folder of the session, and the routing of paths to them."""
 
-    def __init__(self, options: ServerOptions) -> None:
+    def __init__(self, options: ServerOptions, listener: LiveListener | None = None) -> None:
         self.options = options
+        self.listener = listener
         self.folders: list[Folder] = []
 
     def add(self, uri: str, name: str, client_root: Path) -> tuple[Folder, list[str]]:
@@ -151,7 +166,7 @@ class Workspaces:
                 f"dbPath {path} is shared by several workspace folders;"
                 f" {settings.root} uses {settings.db_path}"
             )
-        folder = Folder(uri, name, client_root, settings)
+        folder = Folder(uri, name, client_root, settings, self.options, self.listener)
         self.folders.append(folder)
         return folder, [f"{name}: {p}" for p in problems]
 
@@ -159,6 +174,7 @@ class Workspaces:
         for folder in self.folders:
             if folder.uri == uri:
                 self.folders.remove(folder)
+                folder.live.close(timeout=0)
                 folder.pool.invalidate()
                 return folder
         return None

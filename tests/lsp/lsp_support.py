@@ -156,9 +156,16 @@ def _converter() -> Any:
 
 
 def make_client() -> LanguageClient:
-    """pytest-lsp's test client, except that custom results are left as dicts."""
+    """pytest-lsp's test client, except that custom results are left as dicts, and dynamic
+    registrations are accepted and recorded in `client.registrations` (as editors do)."""
     client = LanguageClient(converter_factory=_converter)
     register_lsp_features(client)
+    client.registrations = []  # type: ignore[attr-defined]
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(client: LanguageClient, params: types.RegistrationParams) -> None:
+        client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
+
     return client
 
 

@@ -16,6 +16,7 @@ from lsp_support import (
     CLIENTS,
     FILES,
     Expect,
+    Span,
     config,
     initialize_params,
     json_span,
@@ -25,6 +26,7 @@ from lsp_support import (
     request,
     span_of,
     status,
+    units,
     wait_ready,
     write_files,
 )
@@ -350,14 +352,17 @@ async def test_document_outside_the_workspace_gets_empty_answers(client: Languag
     assert result["root"] is None and result["files"] == [] and result["count"] == 0
 
 
-async def test_open_buffers_and_saves(client: LanguageClient) -> None:
-    """didOpen/didChange/didClose are accepted; a save re-indexes the folder in the background."""
+async def test_unsaved_buffer_is_indexed_and_close_falls_back_to_disk(
+    client: LanguageClient,
+) -> None:
+    """A document that exists only in the editor is in the graph; closing it hands the path back
+    to the disk, where it does not exist."""
     e = expect(client)
     extra = e.root / "pkg" / "extra.py"
     extra.write_text("def extra():\n    return 0\n", encoding="utf-8")
-    caller = e.root / "pkg" / "extra_user.py"
+    await _wait_until_indexed(client, e.uri("pkg/extra.py"))
+    caller = e.root / "pkg" / "extra_user.py"  # never written to disk
     source = "from pkg.extra import extra\n\nz = 'é🙂'; w = extra()\n"
-    caller.write_text(source, encoding="utf-8")
     doc = types.TextDocumentItem(uri=caller.as_uri(), language_id="python", version=1, text=source)
     client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=doc))
     client.text_document_did_change(
@@ -366,36 +371,44 @@ async def test_open_buffers_and_saves(client: LanguageClient) -> None:
             content_changes=[types.TextDocumentContentChangeWholeDocument(text=source)],
         )
     )
-    runs = (await status(client))["folders"][0]["indexRuns"]
-    client.text_document_did_save(
-        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=doc.uri))
+    definition = types.Position(line=0, character=5)
+    params = types.ReferenceParams(
+        text_document=e.doc("pkg/extra.py"),
+        position=definition,
+        context=types.ReferenceContext(include_declaration=False),
     )
-    await _wait_for_run(client, runs + 1)
-    found = await client.text_document_references_async(
-        types.ReferenceParams(
-            text_document=types.TextDocumentIdentifier(uri=doc.uri),
-            position=e.position("pkg/extra_user.py", "extra()"),
-            context=types.ReferenceContext(include_declaration=False),
-        )
-    )
-    assert sorted(span_of(loc) for loc in found or []) == sorted(
-        [e.span("pkg/extra_user.py", "extra", 1), e.span("pkg/extra_user.py", "extra", 2)]
-    )
+    found = await client.text_document_references_async(params)
+    expected = [(doc.uri, 0, 22, 0, 27), _buffer_span(doc.uri, source, "extra", 2, e.encoding)]
+    assert sorted(span_of(loc) for loc in found or []) == sorted(expected)
     client.text_document_did_close(
         types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=doc.uri))
     )
+    # the next request waits for the close: the buffer-only file is gone from the graph
+    assert not await client.text_document_references_async(params)
     assert (await status(client))["state"] == "ready"
 
 
-async def _wait_for_run(client: LanguageClient, runs: int) -> None:
+def _buffer_span(uri: str, text: str, needle: str, nth: int, encoding: str) -> Span:
+    index = -1
+    for _ in range(nth + 1):
+        index = text.index(needle, index + 1)
+    line = text.count("\n", 0, index)
+    start = text.rfind("\n", 0, index) + 1
+    column = units(text[start:index], encoding)
+    return (uri, line, column, line, column + units(needle, encoding))
+
+
+async def _wait_until_indexed(client: LanguageClient, uri: str, timeout: float = 10.0) -> None:
+    """Poll documentSymbol until a file written on disk (no editor) is in the graph."""
     import asyncio
 
-    for _ in range(400):
-        current = await status(client)
-        if current["folders"][0]["indexRuns"] >= runs and current["state"] == "ready":
-            return
-        await asyncio.sleep(0.05)
-    raise TimeoutError("the save did not trigger an index run")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    doc = types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    while not await client.text_document_document_symbol_async(doc):
+        if loop.time() > deadline:
+            raise TimeoutError(f"{uri} did not appear in the graph")
+        await asyncio.sleep(0.02)
 
 
 def _json(position: types.Position) -> dict[str, int]:

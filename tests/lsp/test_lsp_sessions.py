@@ -144,7 +144,7 @@ async def big(lsp_client: LanguageClient, tmp_path: Path) -> AsyncIterator[None]
 
 
 def _ended(client: LanguageClient) -> bool:
-    return any(kinds[-1] == "end" for kinds in progress_kinds(client))
+    return any(kinds and kinds[-1] == "end" for kinds in progress_kinds(client))
 
 
 async def test_requests_are_answered_while_indexing(big: LanguageClient) -> None:

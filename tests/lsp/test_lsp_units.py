@@ -93,7 +93,11 @@ def test_good_options() -> None:
             "maxFileSize": 1000,
             "includeProbable": True,
             "logLevel": "debug",
-            "reindexOnSave": False,
+            "debounceMs": 0,
+            "cacheSize": 10,
+            "watchFiles": False,
+            "metricsLog": True,
+            "freshnessTimeoutMs": 500,
         }
     )
     assert options.problems == ()
@@ -103,8 +107,12 @@ def test_good_options() -> None:
         "include": ["src/**"],
         "max-file-size": 1000,
     }
-    assert options.include_probable and not options.reindex_on_save
+    assert options.include_probable
     assert options.log_level == logging.DEBUG
+    assert (options.debounce_ms, options.cache_size, options.freshness_timeout_ms) == (0, 10, 500)
+    assert not options.watch_files and options.metrics_log
+    live = options.live()
+    assert (live.debounce, live.cache_size, live.watch, live.metrics_log) == (0.0, 10, False, True)
 
 
 def test_bad_options_become_defaults_with_a_message() -> None:
@@ -116,11 +124,15 @@ def test_bad_options_become_defaults_with_a_message() -> None:
             "includeProbable": "yes",
             "logLevel": "loud",
             "colour": "blue",
+            "debounceMs": -5,
+            "cacheSize": 0,
+            "watchFiles": "no",
         }
     )
     assert options.overrides == {} and options.include_probable is False
     assert options.log_level is None
-    assert len(options.problems) == 6
+    assert (options.debounce_ms, options.cache_size, options.watch_files) == (0, 4096, True)
+    assert len(options.problems) == 9
     assert any("'colour'" in p for p in options.problems)
     assert parse_options([1, 2]).problems == ("initializationOptions must be an object; ignored",)
     assert parse_options(None).problems == ()

@@ -1,0 +1,504 @@
+"""The one writer of a workspace graph: every change, cold index or keystroke, goes through here.
+
+A GraphUpdater owns the write connection and the in-memory Program that resolution needs, and
+keeps both across updates. Each update is one transaction that
+  1. removes deleted files and writes each changed file's rows as a delta against the graph
+     (a symbol that keeps its qualified name and kind keeps its id);
+  2. resolves the changed files' references, recording what each file's resolution consulted;
+  3. propagates, without reparsing: only when a file's interface hash changed (or the module
+     map did) are the files whose resolution consulted it re-resolved. A body-only edit touches
+     no other file.
+The report says what changed, down to the cache keys whose answers may differ (see
+`forge_lsp.live.cache`). On any error the transaction rolls back and the in-memory state is
+reloaded from the graph, which is exactly as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import apsw
+
+from forge_lsp.config import Settings
+from forge_lsp.graph.store import create_bulk_indexes, drop_bulk_indexes, open_writer
+from forge_lsp.graph.writer import FileState, GraphWriter
+from forge_lsp.indexing.discovery import Discovery
+from forge_lsp.indexing.modules import is_test_file, module_names
+from forge_lsp.indexing.worker import Job, Result, run_jobs
+from forge_lsp.parsing.facts import CLASS, INHERIT, LOCAL_RECEIVER, NO_TARGET, FileFacts
+from forge_lsp.resolve.program import Dep, Program, depends_on_scope
+
+Progress = Callable[[int, int], None]
+# What an answer can depend on, for precise cache invalidation: ("s", symbol id) — the symbol's
+# row or the references to or from it; ("n", name id) — unresolved uses or symbols of a name;
+# ALL_SYMBOLS — any symbol row anywhere (workspace symbol search ranks them all).
+Key = tuple[str, int]
+ALL_SYMBOLS: Key = ("*", 0)
+
+
+@dataclass(slots=True)
+class FileDelta:
+    """What one update did to one file's rows."""
+
+    path: str
+    interface_changed: bool
+    symbols_added: int = 0
+    symbols_removed: int = 0
+    symbols_changed: int = 0
+    refs_added: int = 0
+    refs_removed: int = 0
+    seconds: float = 0.0  # writing and resolving it (parsing is counted by whoever parsed)
+
+
+@dataclass(slots=True)
+class IndexReport:
+    files: int = 0
+    parsed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    reresolved_files: int = 0  # files re-resolved, not reparsed, because something they use changed
+    retargeted: int = 0  # references in those files whose target changed
+    interface_changed: int = 0
+    symbols: int = 0
+    references: int = 0
+    resolved: int = 0
+    seconds: float = 0.0
+    cold: bool = False
+    phases: dict[str, float] = field(default_factory=dict)  # where the seconds went
+    skipped: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    deltas: list[FileDelta] = field(default_factory=list)
+    touched: set[Key] = field(default_factory=set)  # empty after a cold index: everything is new
+
+    @property
+    def resolved_percent(self) -> float:
+        return 100.0 * self.resolved / self.references if self.references else 100.0
+
+
+@dataclass(slots=True)
+class _Parsed:
+    file_id: int
+    path: str
+    existed: bool
+    facts: FileFacts
+    symbol_ids: list[int]
+    rows: list[list[Any]]  # reference rows, targets filled in by resolution
+    delta: FileDelta
+
+
+def _with_packages(names: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for name in names:
+        parts = name.split(".")
+        out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return out
+
+
+def _ref_keys(keys: set[Key], row: Sequence[Any]) -> None:
+    """Keys touched by adding or removing a reference row (see GraphWriter.insert_refs)."""
+    target = row[7]
+    keys.add(("s", target) if target is not None else ("n", row[4]))
+    keys.add(("s", row[6]))
+
+
+def _split(deps: set[Dep], own: int) -> tuple[list[int], list[str]]:
+    files = [d for d in deps if isinstance(d, int) and d != own]
+    return files, [d for d in deps if isinstance(d, str)]
+
+
+class GraphUpdater:
+    def __init__(self, conn: apsw.Connection, settings: Settings) -> None:
+        self.conn = conn
+        self.settings = settings
+        self._prefix = settings.root.as_posix().rstrip("/") + "/"
+        self._reload()
+
+    @classmethod
+    def open(cls, settings: Settings) -> GraphUpdater:
+        return cls(open_writer(settings.db_path), settings)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _reload(self) -> None:
+        """In-memory state from the graph as committed (at start, and after a failed update)."""
+        self.writer = GraphWriter(self.conn)
+        self.states: dict[str, FileState] = self.writer.file_states()
+        self.modules: dict[str, list[str]] = module_names([self.rel(p) for p in self.states])
+        self.modules = {self._prefix + rel: names for rel, names in self.modules.items()}
+        self.program: Program | None = None
+
+    def rel(self, path: str) -> str:
+        return path[len(self._prefix) :] if path.startswith(self._prefix) else path
+
+    def load_program(self) -> Program:
+        """The resolution model of every stored file, built on first need and kept."""
+        if self.program is None:
+            program = Program()
+            writer = self.writer
+            for fid, path, exports in writer.file_exports():
+                program.add_file(fid, self.modules.get(path, []), path, exports)
+            program.add_symbols(writer.program_rows())
+            for _id, fid, module, name, alias, level, module_level in writer.module_imports():
+                if module_level:
+                    program.add_import(fid, module, name, alias, level)
+            for class_id, fid, name, receiver, target in writer.stored_bases():
+                program.add_base(class_id, fid, name, receiver, target)
+            self.program = program
+        return self.program
+
+    # ----- entry points ----------------------------------------------------------------------
+
+    def sync(
+        self,
+        discovery: Discovery,
+        *,
+        workers: int,
+        progress: Progress | None = None,
+        keep: Iterable[str] = (),
+    ) -> IndexReport:
+        """Bring the graph in line with the files on disk: a cold index, or a warm one that
+        reads only files whose size or mtime changed. Paths in `keep` (open documents, indexed
+        from the editor's buffer) are left as they are."""
+        kept = set(keep)
+        files = discovery.files
+        states = self.states
+        on_disk = {f.path for f in files}
+        removed = [p for p in states if p not in on_disk and p not in kept]
+        jobs = [
+            Job(f.path, f.size, states[f.path].content_hash if f.path in states else None)
+            for f in files
+            if f.path not in kept
+            and (
+                f.path not in states
+                or states[f.path].size != f.size
+                or states[f.path].mtime_ns != f.mtime_ns
+            )
+        ]
+        paths = on_disk | (kept & set(states))
+        report = IndexReport(files=len(paths), unchanged=len(files) - len(jobs))
+        with self._transaction():
+            if jobs or removed:
+                self._update(run_jobs(jobs, workers), len(jobs), removed, paths, progress, report)
+            self.writer.replace_skipped(discovery.skipped)
+            report.skipped = dict(discovery.skip_counts())
+            self._count(report)
+            self.writer.set_meta(
+                {
+                    "root": self.settings.root.as_posix(),
+                    "last_index_time": time.time(),
+                    "files_skipped": len(discovery.skipped),
+                }
+            )
+        return report
+
+    def apply(
+        self,
+        *,
+        parsed: Sequence[Result] = (),
+        jobs: Sequence[Job] = (),
+        removed: Iterable[str] = (),
+        workers: int = 1,
+        progress: Progress | None = None,
+    ) -> IndexReport:
+        """A live update in one transaction: files already parsed (open documents), files to
+        read and parse (`jobs`), and paths that are gone."""
+        gone = [p for p in removed if p in self.states]
+        paths = (set(self.states) | {r.path for r in parsed} | {j.path for j in jobs}) - set(gone)
+        report = IndexReport(files=len(paths))
+
+        def results() -> Iterator[Result]:
+            yield from parsed
+            yield from run_jobs(list(jobs), workers)
+
+        with self._transaction():
+            self._update(results(), len(parsed) + len(jobs), gone, paths, progress, report)
+        return report
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction; if it fails, the in-memory state follows the rollback."""
+        try:
+            with self.conn:
+                yield
+        except BaseException:
+            self._reload()
+            raise
+
+    # ----- one update ------------------------------------------------------------------------
+
+    def _update(
+        self,
+        results: Iterator[Result],
+        total: int,
+        removed: list[str],
+        paths: set[str],
+        progress: Progress | None,
+        report: IndexReport,
+    ) -> None:
+        started = time.perf_counter()
+        writer = self.writer
+        states = self.states
+        cold = report.cold = not states
+        if cold:
+            drop_bulk_indexes(self.conn)
+        program = self.load_program()
+        program.reset_memo()
+
+        # Module names depend on the set of paths: recompute them when it changes.
+        old_modules = self.modules
+        new_modules = old_modules
+        if paths != set(states):
+            names = module_names(sorted(self.rel(p) for p in paths))
+            new_modules = {self._prefix + rel: found for rel, found in names.items()}
+        renamed = {p for p in paths & set(states) if new_modules.get(p) != old_modules.get(p)}
+        added = paths - set(states)
+        candidates = _with_packages(
+            n
+            for p in (*removed, *added, *renamed)
+            for n in (*old_modules.get(p, ()), *new_modules.get(p, ()))
+        )
+        before = {m: program.module_state(m) for m in candidates}
+        self.modules = new_modules
+
+        changed: set[int] = set()  # files whose interface changed: their users re-resolve
+        touched = report.touched
+        for path in removed:
+            fid = states.pop(path).id
+            symbols, refs = writer.clear_file(fid)
+            program.remove_file(fid)
+            changed.add(fid)
+            if symbols:
+                touched.add(ALL_SYMBOLS)
+            for sid, parent, name_id in symbols:
+                touched.update((("s", sid), ("n", name_id)))
+                if parent is not None:
+                    touched.add(("s", parent))
+            for row in refs:
+                _ref_keys(touched, row)
+        report.removed = len(removed)
+
+        parsed = self._store_files(results, total, progress, report, changed)
+        parsed_ids = {p.file_id for p in parsed}
+        stale_names: set[int] = set()
+        for path in renamed:
+            fid = states[path].id
+            if fid not in parsed_ids:
+                program.rename_file(fid, new_modules.get(path, []))
+            stale_names.add(fid)
+        changed |= stale_names
+        if renamed or added or removed:
+            writer.replace_modules(
+                (name, states[p].id) for p in paths if p in states for name in new_modules[p]
+            )
+        moved = {m for m in candidates if program.module_state(m) != before[m]}
+        report.phases["parse"] = time.perf_counter() - started
+
+        phase = time.perf_counter()
+        self._resolve_parsed(parsed, program, cold, report)
+        self._retarget_imports(program, None if moved else parsed_ids)
+        report.phases["resolve"] = time.perf_counter() - phase
+
+        if not cold:
+            phase = time.perf_counter()
+            dependents = writer.dependents(changed, moved) | stale_names
+            self._reresolve(sorted(dependents - parsed_ids), program, report)
+            report.phases["propagate"] = time.perf_counter() - phase
+        writer.flush_names()
+        if cold:
+            phase = time.perf_counter()
+            create_bulk_indexes(self.conn)
+            report.phases["indexes"] = time.perf_counter() - phase
+            touched.clear()
+        report.interface_changed = len(changed)
+        report.seconds = time.perf_counter() - started
+
+    def _store_files(
+        self,
+        results: Iterator[Result],
+        total: int,
+        progress: Progress | None,
+        report: IndexReport,
+        changed: set[int],
+    ) -> list[_Parsed]:
+        """Write each parsed file's rows (as a delta) and put it into the program."""
+        writer = self.writer
+        states = self.states
+        program = self.load_program()
+        touched = report.touched
+        parsed: list[_Parsed] = []
+        for done, result in enumerate(results, 1):
+            if progress is not None:
+                progress(done, total)
+            started = time.perf_counter()
+            old = states.get(result.path)
+            rel = self.rel(result.path)
+            if result.error is not None or result.facts is None:
+                if result.error is not None:
+                    report.warnings.append(f"{rel}: {result.error}")
+                elif old is not None:  # same content as the graph has: nothing to do
+                    writer.touch_file(old.id, result.size, result.mtime_ns)
+                    states[result.path] = old._replace(size=result.size, mtime_ns=result.mtime_ns)
+                    report.unchanged += 1
+                continue
+            facts = result.facts
+            if facts.error:
+                report.warnings.append(f"{rel}: {facts.error}")
+            fid = writer.upsert_file(
+                old.id if old else None,
+                result.path,
+                facts,
+                result.size,
+                result.mtime_ns,
+                result.content_hash,
+                is_test_file(rel),
+            )
+            states[result.path] = FileState(
+                fid, result.size, result.mtime_ns, result.content_hash, facts.interface
+            )
+            symbols = writer.write_symbols(fid, facts, old is not None)
+            writer.replace_imports(fid, facts, old is not None)
+            interface_changed = old is None or old.interface_hash != facts.interface
+            if interface_changed:
+                changed.add(fid)
+            if symbols.added or symbols.removed or symbols.changed:
+                touched.add(ALL_SYMBOLS)
+            for kind in (symbols.added, symbols.removed, symbols.changed):
+                for sid, parent, name_id in kind:
+                    touched.update((("s", sid), ("n", name_id)))
+                    if parent is not None:
+                        touched.add(("s", parent))
+            self._add_to_program(program, fid, result.path, facts, symbols.ids)
+            delta = FileDelta(
+                result.path,
+                interface_changed,
+                len(symbols.added),
+                len(symbols.removed),
+                len(symbols.changed),
+                seconds=time.perf_counter() - started,
+            )
+            rows = writer.ref_rows(fid, facts, symbols.ids)
+            parsed.append(
+                _Parsed(fid, result.path, old is not None, facts, symbols.ids, rows, delta)
+            )
+        report.parsed = len(parsed)
+        return parsed
+
+    def _add_to_program(
+        self, program: Program, fid: int, path: str, facts: FileFacts, ids: list[int]
+    ) -> None:
+        program.add_file(fid, self.modules.get(path, []), path, facts.exports)
+        program.add_symbols(
+            (
+                ids[i],
+                fid,
+                s.name,
+                s.kind,
+                ids[s.parent] if s.parent >= 0 else None,
+                s.sel_line,
+                s.sel_col,
+            )
+            for i, s in enumerate(facts.symbols)
+        )
+        for imp in facts.imports:
+            if imp.module_level:
+                program.add_import(fid, imp.module, imp.name, imp.alias, imp.level)
+        symbols = facts.symbols
+        for ref in facts.refs:
+            if ref.role == INHERIT and symbols[ref.scope].kind == CLASS:
+                local = ids[ref.target] if ref.target != NO_TARGET else None
+                program.add_base(ids[ref.scope], fid, ref.name, ref.receiver, local)
+
+    # ----- resolve ---------------------------------------------------------------------------
+
+    def _resolve_parsed(
+        self, parsed: list[_Parsed], program: Program, cold: bool, report: IndexReport
+    ) -> None:
+        writer = self.writer
+        resolve = program.resolve
+        target_symbol = program.target_symbol
+        touched = report.touched
+        for p in parsed:
+            started = time.perf_counter()
+            ids = p.symbol_ids
+            fid = p.file_id
+            # Within a file the same (name, receiver) recurs often: `self.assertEqual` a hundred times.
+            seen: dict[tuple[str, str | None, int], int | None] = {}
+            with program.collecting() as deps:
+                for row, ref in zip(p.rows, p.facts.refs, strict=True):
+                    if ref.target != NO_TARGET:
+                        continue
+                    receiver = ref.receiver
+                    scope = ids[ref.scope] if depends_on_scope(receiver) else 0
+                    key = (ref.name, receiver, scope)
+                    if key in seen:
+                        row[7] = seen[key]
+                    else:
+                        row[7] = seen[key] = target_symbol(
+                            resolve(fid, ref.name, receiver, ids[ref.scope])
+                        )
+            added, removed = writer.write_refs(fid, p.rows, p.existed)
+            files, modules = _split(deps, fid)
+            writer.write_deps(fid, files, modules, p.existed)
+            p.delta.refs_added, p.delta.refs_removed = len(added), len(removed)
+            if not cold:
+                for changed_row in (*added, *removed):
+                    _ref_keys(touched, changed_row)
+            p.delta.seconds += time.perf_counter() - started
+            report.deltas.append(p.delta)
+            p.rows = []
+
+    def _retarget_imports(self, program: Program, file_ids: set[int] | None) -> None:
+        """File-dependency edges of some files' imports (None: of every import)."""
+        changes: list[tuple[int | None, int]] = []
+        for iid, fid, module, name, level, current in self.writer.import_rows(file_ids):
+            target = program.import_target(fid, module, level)
+            if name is not None and name != "*" and target is not None:
+                sub = program.import_target(fid, f"{module}.{name}" if module else name, level)
+                target = sub if sub is not None else target
+            if target != current:
+                changes.append((target, iid))
+        self.writer.set_import_targets(changes)
+
+    def _reresolve(self, dependents: list[int], program: Program, report: IndexReport) -> None:
+        """Re-resolve, without reparsing, the references of files that consulted what changed."""
+        writer = self.writer
+        touched = report.touched
+        changes: list[tuple[int | None, int]] = []
+        for fid in dependents:
+            seen: dict[tuple[str, str | None, int], int | None] = {}
+            with program.collecting() as deps:
+                for ref in writer.file_refs(fid):
+                    receiver = ref.receiver
+                    if receiver == LOCAL_RECEIVER:
+                        continue  # decided inside its own file, which did not change
+                    key = (ref.name, receiver, ref.scope_id if depends_on_scope(receiver) else 0)
+                    if key in seen:
+                        target = seen[key]
+                    else:
+                        target = seen[key] = program.target_symbol(
+                            program.resolve(fid, ref.name, receiver, ref.scope_id)
+                        )
+                    if target != ref.target_id:
+                        changes.append((target, ref.id))
+                        for old_or_new in (ref.target_id, target):
+                            touched.add(
+                                ("s", old_or_new) if old_or_new is not None else ("n", ref.name_id)
+                            )
+                        touched.add(("s", ref.scope_id))
+            files, modules = _split(deps, fid)
+            writer.write_deps(fid, files, modules, True)
+        writer.set_targets(changes)
+        report.reresolved_files += len(dependents)
+        report.retargeted += len(changes)
+
+    def _count(self, report: IndexReport) -> None:
+        conn = self.conn
+        report.symbols = conn.execute("SELECT count(*) FROM symbols").fetchall()[0][0]
+        total, resolved = conn.execute("SELECT count(*), count(target_id) FROM refs").fetchall()[0]
+        report.references = total
+        report.resolved = resolved

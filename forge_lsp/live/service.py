@@ -1,0 +1,519 @@
+"""One workspace folder's always-fresh graph: the pipeline from change notices to answers.
+
+    editor (open, change, close) ─┐
+    file watcher, client events ──┼─► UpdateScheduler ─► updater thread ─► GraphUpdater ─► cache
+    start-up, storms, rebuild ────┘   (coalesce, debounce,  (reparse open      (one write      invalidation
+                                       open docs first)      documents          transaction)
+                                                             incrementally)
+
+Everything that writes runs on the folder's one updater thread, which owns the GraphUpdater,
+the trees of open documents and the WAL checkpoints; readers (other threads) only ever use
+their own connections. Open documents are indexed from the editor's text; disk events for
+them are ignored until they are closed, when the disk is read again.
+
+Nothing here speaks LSP: the server turns protocol messages into these calls, and listens to
+progress through `LiveListener`.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import stat
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from forge_lsp.config import Settings
+from forge_lsp.graph.store import StoreError, checkpoint, remove_database
+from forge_lsp.indexing.discovery import PathFilter, SourceFile, check_file, discover, git_ignored
+from forge_lsp.indexing.updater import GraphUpdater, IndexReport
+from forge_lsp.indexing.worker import Job, Result, content_hash, facts_for
+from forge_lsp.live.cache import CachedQueries, QueryCache
+from forge_lsp.live.metrics import LiveMetrics
+from forge_lsp.live.scheduler import BUFFER, CLOSED, Batch, UpdateScheduler
+from forge_lsp.live.watcher import FileWatcher
+from forge_lsp.parsing.incremental import ByteEdit, DocumentTree
+
+log = logging.getLogger(__name__)
+
+_STORM = 20  # a disk batch this large (or larger) reports $/progress
+_IDLE_CHECKPOINT = 1.0  # seconds without work before the WAL is folded back
+_SYNC_LOCK = threading.Lock()  # one full index at a time: each one already uses every core
+_SNIFF = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class LiveOptions:
+    debounce: float = 0.0  # seconds a change notice waits for more before it is applied
+    cache_size: int = 4096  # answers kept in the query cache
+    watch: bool = True  # run our own file watcher
+    metrics_log: bool = False  # one JSON log line per applied batch
+    batch_limit: int = 200  # disk changes applied per transaction
+    max_pending: int = 2000  # more queued disk changes than this become one rescan
+
+
+@dataclass(slots=True)
+class ProgressEvent:
+    run: int  # one id per index run or storm, for begin/report/end
+    title: str
+    done: int
+    total: int
+    finished: bool = False
+    message: str = ""
+
+
+class LiveListener(Protocol):
+    def progress(self, event: ProgressEvent) -> None: ...
+
+    def failed(self, message: str) -> None: ...
+
+
+class Readers(Protocol):
+    """The folder's read connections, put aside while the database file is replaced."""
+
+    def suspend(self, *, wait: float) -> None: ...
+
+    def invalidate(self) -> None: ...
+
+
+class LiveGraph:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        options: LiveOptions = LiveOptions(),
+        listener: LiveListener | None = None,
+        readers: Readers | None = None,
+    ) -> None:
+        self.settings = settings
+        self.options = options
+        self.listener = listener
+        self.readers = readers
+        self.scheduler = UpdateScheduler(
+            debounce=options.debounce,
+            batch_limit=options.batch_limit,
+            max_pending=options.max_pending,
+        )
+        self.cache = QueryCache(options.cache_size)
+        self.queries = CachedQueries(self.cache)
+        self.metrics = LiveMetrics(options.metrics_log)
+        self.filter = PathFilter(settings)
+        self._prefix = settings.root.as_posix().rstrip("/") + "/"
+        self._lock = threading.Lock()
+        self._open: set[str] = set()  # open documents indexed from their buffers
+        self._docs: dict[str, DocumentTree] = {}  # updater thread only
+        self._updater: GraphUpdater | None = None
+        self._git: bool | None = None
+        self._rebuilds: list[Future[None]] = []
+        self._run_ids = 0
+        self._storm: ProgressEvent | None = None
+        self._thread: threading.Thread | None = None
+        self._dirty = False  # written since the last checkpoint
+        self.watcher: FileWatcher | None = None
+        # what forge/status shows
+        self.state = "queued"  # queued | indexing | ready | failed
+        self.error: str | None = None
+        self.runs = 0
+        self.done = 0
+        self.total = 0
+        self.report: IndexReport | None = None
+        self.busy = False
+
+    # ----- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Index (warm or cold) in the background, then keep the graph fresh."""
+        if self.options.watch:
+            self.watcher = FileWatcher(self.settings.root, self.filter, self.files_changed)
+            self.watcher.start()
+        self.scheduler.rescan()
+        self._thread = threading.Thread(
+            target=self._run, name=f"forge-update:{self.settings.root.name}", daemon=True
+        )
+        self._thread.start()
+
+    def close(self, timeout: float) -> bool:
+        """Stop taking work; wait up to `timeout` s for the batch in hand to commit."""
+        self.scheduler.close()
+        if self.watcher is not None:
+            self.watcher.stop()
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def rebuild(self) -> Future[None]:
+        """Delete the graph and index from scratch; the future is done when that is."""
+        future: Future[None] = Future()
+        with self._lock:
+            self._rebuilds.append(future)
+        self.scheduler.rebuild()
+        return future
+
+    # ----- change notices (any thread) -------------------------------------------------------
+
+    def rel(self, path: str) -> str:
+        return path[len(self._prefix) :] if path.startswith(self._prefix) else path
+
+    def indexable(self, path: str) -> bool:
+        """Whether discovery would index this path (suffix, excludes, include globs)."""
+        return path.startswith(self._prefix) and self.filter.file_allowed(self.rel(path))
+
+    def open_document(self, path: str, data: bytes) -> int | None:
+        """An editor opened a document: from now on its buffer is the truth."""
+        if not self.indexable(path) or not self._acceptable(data):
+            return None
+        with self._lock:
+            self._open.add(path)
+        return self.scheduler.buffer(path, data, None)
+
+    def change_document(
+        self, path: str, data: bytes, edits: Sequence[ByteEdit] | None
+    ) -> int | None:
+        with self._lock:
+            if path not in self._open:
+                return None
+        if not self._acceptable(data):
+            return self.close_document(path)
+        return self.scheduler.buffer(path, data, edits)
+
+    def close_document(self, path: str) -> int | None:
+        """The editor closed a document: its file on disk is the truth again."""
+        with self._lock:
+            if path not in self._open:
+                return None
+            self._open.discard(path)
+        return self.scheduler.document_closed(path)
+
+    def files_changed(self, paths: Iterable[str]) -> int:
+        """Paths created, modified or deleted on disk (files or directories)."""
+        with self._lock:
+            wanted = [p for p in paths if p.startswith(self._prefix) and p not in self._open]
+        return self.scheduler.disk(wanted)
+
+    def rescan(self) -> int:
+        return self.scheduler.rescan()
+
+    def _acceptable(self, data: bytes) -> bool:
+        return len(data) <= self.settings.max_file_bytes and b"\0" not in data[:_SNIFF]
+
+    # ----- reading ---------------------------------------------------------------------------
+
+    def wait_fresh(self, seq: int, timeout: float, cancelled: Any = lambda: False) -> bool:
+        """Wait (bounded) until every editor change up to `seq` is in the graph.
+
+        While the first index is under way nothing is waited for: answers are partial anyway,
+        and say so.
+        """
+        if self.state != "ready":
+            return True
+        return self.scheduler.wait(seq, timeout, cancelled)
+
+    @property
+    def open_paths(self) -> set[str]:
+        with self._lock:
+            return set(self._open)
+
+    @property
+    def pending_files(self) -> int:
+        running = max(0, self.total - self.done) if self.state == "indexing" else 0
+        return running + self.scheduler.pending
+
+    def status(self) -> dict[str, Any]:
+        watcher = self.watcher.state if self.watcher is not None else "off"
+        return {
+            "pendingUpdates": self.scheduler.pending,
+            "pendingPaths": self.scheduler.pending_paths()[:20],
+            "openDocuments": len(self.open_paths),
+            "watcher": watcher,
+            "watcherEvents": self.watcher.events if self.watcher is not None else 0,
+            "rescans": self.scheduler.overflows,
+            **self.metrics.summary(),
+        }
+
+    # ----- the updater thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._updater = GraphUpdater.open(self.settings)
+        except (StoreError, OSError) as exc:
+            self._fail(f"cannot open the graph: {exc}")
+            return
+        try:
+            while True:
+                batch = self.scheduler.take(timeout=_IDLE_CHECKPOINT)
+                if batch is None:
+                    if self.scheduler.is_closed:
+                        break
+                    self._idle()
+                    continue
+                self.busy = True
+                try:
+                    self._handle(batch)
+                finally:
+                    self.busy = False
+                    self.scheduler.done(batch)
+        finally:
+            if self._updater is not None:
+                self._updater.close()
+
+    def _handle(self, batch: Batch) -> None:
+        try:
+            if batch.rebuild:
+                self._rebuild()
+            elif batch.rescan:
+                self._sync()
+            else:
+                self._apply(batch)
+        except Exception as exc:
+            self.metrics.failed()
+            log.exception("updating %s failed", self.settings.root)
+            if batch.rebuild or batch.rescan or self.state != "ready":
+                self._fail(f"{type(exc).__name__}: {exc}")
+            elif self.listener is not None:
+                self.listener.failed(f"updating {len(batch.notices)} file(s) failed: {exc}")
+
+    def _fail(self, message: str) -> None:
+        self.state, self.error = "failed", message
+        if self.listener is not None:
+            self.listener.failed(message)
+        self._finish_rebuilds(RuntimeError(message))
+
+    def _idle(self) -> None:
+        if self._dirty and self._updater is not None:
+            checkpoint(self._updater.conn)
+            self._dirty = False
+
+    def _begin(self, title: str, total: int) -> ProgressEvent:
+        self._run_ids += 1
+        event = ProgressEvent(self._run_ids, title, 0, total)
+        if self.listener is not None:
+            self.listener.progress(event)
+        return event
+
+    def _report(
+        self, event: ProgressEvent, done: int, finished: bool = False, message: str = ""
+    ) -> None:
+        event.done, event.finished, event.message = done, finished, message
+        if self.listener is not None:
+            self.listener.progress(event)
+
+    # ----- full index ------------------------------------------------------------------------
+
+    def _sync(self, *, rebuild: bool = False) -> None:
+        updater = self._updater
+        assert updater is not None
+        if self.state != "ready":
+            self.state = "queued"
+        with _SYNC_LOCK:
+            self.state, self.done, self.total, self.error = "indexing", 0, 0, None
+            self.runs += 1
+            started = time.perf_counter()
+            event = self._begin(
+                f"forge-lsp: {'rebuilding' if rebuild else 'indexing'} {self.settings.root.name}", 0
+            )
+            last = [0.0]
+
+            def progress(done: int, total: int) -> None:
+                self.done, self.total = done, total
+                now = time.monotonic()
+                if now - last[0] >= 0.1 or done == total:
+                    last[0] = now
+                    event.total = total
+                    self._report(event, done, message=f"{done}/{total} files")
+
+            discovery = discover(self.settings, git=self._git)
+            self._git = discovery.git
+            discovered = time.perf_counter() - started
+            report = updater.sync(
+                discovery, workers=self.settings.jobs, progress=progress, keep=self.open_paths
+            )
+            report.phases["discover"] = discovered
+            report.seconds = time.perf_counter() - started
+            with updater.conn:
+                updater.writer.set_meta({"last_index_seconds": round(report.seconds, 3)})
+            checkpoint(updater.conn)
+            if report.cold:
+                self.cache.clear()
+            else:
+                self.cache.invalidate(report.touched)
+            self.report = report
+            self.state = "ready"
+            summary = (
+                f"{report.files} files ({report.parsed} parsed), {report.symbols} symbols,"
+                f" {report.references} references in {report.seconds:.2f} s"
+            )
+            log.info("indexed %s: %s", self.settings.root, summary)
+            if not report.files:
+                log.warning(
+                    "%s: no source files found (all excluded, too large, or ignored by git)",
+                    self.settings.root,
+                )
+            for warning in report.warnings[:20]:
+                log.warning("%s: %s", self.settings.root.name, warning)
+            self._report(event, event.total, finished=True, message=summary)
+        # What live updates need, built now rather than on the first keystroke; then keep the
+        # long-lived objects out of the collector's way (a full collection over them is a
+        # 30-50 ms pause in the middle of an update).
+        updater.load_program()
+        gc.collect()
+        gc.freeze()
+
+    def _rebuild(self) -> None:
+        updater = self._updater
+        assert updater is not None
+        try:
+            if self.readers is not None:
+                self.readers.suspend(wait=5.0)
+            updater.close()
+            remove_database(self.settings.db_path)
+            self._updater = GraphUpdater.open(self.settings)
+            self.cache.clear()
+            self._sync(rebuild=True)
+        except Exception as exc:
+            self._finish_rebuilds(exc)
+            raise
+        finally:
+            if self.readers is not None:
+                self.readers.invalidate()
+        self._finish_rebuilds(None)
+
+    def _finish_rebuilds(self, error: BaseException | None) -> None:
+        with self._lock:
+            futures, self._rebuilds = self._rebuilds, []
+        for future in futures:
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+    # ----- live updates ----------------------------------------------------------------------
+
+    def _apply(self, batch: Batch) -> None:
+        updater = self._updater
+        assert updater is not None
+        started = time.perf_counter()
+        parsed: list[Result] = []
+        parse_ms: dict[str, float] = {}
+        disk: list[str] = []
+        for notice in batch.notices:
+            if notice.kind == BUFFER and notice.data is not None:
+                t0 = time.perf_counter()
+                result = self._parse_buffer(notice.path, notice.data, notice.edits)
+                if result is not None:
+                    parsed.append(result)
+                    parse_ms[notice.path] = 1000 * (time.perf_counter() - t0)
+            else:
+                if notice.kind == CLOSED:
+                    self._docs.pop(notice.path, None)
+                disk.append(notice.path)
+        jobs, removed, rescan = self._disk_work(disk)
+        if rescan:
+            self.scheduler.rescan()
+        count = len(jobs) + len(removed)
+        storm = self._storm
+        if storm is None and count >= _STORM:
+            storm = self._storm = self._begin(
+                f"forge-lsp: updating {self.settings.root.name}", count + self.scheduler.pending
+            )
+        offset = storm.done if storm is not None else 0
+
+        def progress(done: int, total: int) -> None:
+            if storm is not None and (done == total or done % 20 == 0):
+                storm.total = max(storm.total, offset + total)
+                self._report(storm, offset + done, message=f"{offset + done}/{storm.total} files")
+
+        report = updater.apply(parsed=parsed, jobs=jobs, removed=removed, progress=progress)
+        self._dirty = True
+        invalidated = self.cache.invalidate(report.touched)
+        now = time.monotonic()
+        self.metrics.record(
+            report,
+            kind="storm" if storm is not None else "edit" if parsed else "disk",
+            latencies=[1000 * (now - n.since) for n in batch.notices],
+            parse_ms=parse_ms,
+            invalidated=invalidated,
+            seconds=time.perf_counter() - started,
+        )
+        for warning in report.warnings[:20]:
+            log.warning("%s: %s", self.settings.root.name, warning)
+        if storm is not None:
+            storm.done = offset + count
+            if self.scheduler.pending == 0:
+                self._report(
+                    storm, storm.done, finished=True, message=f"{storm.done} files updated"
+                )
+                self._storm = None
+
+    def _parse_buffer(self, path: str, data: bytes, edits: list[ByteEdit] | None) -> Result | None:
+        """Reparse an open document (incrementally when the edits are known); None when its
+        text is what the graph has already."""
+        assert self._updater is not None
+        state = self._updater.states.get(path)
+        doc = self._docs.get(path)
+        if doc is None:
+            if state is None and self._git and git_ignored(self.settings.root, [self.rel(path)]):
+                with self._lock:  # git ignores it, so discovery would not index it either
+                    self._open.discard(path)
+                return None
+            doc = self._docs[path] = DocumentTree(path)
+            edits = None
+        tree = doc.update(data, edits)
+        digest = content_hash(data)
+        if state is not None and state.content_hash == digest:
+            return None
+        facts = facts_for(path, data, tree)
+        return Result(path, len(data), 0, digest, facts, None)
+
+    def _disk_work(self, paths: list[str]) -> tuple[list[Job], list[str], bool]:
+        """What changed on disk at these paths: files to read, graph paths gone, rescan?"""
+        updater = self._updater
+        assert updater is not None
+        states = updater.states
+        open_paths = self.open_paths
+        jobs: dict[str, Job] = {}
+        removed: set[str] = set()
+        new_files: list[SourceFile] = []
+        rescan = False
+        for path in paths:
+            if path in open_paths:
+                continue
+            rel = self.rel(path)
+            if rel.rsplit("/", 1)[-1] == ".gitignore":
+                rescan = True  # which files belong may have changed anywhere below it
+                continue
+            try:
+                mode = os.stat(path).st_mode
+            except OSError:
+                mode = None
+            if mode is not None and stat.S_ISDIR(mode):
+                if self.filter.tree_allowed(rel):
+                    found = discover(self.settings, rel, git=self._git)
+                    new_files.extend(f for f in found.files if f.path not in open_paths)
+                continue
+            if mode is None:
+                prefix = path + "/"
+                removed.update(
+                    p for p in states if (p == path or p.startswith(prefix)) and p not in open_paths
+                )
+                continue
+            if not self.filter.file_allowed(rel):
+                continue
+            checked = check_file(path, rel, self.settings.max_file_bytes)
+            if isinstance(checked, SourceFile):
+                new_files.append(checked)
+            elif checked is not None and path in states:
+                removed.add(path)  # binary or too large now: out of the graph, like discovery
+        if self._git:
+            fresh = [f.rel for f in new_files if f.path not in states]
+            ignored = git_ignored(self.settings.root, fresh)
+            new_files = [f for f in new_files if f.rel not in ignored]
+        for f in new_files:
+            old = states.get(f.path)
+            jobs[f.path] = Job(f.path, f.size, old.content_hash if old is not None else None)
+        return list(jobs.values()), sorted(removed - set(jobs)), rescan

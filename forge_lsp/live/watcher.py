@@ -1,0 +1,115 @@
+"""The server's own file watcher (watchfiles), for changes no editor reports.
+
+Edits also happen outside the editor (git checkout, code generators, other tools) and some
+clients never report file changes. A daemon thread watches a folder's root and hands changed
+paths on, filtered like discovery: supported suffixes, the default excludes and the workspace's
+include/exclude globs. Directory events pass too (a deleted or moved-in directory is one event
+for all its files); the receiver sorts out what each path is now.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from watchfiles import Change, watch
+
+from forge_lsp.indexing.discovery import PathFilter
+
+log = logging.getLogger(__name__)
+
+_STEP_MS = 10  # how often the watcher thread looks at collected events
+_DEBOUNCE_MS = 400  # the longest a burst of events is collected before it is delivered
+_READY_MS = 200  # the watcher yields an empty set this often when nothing happens
+_ALWAYS = frozenset({".gitignore"})  # not source, but they change which files belong
+
+
+class FileWatcher:
+    """Watches one root on a daemon thread; `on_change` gets sets of absolute posix paths."""
+
+    def __init__(
+        self,
+        root: Path,
+        path_filter: PathFilter,
+        on_change: Callable[[set[str]], object],
+        *,
+        step_ms: int = _STEP_MS,
+        debounce_ms: int = _DEBOUNCE_MS,
+    ) -> None:
+        self.root = root
+        self._prefix = root.as_posix().rstrip("/") + "/"
+        self._filter = path_filter
+        self._on_change = on_change
+        self._step = step_ms
+        self._debounce = debounce_ms
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.state = "off"  # off | starting | running | stopped | failed: <why>
+        self.events = 0
+
+    def start(self) -> None:
+        self.state = "starting"
+        self._thread = threading.Thread(
+            target=self._run, name=f"forge-watch:{self.root.name}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.state in ("starting", "running"):
+            self.state = "stopped"
+
+    def wanted(self, change: Change, path: str) -> bool:
+        """watchfiles' filter: source files discovery would take, and what may be a directory
+        (a name without a suffix) outside the excluded trees."""
+        path = path.replace("\\", "/")
+        if not path.startswith(self._prefix):
+            return False
+        rel = path[len(self._prefix) :]
+        parent, _, name = rel.rpartition("/")
+        if name in _ALWAYS:
+            return not parent or self._filter.tree_allowed(parent)
+        if name.endswith(self._filter.suffixes):
+            return self._filter.file_allowed(rel)
+        return "." not in name and self._filter.tree_allowed(rel)
+
+    def wait_running(self, timeout: float) -> bool:
+        """Wait until the watcher has its watches in place (or has failed)."""
+        return self._ready.wait(timeout)
+
+    def _run(self) -> None:
+        try:
+            # With a timeout to yield on, the first (empty) yield says the watches are in place.
+            for changes in watch(
+                self.root,
+                watch_filter=self.wanted,
+                step=self._step,
+                debounce=self._debounce,
+                stop_event=self._stop,
+                rust_timeout=_READY_MS,
+                yield_on_timeout=True,
+                raise_interrupt=False,
+                ignore_permission_denied=True,
+            ):
+                if not self._ready.is_set():
+                    self.state = "running"
+                    self._ready.set()
+                if not changes:
+                    continue
+                paths = {path.replace("\\", "/") for _change, path in changes}
+                self.events += len(paths)
+                try:
+                    self._on_change(paths)
+                except Exception:  # the receiver's bug must not end the watching
+                    log.exception("handling file changes failed")
+        except Exception as exc:  # no inotify watches left, a vanished root...
+            self.state = f"failed: {exc}"
+            log.warning("file watcher for %s stopped: %s", self.root, exc)
+        else:
+            if not self._stop.is_set():
+                self.state = "stopped"
+        finally:
+            self._ready.set()
