@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS files(
     parse_ok INTEGER NOT NULL,
     is_ascii INTEGER NOT NULL,
     is_test INTEGER NOT NULL,
-    exports TEXT
+    exports TEXT  -- `__all__` as a JSON list; NULL when the file has none
 ) STRICT;
 CREATE TABLE IF NOT EXISTS modules(
     name TEXT NOT NULL,
@@ -126,9 +126,10 @@ MIGRATIONS: dict[int, str] = {
     CREATE TABLE IF NOT EXISTS skipped(path TEXT PRIMARY KEY, reason TEXT NOT NULL) STRICT;
     ALTER TABLE files ADD COLUMN exports TEXT;
     """,
-    # v3 records what each file's resolution consulted (file_deps, module_deps). Older graphs
-    # have no such record, and propagation cannot be trusted without it: their content is
-    # dropped, so the next index is a cold one.
+    # v3 records what each file's resolution consulted (file_deps, module_deps), and stores
+    # `__all__` as JSON (v2 read an empty `__all__` back as none). Older graphs have no such
+    # record, and propagation cannot be trusted without it: their content is dropped, so the
+    # next index is a cold one.
     3: """
     CREATE TABLE IF NOT EXISTS file_deps(
         file_id INTEGER NOT NULL, dep_id INTEGER NOT NULL, PRIMARY KEY(file_id, dep_id)

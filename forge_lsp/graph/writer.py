@@ -119,7 +119,8 @@ class GraphWriter:
         content_hash: bytes,
         is_test: bool,
     ) -> int:
-        exports = "\n".join(facts.exports) if facts.exports is not None else None
+        # JSON keeps `__all__ = []` (nothing public) apart from no `__all__` at all (NULL).
+        exports = json.dumps(facts.exports) if facts.exports is not None else None
         values = (
             facts.language,
             content_hash,
@@ -321,7 +322,8 @@ class GraphWriter:
             else self.conn.execute(sql + " WHERE id=?", (file_id,))
         )
         return [
-            (fid, path, exports.split("\n") if exports else None) for fid, path, exports in rows
+            (fid, path, json.loads(exports) if exports is not None else None)
+            for fid, path, exports in rows
         ]
 
     def module_imports(

@@ -232,6 +232,12 @@ class UpdateScheduler:
             return sorted({*self._pending, *(n.path for n in self._in_flight)})
 
     @property
+    def queued(self) -> int:
+        """Work waiting to be taken (not counting the batch being applied)."""
+        with self._lock:
+            return len(self._pending) + int(self._rescan or self._rebuild)
+
+    @property
     def pending(self) -> int:
         with self._lock:
             return len(self._pending) + len(self._in_flight) + int(self._rescan or self._rebuild)

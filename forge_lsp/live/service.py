@@ -419,7 +419,7 @@ class LiveGraph:
         storm = self._storm
         if storm is None and count >= _STORM:
             storm = self._storm = self._begin(
-                f"forge-lsp: updating {self.settings.root.name}", count + self.scheduler.pending
+                f"forge-lsp: updating {self.settings.root.name}", count + self.scheduler.queued
             )
         offset = storm.done if storm is not None else 0
 
@@ -444,7 +444,7 @@ class LiveGraph:
             log.warning("%s: %s", self.settings.root.name, warning)
         if storm is not None:
             storm.done = offset + count
-            if self.scheduler.pending == 0:
+            if self.scheduler.queued == 0:
                 self._report(
                     storm, storm.done, finished=True, message=f"{storm.done} files updated"
                 )
