@@ -179,11 +179,12 @@ class GraphUpdater:
                 or states[f.path].mtime_ns != f.mtime_ns
             )
         ]
-        paths = on_disk | (kept & set(states))
-        report = IndexReport(files=len(paths), unchanged=len(files) - len(jobs))
+        added = on_disk - states.keys()
+        report = IndexReport(files=len(states) - len(removed) + len(added))
+        report.unchanged = len(files) - len(jobs)
         with self._transaction():
             if jobs or removed:
-                self._update(run_jobs(jobs, workers), len(jobs), removed, paths, progress, report)
+                self._update(run_jobs(jobs, workers), len(jobs), removed, added, progress, report)
             self.writer.replace_skipped(discovery.skipped)
             report.skipped = dict(discovery.skip_counts())
             self._count(report)
@@ -207,16 +208,19 @@ class GraphUpdater:
     ) -> IndexReport:
         """A live update in one transaction: files already parsed (open documents), files to
         read and parse (`jobs`), and paths that are gone."""
-        gone = [p for p in removed if p in self.states]
-        paths = (set(self.states) | {r.path for r in parsed} | {j.path for j in jobs}) - set(gone)
-        report = IndexReport(files=len(paths))
+        states = self.states
+        gone = [p for p in removed if p in states]
+        added = {r.path for r in parsed if r.path not in states}
+        added.update(j.path for j in jobs if j.path not in states)
+        added.difference_update(gone)
+        report = IndexReport(files=len(states) - len(gone) + len(added))
 
         def results() -> Iterator[Result]:
             yield from parsed
             yield from run_jobs(list(jobs), workers)
 
         with self._transaction():
-            self._update(results(), len(parsed) + len(jobs), gone, paths, progress, report)
+            self._update(results(), len(parsed) + len(jobs), gone, added, progress, report)
         return report
 
     @contextmanager
@@ -236,10 +240,12 @@ class GraphUpdater:
         results: Iterator[Result],
         total: int,
         removed: list[str],
-        paths: set[str],
+        added: set[str],
         progress: Progress | None,
         report: IndexReport,
     ) -> None:
+        """Apply one batch; `removed` and `added` change the set of paths (the rest of the
+        results are files already in the graph)."""
         started = time.perf_counter()
         writer = self.writer
         states = self.states
@@ -249,14 +255,16 @@ class GraphUpdater:
         program = self.load_program()
         program.reset_memo()
 
-        # Module names depend on the set of paths: recompute them when it changes.
+        # Module names depend on the set of paths: recompute them (O(files)) only when it changes.
         old_modules = self.modules
         new_modules = old_modules
-        if paths != set(states):
+        renamed: set[str] = set()
+        paths_changed = bool(added or removed)
+        if paths_changed:
+            paths = (states.keys() - set(removed)) | added
             names = module_names(sorted(self.rel(p) for p in paths))
             new_modules = {self._prefix + rel: found for rel, found in names.items()}
-        renamed = {p for p in paths & set(states) if new_modules.get(p) != old_modules.get(p)}
-        added = paths - set(states)
+            renamed = {p for p in paths if p in states and new_modules.get(p) != old_modules.get(p)}
         candidates = _with_packages(
             n
             for p in (*removed, *added, *renamed)
@@ -291,9 +299,9 @@ class GraphUpdater:
                 program.rename_file(fid, new_modules.get(path, []))
             stale_names.add(fid)
         changed |= stale_names
-        if renamed or added or removed:
+        if paths_changed:
             writer.replace_modules(
-                (name, states[p].id) for p in paths if p in states for name in new_modules[p]
+                (name, states[p].id) for p in new_modules if p in states for name in new_modules[p]
             )
         moved = {m for m in candidates if program.module_state(m) != before[m]}
         report.phases["parse"] = time.perf_counter() - started

@@ -11,9 +11,10 @@ import multiprocessing
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from forge_lsp.parsing import FileFacts, extractor_for
+from forge_lsp.parsing import FileFacts
+from forge_lsp.parsing.base import extract_facts
 
 _INLINE_LIMIT = 64  # fewer files than this are parsed in-process: no pool start-up cost
 _CHUNK = 8
@@ -38,20 +39,6 @@ def content_hash(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def facts_for(path: str, data: bytes, tree: Any = None) -> FileFacts | None:
-    """The facts of one file's bytes (`tree`: its parse already, for an open document)."""
-    extractor = extractor_for(path)
-    if extractor is None:
-        return None
-    facts = extractor.extract(path, data, tree)
-    facts.interface = facts.interface_hash()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        facts.error = f"invalid UTF-8 at byte {exc.start}; indexed with replacement characters"
-    return facts
-
-
 def process(job: Job) -> Result:
     import os
 
@@ -65,7 +52,7 @@ def process(job: Job) -> Result:
     if digest == job.old_hash:
         return Result(job.path, st.st_size, st.st_mtime_ns, digest, None, None)
     try:
-        facts = facts_for(job.path, data)
+        facts = extract_facts(job.path, data)
     except Exception as exc:  # an extractor bug must cost one file, not the index
         return Result(
             job.path, st.st_size, st.st_mtime_ns, digest, None, f"extraction failed: {exc!r}"

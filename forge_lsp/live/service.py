@@ -32,7 +32,7 @@ from forge_lsp.config import Settings
 from forge_lsp.graph.store import StoreError, checkpoint, remove_database
 from forge_lsp.indexing.discovery import PathFilter, SourceFile, check_file, discover, git_ignored
 from forge_lsp.indexing.updater import GraphUpdater, IndexReport
-from forge_lsp.indexing.worker import Job, Result, content_hash, facts_for
+from forge_lsp.indexing.worker import Job, Result, content_hash
 from forge_lsp.live.cache import CachedQueries, QueryCache
 from forge_lsp.live.metrics import LiveMetrics
 from forge_lsp.live.scheduler import BUFFER, CLOSED, Batch, UpdateScheduler
@@ -463,11 +463,11 @@ class LiveGraph:
                 return None
             doc = self._docs[path] = DocumentTree(path)
             edits = None
-        tree = doc.update(data, edits)
+        doc.update(data, edits)
+        facts = doc.extract(data, edits)  # always: the next edit builds on these facts
         digest = content_hash(data)
         if state is not None and state.content_hash == digest:
             return None
-        facts = facts_for(path, data, tree)
         return Result(path, len(data), 0, digest, facts, None)
 
     def _disk_work(self, paths: list[str]) -> tuple[list[Job], list[str], bool]:

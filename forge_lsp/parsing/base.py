@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from tree_sitter import Tree
 
 from forge_lsp.parsing.facts import FileFacts
+
+if TYPE_CHECKING:
+    from forge_lsp.parsing.incremental import ByteEdit
 
 
 class Extractor(Protocol):
@@ -19,6 +23,22 @@ class Extractor(Protocol):
 
     def extract(self, path: str, source: bytes, tree: Tree | None = None) -> FileFacts:
         """Facts for one file. Must not raise on any input: broken code yields partial facts."""
+        ...
+
+    def reextract(
+        self,
+        path: str,
+        source: bytes,
+        tree: Tree,
+        old: FileFacts,
+        edits: Sequence[ByteEdit],
+        old_errors: Sequence[tuple[int, int]],
+        errors: Sequence[tuple[int, int]],
+    ) -> FileFacts | None:
+        """The facts of `source` from `old`, the facts before `edits`, doing less than a full
+        extraction; None when that is not possible (the caller extracts in full). The result
+        must equal `extract(path, source, tree)`. `old_errors` and `errors`: byte spans of
+        parse errors before and after the edits (error recovery is not local)."""
         ...
 
 
@@ -44,3 +64,21 @@ def extractor_for(path: str) -> Extractor | None:
 def supported_suffixes() -> tuple[str, ...]:
     _load()
     return tuple(_REGISTRY)
+
+
+def complete(facts: FileFacts, source: bytes) -> FileFacts:
+    """What every extraction ends with: the interface hash, and a note on invalid UTF-8."""
+    facts.interface = facts.interface_hash()
+    try:
+        source.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        facts.error = f"invalid UTF-8 at byte {exc.start}; indexed with replacement characters"
+    return facts
+
+
+def extract_facts(path: str, source: bytes, tree: Tree | None = None) -> FileFacts | None:
+    """The complete facts of one file (`tree`: its parse already); None for an unknown language."""
+    extractor = extractor_for(path)
+    if extractor is None:
+        return None
+    return complete(extractor.extract(path, source, tree), source)

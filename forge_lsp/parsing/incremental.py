@@ -16,7 +16,8 @@ from typing import NamedTuple
 
 from tree_sitter import Point, Tree
 
-from forge_lsp.parsing.base import extractor_for
+from forge_lsp.parsing.base import complete, extractor_for
+from forge_lsp.parsing.facts import FileFacts
 
 
 class ByteEdit(NamedTuple):
@@ -98,11 +99,16 @@ class SourceText:
 
 
 class DocumentTree:
-    """The syntax tree of one open document, reparsed incrementally after each batch of edits."""
+    """The syntax tree and facts of one open document, both brought up to date incrementally
+    after each batch of edits (facts: see Extractor.reextract)."""
 
     def __init__(self, path: str) -> None:
+        self.path = path
         self.extractor = extractor_for(path)
         self.tree: Tree | None = None
+        self.facts: FileFacts | None = None
+        self.errors: list[tuple[int, int]] = []  # byte spans of parse errors in `tree`
+        self.reextracted = 0  # how often facts came from a partial extraction
 
     def update(self, data: bytes, edits: Sequence[ByteEdit] | None) -> Tree | None:
         """The tree for `data`, which is the previous text with `edits` applied in order.
@@ -127,3 +133,36 @@ class DocumentTree:
         else:
             self.tree = self.extractor.parse(data)
         return self.tree
+
+    def extract(self, data: bytes, edits: Sequence[ByteEdit] | None) -> FileFacts | None:
+        """The document's facts after `update(data, edits)`: partly from the previous facts
+        when the extractor can, else in full."""
+        if self.extractor is None or self.tree is None:
+            return None
+        facts = None
+        old_errors, self.errors = self.errors, error_spans(self.tree)
+        if self.facts is not None and edits:
+            facts = self.extractor.reextract(
+                self.path, data, self.tree, self.facts, edits, old_errors, self.errors
+            )
+            self.reextracted += facts is not None
+        if facts is None:
+            facts = self.extractor.extract(self.path, data, self.tree)
+        self.facts = complete(facts, data)
+        return self.facts
+
+
+def error_spans(tree: Tree) -> list[tuple[int, int]]:
+    """Byte spans of the error and missing nodes of a tree (only error paths are walked)."""
+    root = tree.root_node
+    if not root.has_error:
+        return []
+    spans = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            spans.append((node.start_byte, node.end_byte))
+            continue
+        stack.extend(child for child in node.children if child.has_error)
+    return spans

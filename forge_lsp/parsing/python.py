@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_right
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node, Parser, QueryCursor, Tree
 
@@ -37,6 +38,9 @@ from forge_lsp.parsing.facts import (
     RefFact,
     SymbolFact,
 )
+
+if TYPE_CHECKING:
+    from forge_lsp.parsing.incremental import ByteEdit
 from forge_lsp.parsing.python_syntax import (
     BUILTINS,
     IMPORTED,
@@ -82,6 +86,20 @@ class PythonExtractor:
             tree = self.parse(source)
         return _FileExtraction(path, source, tree).run()
 
+    def reextract(
+        self,
+        path: str,
+        source: bytes,
+        tree: Tree,
+        old: FileFacts,
+        edits: Sequence[ByteEdit],
+        old_errors: Sequence[tuple[int, int]],
+        errors: Sequence[tuple[int, int]],
+    ) -> FileFacts | None:
+        from forge_lsp.parsing.python_body import reextract_body
+
+        return reextract_body(path, source, tree, old, edits, old_errors, errors)
+
 
 class _FileExtraction:
     """State for extracting one file; discarded afterwards."""
@@ -106,6 +124,7 @@ class _FileExtraction:
         self.import_refs: list[tuple[Node, str, str]] = []  # (identifier, name, receiver)
         self.has_star_import = False
         self._receiver_memo: dict[tuple[int, int], str] = {}
+        self.declared: set[tuple[int, str]] = set()  # (class index, field): declared elsewhere
 
     # ----- positions -------------------------------------------------------------------------
 
@@ -201,16 +220,19 @@ class _FileExtraction:
 
     # ----- the run ---------------------------------------------------------------------------
 
-    def run(self) -> FileFacts:
+    def run(self, node: Node | None = None) -> FileFacts:
+        """Extract the whole file; or, with `node`, one function whose surroundings (enclosing
+        scopes, their symbols, `declared`) the caller has set up (see python_body)."""
         root = self.tree.root_node
-        caps = QueryCursor(QUERY).captures(root)
+        caps = QueryCursor(QUERY).captures(node if node is not None else root)
         for nodes in caps.values():
             # Capture order is not document order; bindings ("the first assignment declares")
             # and the scope sweep over identifiers both need it.
             nodes.sort(key=start_byte)
-        self.facts.symbols.append(
-            SymbolFact("", "", MODULE, -1, 0, 0, root.end_point[0], 0, 0, 0, 0, "")
-        )
+        if node is None:
+            self.facts.symbols.append(
+                SymbolFact("", "", MODULE, -1, 0, 0, root.end_point[0], 0, 0, 0, 0, "")
+            )
         self._build_scopes(caps)
         self._collect_definitions(caps)
         self._collect_parameters(caps.get("params", []))
@@ -620,7 +642,7 @@ class _FileExtraction:
         symbols = self.facts.symbols
         declared: set[tuple[int, str]] = {
             (s.parent, s.name) for s in symbols if s.parent >= 0 and symbols[s.parent].kind == CLASS
-        }
+        } | self.declared
         for ref in self.facts.refs:
             if ref.role != WRITE or ref.receiver != "self":
                 continue
