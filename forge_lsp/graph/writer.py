@@ -146,13 +146,13 @@ class GraphWriter:
         )
         return file_id
 
-    def replace_modules(self, rows: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
-        """Make the module table exactly `rows`; return the rows added or removed."""
-        wanted = set(rows)
-        have = set(self.conn.execute("SELECT name, file_id FROM modules"))
-        self.conn.executemany("DELETE FROM modules WHERE name=? AND file_id=?", have - wanted)
-        self.conn.executemany("INSERT INTO modules(name, file_id) VALUES (?, ?)", wanted - have)
-        return wanted ^ have
+    def set_modules(self, file_id: int, names: list[str], existing: bool) -> None:
+        """The dotted names a file is importable as."""
+        if existing:
+            self.conn.execute("DELETE FROM modules WHERE file_id=?", (file_id,))
+        self.conn.executemany(
+            "INSERT INTO modules(name, file_id) VALUES (?, ?)", [(n, file_id) for n in names]
+        )
 
     # ----- symbols, imports, references ------------------------------------------------------
 
@@ -218,15 +218,18 @@ class GraphWriter:
         self.conn.executemany("INSERT INTO symbols VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
         return delta
 
-    def replace_imports(self, file_id: int, facts: FileFacts, existing: bool) -> None:
+    def replace_imports(
+        self, file_id: int, facts: FileFacts, targets: list[int | None], existing: bool
+    ) -> None:
+        """A file's import statements, each with the file it leads to (or None)."""
         if existing:
             self.conn.execute("DELETE FROM imports WHERE file_id=?", (file_id,))
         self.conn.executemany(
-            "INSERT INTO imports(file_id, line, module, name, alias, level, module_level)"
-            " VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO imports(file_id, line, module, name, alias, level, module_level,"
+            " target_file_id) VALUES (?,?,?,?,?,?,?,?)",
             [
-                (file_id, i.line, i.module, i.name, i.alias, i.level, int(i.module_level))
-                for i in facts.imports
+                (file_id, i.line, i.module, i.name, i.alias, i.level, int(i.module_level), t)
+                for i, t in zip(facts.imports, targets, strict=True)
             ],
         )
 

@@ -7,33 +7,38 @@ packages, scripts), and from a `src/` layout. All are registered; the first is t
 
 from __future__ import annotations
 
-_INIT_NAMES = ("__init__.py", "__init__.pyi")
+from collections.abc import Iterable
+
+INIT_NAMES = ("__init__.py", "__init__.pyi")
 
 
-def module_names(rels: list[str]) -> dict[str, list[str]]:
-    package_dirs = {
-        rel.rsplit("/", 1)[0] for rel in rels if rel.endswith(_INIT_NAMES) and "/" in rel
-    }
-    names: dict[str, list[str]] = {}
-    for rel in rels:
-        dirs = rel.split("/")
-        filename = dirs.pop()
-        stem = filename.rsplit(".", 1)[0]
-        tail = [] if stem == "__init__" else [stem]
-        # The package chain: innermost directories that each hold an __init__ file.
-        start = len(dirs)
-        while start > 0 and "/".join(dirs[:start]) in package_dirs:
-            start -= 1
-        candidates = [dirs[start:] + tail, dirs + tail]
-        if dirs and dirs[0] == "src":
-            candidates.append(dirs[1:] + tail)
-        found: list[str] = []
-        for parts in candidates:
-            dotted = ".".join(parts)
-            if dotted and dotted not in found:
-                found.append(dotted)
-        names[rel] = found
-    return names
+def is_init(rel: str) -> bool:
+    return rel.endswith(INIT_NAMES) and (rel.rsplit("/", 1)[-1] in INIT_NAMES)
+
+
+def package_dirs(rels: Iterable[str]) -> set[str]:
+    """Directories (relative) that hold an __init__ file: a file's names depend on these only."""
+    return {rel.rsplit("/", 1)[0] for rel in rels if "/" in rel and is_init(rel)}
+
+
+def names_for(rel: str, packages: set[str]) -> list[str]:
+    dirs = rel.split("/")
+    filename = dirs.pop()
+    stem = filename.rsplit(".", 1)[0]
+    tail = [] if stem == "__init__" else [stem]
+    # The package chain: innermost directories that each hold an __init__ file.
+    start = len(dirs)
+    while start > 0 and "/".join(dirs[:start]) in packages:
+        start -= 1
+    candidates = [dirs[start:] + tail, dirs + tail]
+    if dirs and dirs[0] == "src":
+        candidates.append(dirs[1:] + tail)
+    found: list[str] = []
+    for parts in candidates:
+        dotted = ".".join(parts)
+        if dotted and dotted not in found:
+            found.append(dotted)
+    return found
 
 
 def is_test_file(rel: str) -> bool:

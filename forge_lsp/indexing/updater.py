@@ -27,17 +27,21 @@ from forge_lsp.config import Settings
 from forge_lsp.graph.store import create_bulk_indexes, drop_bulk_indexes, open_writer
 from forge_lsp.graph.writer import FileState, GraphWriter
 from forge_lsp.indexing.discovery import Discovery
-from forge_lsp.indexing.modules import is_test_file, module_names
+from forge_lsp.indexing.modules import INIT_NAMES, is_init, is_test_file, names_for, package_dirs
 from forge_lsp.indexing.worker import Job, Result, run_jobs
 from forge_lsp.parsing.facts import CLASS, INHERIT, LOCAL_RECEIVER, NO_TARGET, FileFacts
 from forge_lsp.resolve.program import Dep, Program, depends_on_scope
 
 Progress = Callable[[int, int], None]
-# What an answer can depend on, for precise cache invalidation: ("s", symbol id) — the symbol's
-# row or the references to or from it; ("n", name id) — unresolved uses or symbols of a name;
-# ALL_SYMBOLS — any symbol row anywhere (workspace symbol search ranks them all).
+# Cache keys: what an answer can depend on, and what an update reports it touched.
 Key = tuple[str, int]
-ALL_SYMBOLS: Key = ("*", 0)
+ROW = "r"  # ("r", symbol id): the symbol's own row (where it is, its signature)
+USERS = "u"  # ("u", symbol id): the references to the symbol
+USES = "o"  # ("o", symbol id): the references made from inside the symbol
+CHILDREN = "c"  # ("c", symbol id): which symbols it contains
+NAME = "n"  # ("n", name id): unresolved references, or symbols, with that name
+ALL_SYMBOLS: Key = ("*", 0)  # any symbol row anywhere (symbol search ranks them all)
+_FEW_PACKAGES = 8  # more packages appearing or vanishing at once: recompute every module name
 
 
 @dataclass(slots=True)
@@ -101,8 +105,19 @@ def _with_packages(names: Iterable[str]) -> set[str]:
 def _ref_keys(keys: set[Key], row: Sequence[Any]) -> None:
     """Keys touched by adding or removing a reference row (see GraphWriter.insert_refs)."""
     target = row[7]
-    keys.add(("s", target) if target is not None else ("n", row[4]))
-    keys.add(("s", row[6]))
+    keys.add((USERS, target) if target is not None else (NAME, row[4]))
+    keys.add((USES, row[6]))
+
+
+def _symbol_keys(
+    keys: set[Key], sid: int, parent: int | None, name_id: int, *, moved: bool
+) -> None:
+    """Keys touched by a symbol row added or removed (`moved`), or changed in place."""
+    keys.update(((ROW, sid), ALL_SYMBOLS))
+    if moved:
+        keys.add((NAME, name_id))
+        if parent is not None:
+            keys.add((CHILDREN, parent))
 
 
 def _split(deps: set[Dep], own: int) -> tuple[list[int], list[str]]:
@@ -128,8 +143,10 @@ class GraphUpdater:
         """In-memory state from the graph as committed (at start, and after a failed update)."""
         self.writer = GraphWriter(self.conn)
         self.states: dict[str, FileState] = self.writer.file_states()
-        self.modules: dict[str, list[str]] = module_names([self.rel(p) for p in self.states])
-        self.modules = {self._prefix + rel: names for rel, names in self.modules.items()}
+        self.packages = package_dirs(self.rel(p) for p in self.states)
+        self.modules: dict[str, list[str]] = {
+            p: names_for(self.rel(p), self.packages) for p in self.states
+        }
         self.program: Program | None = None
 
     def rel(self, path: str) -> str:
@@ -255,23 +272,8 @@ class GraphUpdater:
         program = self.load_program()
         program.reset_memo()
 
-        # Module names depend on the set of paths: recompute them (O(files)) only when it changes.
-        old_modules = self.modules
-        new_modules = old_modules
-        renamed: set[str] = set()
-        paths_changed = bool(added or removed)
-        if paths_changed:
-            paths = (states.keys() - set(removed)) | added
-            names = module_names(sorted(self.rel(p) for p in paths))
-            new_modules = {self._prefix + rel: found for rel, found in names.items()}
-            renamed = {p for p in paths if p in states and new_modules.get(p) != old_modules.get(p)}
-        candidates = _with_packages(
-            n
-            for p in (*removed, *added, *renamed)
-            for n in (*old_modules.get(p, ()), *new_modules.get(p, ()))
-        )
+        renamed, candidates = self._rename(added, removed)
         before = {m: program.module_state(m) for m in candidates}
-        self.modules = new_modules
 
         changed: set[int] = set()  # files whose interface changed: their users re-resolve
         touched = report.touched
@@ -280,35 +282,30 @@ class GraphUpdater:
             symbols, refs = writer.clear_file(fid)
             program.remove_file(fid)
             changed.add(fid)
-            if symbols:
-                touched.add(ALL_SYMBOLS)
             for sid, parent, name_id in symbols:
-                touched.update((("s", sid), ("n", name_id)))
-                if parent is not None:
-                    touched.add(("s", parent))
+                _symbol_keys(touched, sid, parent, name_id, moved=True)
             for row in refs:
                 _ref_keys(touched, row)
         report.removed = len(removed)
 
         parsed = self._store_files(results, total, progress, report, changed)
         parsed_ids = {p.file_id for p in parsed}
-        stale_names: set[int] = set()
-        for path in renamed:
-            fid = states[path].id
-            if fid not in parsed_ids:
-                program.rename_file(fid, new_modules.get(path, []))
-            stale_names.add(fid)
+        stale_names: set[int] = set()  # files whose own module names changed
+        for path in renamed | added:
+            state = states.get(path)
+            if state is None:
+                continue  # added, but unreadable: not in the graph
+            writer.set_modules(state.id, self.modules[path], path not in added)
+            if path in renamed:
+                if state.id not in parsed_ids:
+                    program.rename_file(state.id, self.modules[path])
+                stale_names.add(state.id)
         changed |= stale_names
-        if paths_changed:
-            writer.replace_modules(
-                (name, states[p].id) for p in new_modules if p in states for name in new_modules[p]
-            )
         moved = {m for m in candidates if program.module_state(m) != before[m]}
         report.phases["parse"] = time.perf_counter() - started
 
         phase = time.perf_counter()
         self._resolve_parsed(parsed, program, cold, report)
-        self._retarget_imports(program, None if moved else parsed_ids)
         report.phases["resolve"] = time.perf_counter() - phase
 
         if not cold:
@@ -324,6 +321,43 @@ class GraphUpdater:
             touched.clear()
         report.interface_changed = len(changed)
         report.seconds = time.perf_counter() - started
+
+    def _rename(self, added: set[str], removed: list[str]) -> tuple[set[str], set[str]]:
+        """Module names after files come and go: only theirs change, or, when an __init__ file
+        comes or goes, those of the files below its directory. Returns the files already in
+        the graph whose names changed, and every dotted name whose meaning may have moved."""
+        modules, states = self.modules, self.states
+        gone = set(removed)
+        affected = added | gone
+        if not affected:
+            return set(), set()
+        inits = [self.rel(p) for p in affected if is_init(self.rel(p))]
+        dirs = {rel.rsplit("/", 1)[0] for rel in inits if "/" in rel}
+        old = {p: modules.get(p, []) for p in affected}
+        if dirs:
+            final = [p for p in (*states, *added) if p not in gone]
+            if len(dirs) > _FEW_PACKAGES:  # a cold index, a branch switch: start over
+                self.packages = package_dirs(self.rel(p) for p in final)
+                below = final
+            else:
+                for d in dirs:
+                    present = any(
+                        (p in states or p in added) and p not in gone
+                        for p in (f"{self._prefix}{d}/{name}" for name in INIT_NAMES)
+                    )
+                    (self.packages.add if present else self.packages.discard)(d)
+                prefixes = tuple(f"{self._prefix}{d}/" for d in dirs)
+                below = [p for p in final if p.startswith(prefixes)]
+            for p in below:
+                old.setdefault(p, modules.get(p, []))
+            affected.update(below)
+        for p in gone:
+            modules.pop(p, None)
+        for p in affected - gone:
+            modules[p] = names_for(self.rel(p), self.packages)
+        renamed = {p for p in affected if p in states and p not in gone and modules[p] != old[p]}
+        candidates = _with_packages(n for p in affected for n in (*old[p], *modules.get(p, ())))
+        return renamed, candidates
 
     def _store_files(
         self,
@@ -369,17 +403,16 @@ class GraphUpdater:
                 fid, result.size, result.mtime_ns, result.content_hash, facts.interface
             )
             symbols = writer.write_symbols(fid, facts, old is not None)
-            writer.replace_imports(fid, facts, old is not None)
             interface_changed = old is None or old.interface_hash != facts.interface
             if interface_changed:
                 changed.add(fid)
-            if symbols.added or symbols.removed or symbols.changed:
-                touched.add(ALL_SYMBOLS)
-            for kind in (symbols.added, symbols.removed, symbols.changed):
+            for kind, moved in (
+                (symbols.added, True),
+                (symbols.removed, True),
+                (symbols.changed, False),
+            ):
                 for sid, parent, name_id in kind:
-                    touched.update((("s", sid), ("n", name_id)))
-                    if parent is not None:
-                        touched.add(("s", parent))
+                    _symbol_keys(touched, sid, parent, name_id, moved=moved)
             self._add_to_program(program, fid, result.path, facts, symbols.ids)
             delta = FileDelta(
                 result.path,
@@ -449,6 +482,12 @@ class GraphUpdater:
                         row[7] = seen[key] = target_symbol(
                             resolve(fid, ref.name, receiver, ids[ref.scope])
                         )
+                # where each import leads (file dependency edges), its module names recorded too
+                targets = [
+                    self._import_target(program, fid, i.module, i.name, i.level)
+                    for i in p.facts.imports
+                ]
+            writer.replace_imports(fid, p.facts, targets, p.existed)
             added, removed = writer.write_refs(fid, p.rows, p.existed)
             files, modules = _split(deps, fid)
             writer.write_deps(fid, files, modules, p.existed)
@@ -460,26 +499,30 @@ class GraphUpdater:
             report.deltas.append(p.delta)
             p.rows = []
 
-    def _retarget_imports(self, program: Program, file_ids: set[int] | None) -> None:
-        """File-dependency edges of some files' imports (None: of every import)."""
-        changes: list[tuple[int | None, int]] = []
-        for iid, fid, module, name, level, current in self.writer.import_rows(file_ids):
-            target = program.import_target(fid, module, level)
-            if name is not None and name != "*" and target is not None:
-                sub = program.import_target(fid, f"{module}.{name}" if module else name, level)
-                target = sub if sub is not None else target
-            if target != current:
-                changes.append((target, iid))
-        self.writer.set_import_targets(changes)
+    @staticmethod
+    def _import_target(
+        program: Program, fid: int, module: str, name: str | None, level: int
+    ) -> int | None:
+        """The file an import statement depends on: the submodule it names, else the module."""
+        target = program.import_target(fid, module, level)
+        if name is not None and name != "*" and target is not None:
+            sub = program.import_target(fid, f"{module}.{name}" if module else name, level)
+            target = sub if sub is not None else target
+        return target
 
     def _reresolve(self, dependents: list[int], program: Program, report: IndexReport) -> None:
         """Re-resolve, without reparsing, the references of files that consulted what changed."""
         writer = self.writer
         touched = report.touched
         changes: list[tuple[int | None, int]] = []
+        import_changes: list[tuple[int | None, int]] = []
         for fid in dependents:
             seen: dict[tuple[str, str | None, int], int | None] = {}
             with program.collecting() as deps:
+                for iid, _fid, module, name, level, current in writer.import_rows([fid]):
+                    target = self._import_target(program, fid, module, name, level)
+                    if target != current:
+                        import_changes.append((target, iid))
                 for ref in writer.file_refs(fid):
                     receiver = ref.receiver
                     if receiver == LOCAL_RECEIVER:
@@ -495,12 +538,15 @@ class GraphUpdater:
                         changes.append((target, ref.id))
                         for old_or_new in (ref.target_id, target):
                             touched.add(
-                                ("s", old_or_new) if old_or_new is not None else ("n", ref.name_id)
+                                (USERS, old_or_new)
+                                if old_or_new is not None
+                                else (NAME, ref.name_id)
                             )
-                        touched.add(("s", ref.scope_id))
+                        touched.add((USES, ref.scope_id))
             files, modules = _split(deps, fid)
             writer.write_deps(fid, files, modules, True)
         writer.set_targets(changes)
+        writer.set_import_targets(import_changes)
         report.reresolved_files += len(dependents)
         report.retargeted += len(changes)
 

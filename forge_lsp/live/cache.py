@@ -1,12 +1,11 @@
 """A query cache that forgets exactly the answers an update may have changed.
 
 Answers (references, calls, impact, symbols) are cached by question in an LRU (cachetools). Each
-answer remembers the keys it depends on, in the vocabulary of `GraphUpdater`'s report:
-("s", id) for a symbol whose row, or whose incoming or outgoing references, the answer read;
-("n", name id) for unresolved uses of a name (probable answers); ALL_SYMBOLS for answers that a
-new or deleted symbol anywhere can change (symbol search). An update invalidates the answers
-whose keys it touched, and nothing else: a body edit that moves three references in one
-function leaves every other answer cached.
+answer remembers the keys it depends on, in the vocabulary of `GraphUpdater`'s report: a
+symbol's row, the references to it, the references from inside it, its children, unresolved
+uses of a name (probable answers), and ALL_SYMBOLS for symbol search. An update invalidates the
+answers whose keys it touched, and nothing else: typing in a function body leaves its outline,
+its references and its callers cached, and drops only what reads the references it moved.
 
 A question is asked with the symbol it is about already found (finding the symbol at a position
 is a cheap indexed lookup, and positions move with every keystroke); answers hold plain records
@@ -24,7 +23,7 @@ from cachetools import LRUCache
 from forge_lsp.graph.impact import impact
 from forge_lsp.graph.model import CallGroup, DocumentSymbol, ImpactResult, Reference, Symbol
 from forge_lsp.graph.queries import GraphQuery
-from forge_lsp.indexing.updater import ALL_SYMBOLS, Key
+from forge_lsp.indexing.updater import ALL_SYMBOLS, CHILDREN, NAME, ROW, USERS, USES, Key
 
 T = TypeVar("T")
 
@@ -132,9 +131,9 @@ class CachedQueries:
             refs = query.references(
                 symbol, include_declaration=include_declaration, include_probable=probable
             )
-            deps: set[Key] = {("s", symbol.id)}
+            deps: set[Key] = {(ROW, symbol.id), (USERS, symbol.id)}
             if probable:
-                deps.update(("n", n) for n in query.name_ids([symbol.id]))
+                deps.update((NAME, n) for n in query.name_ids([symbol.id]))
             return refs, deps
 
         return self.cache.get(("refs", symbol.id, include_declaration, probable), compute)
@@ -145,13 +144,17 @@ class CachedQueries:
         def compute() -> tuple[list[CallGroup], set[Key]]:
             fetch = query.incoming_calls if incoming else query.outgoing_calls
             groups = fetch(symbol, include_probable=probable)
-            deps: set[Key] = {("s", symbol.id)}
-            deps.update(("s", g.symbol.id) for g in groups)
-            if incoming and symbol.parent_id is not None:
-                deps.add(("s", symbol.parent_id))  # C(...) is a call of C.__init__
-            if probable:
-                deps.add(ALL_SYMBOLS)
-                deps.update(("n", n) for n in query.name_ids([symbol.id]))
+            deps: set[Key] = {(ROW, g.symbol.id) for g in groups}
+            if incoming:
+                deps.add((USERS, symbol.id))
+                if symbol.parent_id is not None:
+                    deps.add((USERS, symbol.parent_id))  # C(...) is a call of C.__init__
+                if probable:
+                    deps.update((NAME, n) for n in query.name_ids([symbol.id]))
+            else:
+                deps.update(((USES, symbol.id), (ROW, symbol.id)))  # its range bounds the calls
+                if probable:
+                    deps.add(ALL_SYMBOLS)  # candidates: any symbol named like a call in it
             return groups, deps
 
         return self.cache.get(("calls", symbol.id, incoming, probable), compute)
@@ -176,14 +179,16 @@ class CachedQueries:
                 include_probable=probable,
             )
             ids = [r.id for r in result.roots] + [n.symbol.id for n in result.nodes]
-            deps: set[Key] = {("s", i) for i in ids}
+            deps: set[Key] = {(kind, i) for i in ids for kind in (ROW, USERS)}
+            # a class or a file stands for its members: a new member is a new root
+            deps.update((CHILDREN, r.id) for r in result.roots)
             if symbol is not None:
-                deps.add(("s", symbol.id))
+                deps.update(((ROW, symbol.id), (USERS, symbol.id), (CHILDREN, symbol.id)))
             if path is not None:
                 module = query.module_symbol(path)
-                deps.add(("s", module.id) if module is not None else ALL_SYMBOLS)
+                deps.add((CHILDREN, module.id) if module is not None else ALL_SYMBOLS)
             if probable:
-                deps.update(("n", n) for n in query.name_ids(ids))
+                deps.update((NAME, n) for n in query.name_ids(ids))
             return result, deps
 
         subject = ("symbol", symbol.id) if symbol is not None else ("file", path)
@@ -192,14 +197,14 @@ class CachedQueries:
     def document_symbols(self, query: GraphQuery, path: str) -> list[DocumentSymbol]:
         def compute() -> tuple[list[DocumentSymbol], set[Key]]:
             symbols = query.file_symbols(path)
-            deps: set[Key] = {("s", s.id) for s in symbols} or {ALL_SYMBOLS}
-            return query.document_symbols(path, symbols), deps
+            deps: set[Key] = {(kind, s.id) for s in symbols for kind in (ROW, CHILDREN)}
+            return query.document_symbols(path, symbols), deps or {ALL_SYMBOLS}
 
         return self.cache.get(("document", path), compute)
 
     def workspace_symbols(self, query: GraphQuery, text: str, limit: int) -> list[Symbol]:
         def compute() -> tuple[list[Symbol], set[Key]]:
             found = query.workspace_symbols(text, limit=limit)
-            return found, {ALL_SYMBOLS, *(("s", s.id) for s in found)}
+            return found, {ALL_SYMBOLS, *((ROW, s.id) for s in found)}
 
         return self.cache.get(("workspace", text, limit), compute)

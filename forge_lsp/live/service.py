@@ -415,6 +415,8 @@ class LiveGraph:
         jobs, removed, rescan = self._disk_work(disk)
         if rescan:
             self.scheduler.rescan()
+        if not parsed and not jobs and not removed:
+            return  # nothing changed (a buffer equal to the graph, paths discovery skips)
         count = len(jobs) + len(removed)
         storm = self._storm
         if storm is None and count >= _STORM:

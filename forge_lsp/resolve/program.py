@@ -252,7 +252,10 @@ class Program:
     def import_target(self, file_id: int, module: str, level: int) -> int | None:
         """The file an import statement depends on, for the file-dependency edges."""
         dotted = self.absolute_module(file_id, module, level)
-        return self.modules.get(dotted) if dotted is not None else None
+        if dotted is None:
+            return None
+        self._deps.add(dotted)
+        return self.modules.get(dotted)
 
     # ----- names -----------------------------------------------------------------------------
 
