@@ -210,16 +210,23 @@ class UpdateScheduler:
     def last_seq(self) -> int:
         return self._seq
 
-    def _urgent_outstanding(self, seq: int) -> bool:
-        pending = (n for n in self._pending.values() if n.urgent)
-        flying = (n for n in self._in_flight if n.urgent)
-        return any(n.first_seq <= seq for n in (*pending, *flying))
+    def _outstanding(self, seq: int, urgent_only: bool) -> bool:
+        notices = (*self._pending.values(), *self._in_flight)
+        return any(n.first_seq <= seq and (n.urgent or not urgent_only) for n in notices)
 
-    def wait(self, seq: int, timeout: float, cancelled: Callable[[], bool] = lambda: False) -> bool:
-        """Wait until every open-document notice up to `seq` is applied; False on timeout."""
+    def wait(
+        self,
+        seq: int,
+        timeout: float,
+        cancelled: Callable[[], bool] = lambda: False,
+        *,
+        urgent_only: bool = True,
+    ) -> bool:
+        """Wait until every open-document notice up to `seq` is applied (every notice, with
+        `urgent_only=False`); False on timeout."""
         deadline = self._clock() + timeout
         with self._lock:
-            while self._urgent_outstanding(seq):
+            while self._outstanding(seq, urgent_only):
                 left = deadline - self._clock()
                 if left <= 0 or cancelled() or self._closed:
                     return False

@@ -214,6 +214,10 @@ class LiveGraph:
             return True
         return self.scheduler.wait(seq, timeout, cancelled)
 
+    def wait_applied(self, seq: int, timeout: float) -> bool:
+        """Wait (bounded) until every change notice up to `seq`, from any source, is applied."""
+        return self.scheduler.wait(seq, timeout, urgent_only=False)
+
     @property
     def open_paths(self) -> set[str]:
         with self._lock:
