@@ -302,57 +302,38 @@ class GraphWriter:
 
     # ----- reading back what resolution needs ------------------------------------------------
 
-    def program_rows(
-        self, file_id: int | None = None
-    ) -> list[tuple[int, int, str, str, int | None, int, int]]:
-        """(id, file_id, name, kind, parent_id, name line, name column) of every symbol, or of
-        one file's."""
+    # ----- reading back what resolution needs (every file: the Program is built once) --------
+
+    def program_rows(self) -> list[tuple[int, int, str, str, int | None, int, int]]:
+        """(id, file_id, name, kind, parent_id, name line, name column) of every symbol."""
         self.flush_names()
-        sql = (
+        return self.conn.execute(
             "SELECT s.id, s.file_id, n.text, s.kind, s.parent_id, s.sel_line, s.sel_col"
             " FROM symbols s JOIN names n ON n.id = s.name_id"
-        )
-        if file_id is None:
-            return self.conn.execute(sql).fetchall()
-        return self.conn.execute(sql + " WHERE s.file_id=?", (file_id,)).fetchall()
+        ).fetchall()
 
-    def file_exports(self, file_id: int | None = None) -> list[tuple[int, str, list[str] | None]]:
-        """(file_id, path, `__all__` or None) of every file, or of one."""
-        sql = "SELECT id, path, exports FROM files"
-        rows = (
-            self.conn.execute(sql)
-            if file_id is None
-            else self.conn.execute(sql + " WHERE id=?", (file_id,))
-        )
+    def file_exports(self) -> list[tuple[int, str, list[str] | None]]:
+        """(file_id, path, `__all__` or None) of every file."""
         return [
             (fid, path, json.loads(exports) if exports is not None else None)
-            for fid, path, exports in rows
+            for fid, path, exports in self.conn.execute("SELECT id, path, exports FROM files")
         ]
 
-    def module_imports(
-        self, file_id: int | None = None
-    ) -> Iterator[tuple[int, int, str, str | None, str | None, int, int]]:
-        sql = "SELECT id, file_id, module, name, alias, level, module_level FROM imports"
-        if file_id is None:
-            yield from self.conn.execute(sql + " ORDER BY id")
-        else:
-            yield from self.conn.execute(sql + " WHERE file_id=? ORDER BY id", (file_id,))
+    def module_imports(self) -> Iterator[tuple[int, int, str, str | None, str | None, int, int]]:
+        """Every import statement, in the order of each file's statements."""
+        yield from self.conn.execute(
+            "SELECT id, file_id, module, name, alias, level, module_level FROM imports ORDER BY id"
+        )
 
-    def stored_bases(
-        self, file_id: int | None = None
-    ) -> Iterator[tuple[int, int, str, str | None, int | None]]:
+    def stored_bases(self) -> Iterator[tuple[int, int, str, str | None, int | None]]:
         """Base-class references: (class, file, name, receiver, target)."""
-        sql = (
+        # Position order: the order of the bases in the class header, which the MRO follows.
+        yield from self.conn.execute(
             "SELECT r.scope_id, r.file_id, n.text, rn.text, r.target_id FROM refs r"
             " JOIN names n ON n.id = r.name_id LEFT JOIN names rn ON rn.id = r.receiver_id"
-            " WHERE r.role = ?"
+            " WHERE r.role = ? ORDER BY r.file_id, r.line, r.col",
+            (ROLE_CODES["inherit"],),
         )
-        params: tuple[int, ...] = (ROLE_CODES["inherit"],)
-        if file_id is not None:
-            sql += " AND r.file_id = ?"
-            params += (file_id,)
-        # Position order: the order of the bases in the class header, which the MRO follows.
-        yield from self.conn.execute(sql + " ORDER BY r.file_id, r.line, r.col", params)
 
     def file_refs(self, file_id: int) -> list[StoredRef]:
         """A file's references as resolution needs them (names as text)."""
@@ -367,14 +348,12 @@ class GraphWriter:
             )
         ]
 
-    def import_rows(self, file_ids: Iterable[int] | None = None) -> list[tuple[Any, ...]]:
-        """(id, file_id, module, name, level, target_file_id) of every import, or of some files'."""
-        sql = "SELECT id, file_id, module, name, level, target_file_id FROM imports"
-        if file_ids is None:
-            return self.conn.execute(sql).fetchall()
-        return [
-            row for fid in file_ids for row in self.conn.execute(sql + " WHERE file_id=?", (fid,))
-        ]
+    def import_rows(self, file_id: int) -> list[tuple[Any, ...]]:
+        """(id, file_id, module, name, level, target_file_id) of a file's imports."""
+        return self.conn.execute(
+            "SELECT id, file_id, module, name, level, target_file_id FROM imports WHERE file_id=?",
+            (file_id,),
+        ).fetchall()
 
     # ----- resolution dependencies -----------------------------------------------------------
 

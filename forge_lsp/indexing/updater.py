@@ -519,7 +519,7 @@ class GraphUpdater:
         for fid in dependents:
             seen: dict[tuple[str, str | None, int], int | None] = {}
             with program.collecting() as deps:
-                for iid, _fid, module, name, level, current in writer.import_rows([fid]):
+                for iid, _fid, module, name, level, current in writer.import_rows(fid):
                     target = self._import_target(program, fid, module, name, level)
                     if target != current:
                         import_changes.append((target, iid))

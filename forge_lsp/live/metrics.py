@@ -95,6 +95,10 @@ class LiveMetrics:
                 "interfaceChanged": report.interface_changed,
                 "reresolvedFiles": report.reresolved_files,
                 "retargetedReferences": report.retargeted,
+                "symbolsChanged": sum(
+                    d.symbols_added + d.symbols_removed + d.symbols_changed for d in report.deltas
+                ),
+                "referencesChanged": sum(d.refs_added + d.refs_removed for d in report.deltas),
                 "invalidatedAnswers": invalidated,
                 "ms": round(1000 * seconds, 2),
             }

@@ -206,10 +206,6 @@ class UpdateScheduler:
 
     # ----- waiting ---------------------------------------------------------------------------
 
-    @property
-    def last_seq(self) -> int:
-        return self._seq
-
     def _outstanding(self, seq: int, urgent_only: bool) -> bool:
         notices = (*self._pending.values(), *self._in_flight)
         return any(n.first_seq <= seq and (n.urgent or not urgent_only) for n in notices)

@@ -45,6 +45,7 @@ _STORM = 20  # a disk batch this large (or larger) reports $/progress
 _IDLE_CHECKPOINT = 1.0  # seconds without work before the WAL is folded back
 _SYNC_LOCK = threading.Lock()  # one full index at a time: each one already uses every core
 _SNIFF = 8192
+_WATCHER_START = 2.0  # seconds the first index waits, at most, for the watcher to be in place
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +348,8 @@ class LiveGraph:
             else:
                 self.cache.invalidate(report.touched)
             self.report = report
+            if self.watcher is not None:  # ready means watching: a change now is not missed
+                self.watcher.wait_running(_WATCHER_START)
             self.state = "ready"
             summary = (
                 f"{report.files} files ({report.parsed} parsed), {report.symbols} symbols,"

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 _STEP_MS = 10  # how often the watcher thread looks at collected events
 _DEBOUNCE_MS = 400  # the longest a burst of events is collected before it is delivered
-_READY_MS = 200  # the watcher yields an empty set this often when nothing happens
+_READY_MS = 50  # the watcher yields an empty set this often when nothing happens
 _ALWAYS = frozenset({".gitignore"})  # not source, but they change which files belong
 
 
