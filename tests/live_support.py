@@ -11,7 +11,8 @@ import apsw
 from forge_lsp.config import load_settings
 from forge_lsp.graph.snapshot import graph_snapshot, snapshot_diff
 from forge_lsp.indexing.indexer import index_workspace
-from forge_lsp.indexing.updater import GraphUpdater, IndexReport
+from forge_lsp.indexing.report import IndexReport
+from forge_lsp.indexing.updater import GraphUpdater
 from forge_lsp.indexing.worker import Job
 
 

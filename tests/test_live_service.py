@@ -15,7 +15,7 @@ import pytest
 
 from forge_lsp.config import load_settings
 from forge_lsp.graph.queries import GraphQuery
-from forge_lsp.indexing.updater import IndexReport
+from forge_lsp.indexing.report import IndexReport
 from forge_lsp.live.metrics import LiveMetrics
 from forge_lsp.live.scheduler import UpdateScheduler
 from forge_lsp.live.service import LiveGraph, LiveOptions

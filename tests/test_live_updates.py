@@ -10,7 +10,7 @@ import pytest
 from live_support import LiveTree
 
 from forge_lsp.indexing import updater as updater_module
-from forge_lsp.indexing.updater import ALL_SYMBOLS
+from forge_lsp.indexing.report import ALL_SYMBOLS
 
 BASE = {
     "pkg/__init__.py": "",

@@ -13,7 +13,8 @@ import time
 from forge_lsp.config import Settings
 from forge_lsp.graph.store import checkpoint
 from forge_lsp.indexing.discovery import discover
-from forge_lsp.indexing.updater import GraphUpdater, IndexReport, Progress
+from forge_lsp.indexing.report import IndexReport
+from forge_lsp.indexing.updater import GraphUpdater, Progress
 
 __all__ = ["IndexReport", "index_workspace"]
 

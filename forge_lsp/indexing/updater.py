@@ -8,8 +8,8 @@ keeps both across updates. Each update is one transaction that
   3. propagates, without reparsing: only when a file's interface hash changed (or the module
      map did) are the files whose resolution consulted it re-resolved. A body-only edit touches
      no other file.
-The report says what changed, down to the cache keys whose answers may differ (see
-`forge_lsp.live.cache`). On any error the transaction rolls back and the in-memory state is
+The report (indexing/report.py) says what changed, down to the cache keys whose answers may
+differ. On any error the transaction rolls back and the in-memory state is
 reloaded from the graph, which is exactly as it was.
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import apsw
@@ -28,59 +28,13 @@ from forge_lsp.graph.store import create_bulk_indexes, drop_bulk_indexes, open_w
 from forge_lsp.graph.writer import FileState, GraphWriter
 from forge_lsp.indexing.discovery import Discovery
 from forge_lsp.indexing.modules import INIT_NAMES, is_init, is_test_file, names_for, package_dirs
+from forge_lsp.indexing.report import FileDelta, IndexReport, ref_keys, retarget_keys, symbol_keys
 from forge_lsp.indexing.worker import Job, Result, run_jobs
 from forge_lsp.parsing.facts import CLASS, INHERIT, LOCAL_RECEIVER, NO_TARGET, FileFacts
 from forge_lsp.resolve.program import Dep, Program, depends_on_scope
 
 Progress = Callable[[int, int], None]
-# Cache keys: what an answer can depend on, and what an update reports it touched.
-Key = tuple[str, int]
-ROW = "r"  # ("r", symbol id): the symbol's own row (where it is, its signature)
-USERS = "u"  # ("u", symbol id): the references to the symbol
-USES = "o"  # ("o", symbol id): the references made from inside the symbol
-CHILDREN = "c"  # ("c", symbol id): which symbols it contains
-NAME = "n"  # ("n", name id): unresolved references, or symbols, with that name
-ALL_SYMBOLS: Key = ("*", 0)  # any symbol row anywhere (symbol search ranks them all)
 _FEW_PACKAGES = 8  # more packages appearing or vanishing at once: recompute every module name
-
-
-@dataclass(slots=True)
-class FileDelta:
-    """What one update did to one file's rows."""
-
-    path: str
-    interface_changed: bool
-    symbols_added: int = 0
-    symbols_removed: int = 0
-    symbols_changed: int = 0
-    refs_added: int = 0
-    refs_removed: int = 0
-    seconds: float = 0.0  # writing and resolving it (parsing is counted by whoever parsed)
-
-
-@dataclass(slots=True)
-class IndexReport:
-    files: int = 0
-    parsed: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    reresolved_files: int = 0  # files re-resolved, not reparsed, because something they use changed
-    retargeted: int = 0  # references in those files whose target changed
-    interface_changed: int = 0
-    symbols: int = 0
-    references: int = 0
-    resolved: int = 0
-    seconds: float = 0.0
-    cold: bool = False
-    phases: dict[str, float] = field(default_factory=dict)  # where the seconds went
-    skipped: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    deltas: list[FileDelta] = field(default_factory=list)
-    touched: set[Key] = field(default_factory=set)  # empty after a cold index: everything is new
-
-    @property
-    def resolved_percent(self) -> float:
-        return 100.0 * self.resolved / self.references if self.references else 100.0
 
 
 @dataclass(slots=True)
@@ -100,24 +54,6 @@ def _with_packages(names: Iterable[str]) -> set[str]:
         parts = name.split(".")
         out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
     return out
-
-
-def _ref_keys(keys: set[Key], row: Sequence[Any]) -> None:
-    """Keys touched by adding or removing a reference row (see GraphWriter.insert_refs)."""
-    target = row[7]
-    keys.add((USERS, target) if target is not None else (NAME, row[4]))
-    keys.add((USES, row[6]))
-
-
-def _symbol_keys(
-    keys: set[Key], sid: int, parent: int | None, name_id: int, *, moved: bool
-) -> None:
-    """Keys touched by a symbol row added or removed (`moved`), or changed in place."""
-    keys.update(((ROW, sid), ALL_SYMBOLS))
-    if moved:
-        keys.add((NAME, name_id))
-        if parent is not None:
-            keys.add((CHILDREN, parent))
 
 
 def _split(deps: set[Dep], own: int) -> tuple[list[int], list[str]]:
@@ -283,9 +219,9 @@ class GraphUpdater:
             program.remove_file(fid)
             changed.add(fid)
             for sid, parent, name_id in symbols:
-                _symbol_keys(touched, sid, parent, name_id, moved=True)
+                symbol_keys(touched, sid, parent, name_id, moved=True)
             for row in refs:
-                _ref_keys(touched, row)
+                ref_keys(touched, row)
         report.removed = len(removed)
 
         parsed = self._store_files(results, total, progress, report, changed)
@@ -412,7 +348,7 @@ class GraphUpdater:
                 (symbols.changed, False),
             ):
                 for sid, parent, name_id in kind:
-                    _symbol_keys(touched, sid, parent, name_id, moved=moved)
+                    symbol_keys(touched, sid, parent, name_id, moved=moved)
             self._add_to_program(program, fid, result.path, facts, symbols.ids)
             delta = FileDelta(
                 result.path,
@@ -494,7 +430,7 @@ class GraphUpdater:
             p.delta.refs_added, p.delta.refs_removed = len(added), len(removed)
             if not cold:
                 for changed_row in (*added, *removed):
-                    _ref_keys(touched, changed_row)
+                    ref_keys(touched, changed_row)
             p.delta.seconds += time.perf_counter() - started
             report.deltas.append(p.delta)
             p.rows = []
@@ -536,13 +472,7 @@ class GraphUpdater:
                         )
                     if target != ref.target_id:
                         changes.append((target, ref.id))
-                        for old_or_new in (ref.target_id, target):
-                            touched.add(
-                                (USERS, old_or_new)
-                                if old_or_new is not None
-                                else (NAME, ref.name_id)
-                            )
-                        touched.add((USES, ref.scope_id))
+                        retarget_keys(touched, ref.target_id, target, ref.name_id, ref.scope_id)
             files, modules = _split(deps, fid)
             writer.write_deps(fid, files, modules, True)
         writer.set_targets(changes)

@@ -23,7 +23,7 @@ from cachetools import LRUCache
 from forge_lsp.graph.impact import impact
 from forge_lsp.graph.model import CallGroup, DocumentSymbol, ImpactResult, Reference, Symbol
 from forge_lsp.graph.queries import GraphQuery
-from forge_lsp.indexing.updater import ALL_SYMBOLS, CHILDREN, NAME, ROW, USERS, USES, Key
+from forge_lsp.indexing.report import ALL_SYMBOLS, CHILDREN, NAME, ROW, USERS, USES, Key
 
 T = TypeVar("T")
 

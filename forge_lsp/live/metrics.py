@@ -12,7 +12,7 @@ import threading
 from collections import deque
 from typing import Any
 
-from forge_lsp.indexing.updater import IndexReport
+from forge_lsp.indexing.report import IndexReport
 
 metrics_log = logging.getLogger("forge_lsp.metrics")
 

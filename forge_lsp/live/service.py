@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
-import stat
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -30,10 +28,12 @@ from typing import Any, Protocol
 
 from forge_lsp.config import Settings
 from forge_lsp.graph.store import StoreError, checkpoint, remove_database
-from forge_lsp.indexing.discovery import PathFilter, SourceFile, check_file, discover, git_ignored
-from forge_lsp.indexing.updater import GraphUpdater, IndexReport
-from forge_lsp.indexing.worker import Job, Result, content_hash
+from forge_lsp.indexing.discovery import PathFilter, discover, git_ignored
+from forge_lsp.indexing.report import IndexReport
+from forge_lsp.indexing.updater import GraphUpdater
+from forge_lsp.indexing.worker import Result, content_hash
 from forge_lsp.live.cache import CachedQueries, QueryCache
+from forge_lsp.live.disk import disk_work
 from forge_lsp.live.metrics import LiveMetrics
 from forge_lsp.live.scheduler import BUFFER, CLOSED, Batch, UpdateScheduler
 from forge_lsp.live.watcher import FileWatcher
@@ -419,7 +419,15 @@ class LiveGraph:
                 if notice.kind == CLOSED:
                     self._docs.pop(notice.path, None)
                 disk.append(notice.path)
-        jobs, removed, rescan = self._disk_work(disk)
+        assert self._updater is not None
+        jobs, removed, rescan = disk_work(
+            disk,
+            settings=self.settings,
+            path_filter=self.filter,
+            states=self._updater.states,
+            skip=self.open_paths,
+            git=self._git,
+        )
         if rescan:
             self.scheduler.rescan()
         if not parsed and not jobs and not removed:
@@ -478,51 +486,3 @@ class LiveGraph:
         if state is not None and state.content_hash == digest:
             return None
         return Result(path, len(data), 0, digest, facts, None)
-
-    def _disk_work(self, paths: list[str]) -> tuple[list[Job], list[str], bool]:
-        """What changed on disk at these paths: files to read, graph paths gone, rescan?"""
-        updater = self._updater
-        assert updater is not None
-        states = updater.states
-        open_paths = self.open_paths
-        jobs: dict[str, Job] = {}
-        removed: set[str] = set()
-        new_files: list[SourceFile] = []
-        rescan = False
-        for path in paths:
-            if path in open_paths:
-                continue
-            rel = self.rel(path)
-            if rel.rsplit("/", 1)[-1] == ".gitignore":
-                rescan = True  # which files belong may have changed anywhere below it
-                continue
-            try:
-                mode = os.stat(path).st_mode
-            except OSError:
-                mode = None
-            if mode is not None and stat.S_ISDIR(mode):
-                if self.filter.tree_allowed(rel):
-                    found = discover(self.settings, rel, git=self._git)
-                    new_files.extend(f for f in found.files if f.path not in open_paths)
-                continue
-            if mode is None:
-                prefix = path + "/"
-                removed.update(
-                    p for p in states if (p == path or p.startswith(prefix)) and p not in open_paths
-                )
-                continue
-            if not self.filter.file_allowed(rel):
-                continue
-            checked = check_file(path, rel, self.settings.max_file_bytes)
-            if isinstance(checked, SourceFile):
-                new_files.append(checked)
-            elif checked is not None and path in states:
-                removed.add(path)  # binary or too large now: out of the graph, like discovery
-        if self._git:
-            fresh = [f.rel for f in new_files if f.path not in states]
-            ignored = git_ignored(self.settings.root, fresh)
-            new_files = [f for f in new_files if f.rel not in ignored]
-        for f in new_files:
-            old = states.get(f.path)
-            jobs[f.path] = Job(f.path, f.size, old.content_hash if old is not None else None)
-        return list(jobs.values()), sorted(removed - set(jobs)), rescan

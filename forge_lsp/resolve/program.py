@@ -11,9 +11,8 @@ per file; when a file's interface changes, exactly the files whose resolution re
 re-resolved (see ARCHITECTURE.md, "Propagation"). A memoised answer carries its dependencies with
 it, so a memo hit records the same files as the first computation did.
 
-Answers never depend on the order in which files were added: when two files claim a module name
-the implementation beats its stub and then the smaller path wins, and a namespace's or a class's
-names are ordered by position.
+Answers never depend on the order in which files were added: module names are owned as
+resolve/module_map.py elects them, and a namespace's or a class's names are ordered by position.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ from forge_lsp.parsing.facts import (
     MODULE,
     UNKNOWN_RECEIVER,
 )
+from forge_lsp.resolve.module_map import ModuleMap
 
 # An entity is what an expression evaluates to during resolution:
 #   ("mod", file_id)   a module backed by a file
@@ -61,7 +61,6 @@ class FileInfo:
     path: str
     names: list[str]  # every dotted module name the file is importable as; the first is primary
     is_package: bool  # an __init__ file: relative imports start from itself
-    is_stub: bool
     exports: list[str] | None = None
     top: dict[str, list[int]] = field(default_factory=dict)  # top-level name -> symbol ids
     imports: list[tuple[str, str | None, str | None, int]] = field(default_factory=list)
@@ -81,14 +80,13 @@ def _symbol_order(row: tuple[Any, ...]) -> tuple[int, int, int]:
 class Program:
     def __init__(self) -> None:
         self.files: dict[int, FileInfo] = {}
-        self.modules: dict[str, int] = {}
-        self.packages: set[str] = set()
+        self.module_map = ModuleMap()
+        self.modules = self.module_map.owners  # dotted name -> file id
+        self.packages = self.module_map.packages
         self.symbols: dict[int, SymbolInfo] = {}
         self.members: dict[int, dict[str, int]] = {}
         # class -> (file, name, receiver, target decided in-file)
         self.bases: dict[int, list[tuple[int, str, str | None, int | None]]] = {}
-        self._claims: dict[str, list[int]] = {}  # module name -> files that claim it
-        self._package_count: dict[str, int] = {}
         self._deps: set[Dep] = set()  # what the answer being computed consulted
         self.reset_memo()
 
@@ -121,25 +119,15 @@ class Program:
         if file_id in self.files:
             self.remove_file(file_id)
         name = path.rsplit("/", 1)[-1]
-        self.files[file_id] = FileInfo(
-            path, [], name in ("__init__.py", "__init__.pyi"), path.endswith(".pyi"), exports
-        )
+        self.files[file_id] = FileInfo(path, [], name in ("__init__.py", "__init__.pyi"), exports)
         self.rename_file(file_id, module_names)
 
     def rename_file(self, file_id: int, module_names: list[str]) -> None:
         """Give a file new module names (a package appeared or went above it)."""
         info = self.files[file_id]
-        for module in info.names:
-            claims = self._claims.get(module, [])
-            if file_id in claims:
-                claims.remove(file_id)
-            self._elect(module)
-            self._count_packages(module, -1)
+        self.module_map.release(file_id, info.names)
         info.names = list(module_names)
-        for module in info.names:
-            self._claims.setdefault(module, []).append(file_id)
-            self._elect(module)
-            self._count_packages(module, 1)
+        self.module_map.claim(file_id, info.path, info.names)
 
     def remove_file(self, file_id: int) -> None:
         """Forget everything a file contributed (its module names, symbols, members, bases)."""
@@ -152,31 +140,9 @@ class Program:
             self.members.pop(sid, None)
             self.bases.pop(sid, None)
 
-    def _count_packages(self, module: str, step: int) -> None:
-        parts = module.split(".")
-        for i in range(1, len(parts)):
-            package = ".".join(parts[:i])
-            count = self._package_count.get(package, 0) + step
-            if count > 0:
-                self._package_count[package] = count
-                self.packages.add(package)
-            else:
-                self._package_count.pop(package, None)
-                self.packages.discard(package)
-
     def module_state(self, module: str) -> tuple[int | None, bool]:
         """What a dotted name means now: its file, and whether it is a package prefix."""
-        return self.modules.get(module), module in self.packages
-
-    def _elect(self, module: str) -> None:
-        """The file a module name means: the implementation over its stub, then the first path."""
-        claims = self._claims.get(module)
-        if not claims:
-            self._claims.pop(module, None)
-            self.modules.pop(module, None)
-            return
-        files = self.files
-        self.modules[module] = min(claims, key=lambda f: (files[f].is_stub, files[f].path))
+        return self.module_map.state(module)
 
     def add_symbols(self, rows: Iterable[tuple[int, int, str, str, int | None, int, int]]) -> None:
         """Rows of (id, file_id, name, kind, parent_id, name line, name column), whole files."""
