@@ -342,13 +342,14 @@ class GraphUpdater:
             interface_changed = old is None or old.interface_hash != facts.interface
             if interface_changed:
                 changed.add(fid)
-            for kind, moved in (
-                (symbols.added, True),
-                (symbols.removed, True),
-                (symbols.changed, False),
-            ):
-                for sid, parent, name_id in kind:
-                    symbol_keys(touched, sid, parent, name_id, moved=moved)
+            if not report.cold:  # after a cold index every answer is new: no keys to keep
+                for kind, moved in (
+                    (symbols.added, True),
+                    (symbols.removed, True),
+                    (symbols.changed, False),
+                ):
+                    for sid, parent, name_id in kind:
+                        symbol_keys(touched, sid, parent, name_id, moved=moved)
             self._add_to_program(program, fid, result.path, facts, symbols.ids)
             delta = FileDelta(
                 result.path,

@@ -42,6 +42,7 @@ Entity = tuple[str, Any]
 # What an answer consulted: a file id (its namespace, classes or module name), or a dotted module
 # name whose mapping to a file was looked up.
 Dep = int | str
+Deps = tuple[Dep, ...] | set[Dep]
 
 ROOT: Entity = ("pkg", "")
 _MAX_DEPTH = 24
@@ -92,10 +93,12 @@ class Program:
 
     def reset_memo(self) -> None:
         """Forget every memoised answer: the next update sees the program as it is now."""
-        self._ns_memo: dict[tuple[int, str], tuple[Entity | None, set[Dep]]] = {}
-        self._recv_memo: dict[tuple[int, str, int], tuple[Entity | None, set[Dep]]] = {}
-        self._base_memo: dict[int, tuple[list[int], set[Dep]]] = {}
-        self._member_memo: dict[tuple[int, str], tuple[int | None, set[Dep]]] = {}
+        # Each answer with what it consulted: a tuple once done (a third of a set's memory, and
+        # there are a hundred thousand of them), the live set while a cycle guard.
+        self._ns_memo: dict[tuple[int, str], tuple[Entity | None, Deps]] = {}
+        self._recv_memo: dict[tuple[int, str, int], tuple[Entity | None, Deps]] = {}
+        self._base_memo: dict[int, tuple[list[int], Deps]] = {}
+        self._member_memo: dict[tuple[int, str], tuple[int | None, Deps]] = {}
         self._in_progress: set[tuple[int, str]] = set()
 
     @contextmanager
@@ -230,7 +233,7 @@ class Program:
         key = (file_id, name)
         hit = self._ns_memo.get(key)
         if hit is not None:
-            self._deps |= hit[1]
+            self._deps.update(hit[1])
             return hit[0]
         if key in self._in_progress or len(self._in_progress) > _MAX_DEPTH:
             self._deps.add(file_id)
@@ -244,7 +247,7 @@ class Program:
         finally:
             self._in_progress.discard(key)
             self._deps = outer
-        self._ns_memo[key] = (result, deps)
+        self._ns_memo[key] = (result, tuple(deps))
         outer |= deps
         return result
 
@@ -327,7 +330,7 @@ class Program:
     def class_bases(self, class_id: int) -> list[int]:
         hit = self._base_memo.get(class_id)
         if hit is not None:
-            self._deps |= hit[1]
+            self._deps.update(hit[1])
             return hit[0]
         outer = self._deps
         deps: set[Dep] = {self.symbols[class_id].file_id}
@@ -344,7 +347,7 @@ class Program:
                     found.append(entity[1])
         finally:
             self._deps = outer
-        self._base_memo[class_id] = (found, deps)
+        self._base_memo[class_id] = (found, tuple(deps))
         outer |= deps
         return found
 
@@ -353,7 +356,7 @@ class Program:
         key = (class_id, name)
         hit = self._member_memo.get(key)
         if hit is not None:
-            self._deps |= hit[1]
+            self._deps.update(hit[1])
             return hit[0]
         outer = self._deps
         deps: set[Dep] = set()
@@ -362,7 +365,7 @@ class Program:
             found = self._class_member(class_id, name)
         finally:
             self._deps = outer
-        self._member_memo[key] = (found, deps)
+        self._member_memo[key] = (found, tuple(deps))
         outer |= deps
         return found
 
@@ -403,7 +406,7 @@ class Program:
         key = (file_id, receiver, scope_id if depends_on_scope(receiver) else -1)
         hit = self._recv_memo.get(key)
         if hit is not None:
-            self._deps |= hit[1]
+            self._deps.update(hit[1])
             return hit[0]
         outer = self._deps
         deps: set[Dep] = {file_id}
@@ -413,7 +416,7 @@ class Program:
             result = self._receiver(file_id, receiver, scope_id)
         finally:
             self._deps = outer
-        self._recv_memo[key] = (result, deps)
+        self._recv_memo[key] = (result, tuple(deps))
         outer |= deps
         return result
 
