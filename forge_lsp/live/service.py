@@ -197,9 +197,6 @@ class LiveGraph:
             wanted = [p for p in paths if p.startswith(self._prefix) and p not in self._open]
         return self.scheduler.disk(wanted)
 
-    def rescan(self) -> int:
-        return self.scheduler.rescan()
-
     def _acceptable(self, data: bytes) -> bool:
         return len(data) <= self.settings.max_file_bytes and b"\0" not in data[:_SNIFF]
 
