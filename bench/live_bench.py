@@ -93,6 +93,7 @@ from typing import Any
 
 import apsw
 
+from bench.lsp_bench import CAPABILITIES, FORGE  # the same server, asked the same way
 from bench.lsp_client import JsonObj, LspClient
 from bench.metrics import percentile
 from bench.textpos import path_to_uri
@@ -106,13 +107,6 @@ from forge_lsp.parsing.incremental import ByteEdit, SourceText
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LOGS = Path(__file__).resolve().parent / ".cache" / "logs"  # the servers' stderr, last run
-FORGE = [sys.executable, "-m", "forge_lsp", "serve"]
-CAPABILITIES: JsonObj = {
-    "general": {"positionEncodings": ["utf-16"]},
-    "window": {"workDoneProgress": True},
-    "workspace": {"configuration": True, "workspaceFolders": True},
-    "textDocument": {"references": {}, "callHierarchy": {}, "synchronization": {}},
-}
 BARS = {
     "keystroke_p95_ms": 25.0,
     "disk_p95_ms": 100.0,
