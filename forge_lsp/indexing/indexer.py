@@ -8,11 +8,7 @@ references that could have changed meaning are re-resolved.
 
 from __future__ import annotations
 
-import time
-
 from forge_lsp.config import Settings
-from forge_lsp.graph.store import checkpoint
-from forge_lsp.indexing.discovery import discover
 from forge_lsp.indexing.report import IndexReport
 from forge_lsp.indexing.updater import GraphUpdater, Progress
 
@@ -22,17 +18,9 @@ __all__ = ["IndexReport", "index_workspace"]
 def index_workspace(
     settings: Settings, *, jobs: int | None = None, progress: Progress | None = None
 ) -> IndexReport:
-    started = time.perf_counter()
-    discovery = discover(settings)
-    discovered = time.perf_counter() - started
     updater = GraphUpdater.open(settings)
     try:
-        report = updater.sync(discovery, workers=jobs or settings.jobs, progress=progress)
-        report.phases["discover"] = discovered
-        report.seconds = time.perf_counter() - started
-        with updater.conn:
-            updater.writer.set_meta({"last_index_seconds": round(report.seconds, 3)})
-        checkpoint(updater.conn)
+        report, _git = updater.index(workers=jobs or settings.jobs, progress=progress)
     finally:
         updater.close()
     return report

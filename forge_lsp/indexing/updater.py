@@ -24,9 +24,9 @@ from typing import Any
 import apsw
 
 from forge_lsp.config import Settings
-from forge_lsp.graph.store import create_bulk_indexes, drop_bulk_indexes, open_writer
+from forge_lsp.graph.store import checkpoint, create_bulk_indexes, drop_bulk_indexes, open_writer
 from forge_lsp.graph.writer import FileState, GraphWriter
-from forge_lsp.indexing.discovery import Discovery
+from forge_lsp.indexing.discovery import Discovery, discover
 from forge_lsp.indexing.modules import INIT_NAMES, is_init, is_test_file, names_for, package_dirs
 from forge_lsp.indexing.report import FileDelta, IndexReport, ref_keys, retarget_keys, symbol_keys
 from forge_lsp.indexing.worker import Job, Result, run_jobs
@@ -150,6 +150,28 @@ class GraphUpdater:
             )
         return report
 
+    def index(
+        self,
+        *,
+        workers: int,
+        progress: Progress | None = None,
+        keep: Iterable[str] = (),
+        git: bool | None = None,
+    ) -> tuple[IndexReport, bool]:
+        """One index run: discover the workspace (`git`: as discovery found before, or None),
+        sync, record how long it took, fold the WAL back. Returns the report and whether the
+        file list was git's."""
+        started = time.perf_counter()
+        discovery = discover(self.settings, git=git)
+        discovered = time.perf_counter() - started
+        report = self.sync(discovery, workers=workers, progress=progress, keep=keep)
+        report.phases["discover"] = discovered
+        report.seconds = time.perf_counter() - started
+        with self.conn:
+            self.writer.set_meta({"last_index_seconds": round(report.seconds, 3)})
+        checkpoint(self.conn)
+        return report, discovery.git
+
     def apply(
         self,
         *,
@@ -254,7 +276,6 @@ class GraphUpdater:
             phase = time.perf_counter()
             create_bulk_indexes(self.conn)
             report.phases["indexes"] = time.perf_counter() - phase
-            touched.clear()
         report.interface_changed = len(changed)
         report.seconds = time.perf_counter() - started
 

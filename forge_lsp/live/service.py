@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from forge_lsp.config import Settings
 from forge_lsp.graph.store import StoreError, checkpoint, remove_database
-from forge_lsp.indexing.discovery import PathFilter, discover, git_ignored
+from forge_lsp.indexing.discovery import PathFilter, git_ignored
 from forge_lsp.indexing.report import IndexReport
 from forge_lsp.indexing.updater import GraphUpdater
 from forge_lsp.indexing.worker import Result, content_hash
@@ -315,7 +315,6 @@ class LiveGraph:
         with _SYNC_LOCK:
             self.state, self.done, self.total, self.error = "indexing", 0, 0, None
             self.runs += 1
-            started = time.perf_counter()
             event = self._begin(
                 f"forge-lsp: {'rebuilding' if rebuild else 'indexing'} {self.settings.root.name}", 0
             )
@@ -329,17 +328,9 @@ class LiveGraph:
                     event.total = total
                     self._report(event, done, message=f"{done}/{total} files")
 
-            discovery = discover(self.settings, git=self._git)
-            self._git = discovery.git
-            discovered = time.perf_counter() - started
-            report = updater.sync(
-                discovery, workers=self.settings.jobs, progress=progress, keep=self.open_paths
+            report, self._git = updater.index(
+                workers=self.settings.jobs, progress=progress, keep=self.open_paths, git=self._git
             )
-            report.phases["discover"] = discovered
-            report.seconds = time.perf_counter() - started
-            with updater.conn:
-                updater.writer.set_meta({"last_index_seconds": round(report.seconds, 3)})
-            checkpoint(updater.conn)
             if report.cold:
                 self.cache.clear()
             else:
