@@ -133,6 +133,20 @@ def test_open_documents_win_over_the_disk_until_closed(folder: Folder) -> None:
     assert {s.name for s in folder.query.file_symbols(path)} == {"", "other"}
 
 
+def test_a_rebuild_keeps_open_documents_as_their_buffers(folder: Folder) -> None:
+    new = folder.path("app/new.py")  # open in the editor, never saved
+    core = folder.path("app/core.py")  # open with unsaved edits
+    for path, data in ((new, b"def unsaved():\n    pass\n"), (core, b"def edited():\n    pass\n")):
+        seq = folder.live.open_document(path, data)
+        assert seq is not None and folder.live.wait_fresh(seq, 5)
+    folder.live.rebuild().result(timeout=30)
+    folder.query.close()
+    folder.query = GraphQuery.open(folder.settings.db_path)  # the rebuild made a new file
+    assert "app/new.py" in folder.files()
+    assert {s.name for s in folder.query.file_symbols(new)} == {"", "unsaved"}
+    assert {s.name for s in folder.query.file_symbols(core)} == {"", "edited"}
+
+
 def test_new_files_that_git_ignores_stay_out(tmp_path: Path) -> None:
     root = _tree(tmp_path / "repo", {"kept.py": "x = 1\n", ".gitignore": "generated/\n"})
     subprocess.run(["git", "init", "-q", str(root)], check=True)

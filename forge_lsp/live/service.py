@@ -108,6 +108,7 @@ class LiveGraph:
         self._lock = threading.Lock()
         self._open: set[str] = set()  # open documents indexed from their buffers
         self._docs: dict[str, DocumentTree] = {}  # updater thread only
+        self._buffers: dict[str, bytes] = {}  # open documents' last text; updater thread only
         self._updater: GraphUpdater | None = None
         self._git: bool | None = None
         self._rebuilds: list[Future[None]] = []
@@ -328,9 +329,16 @@ class LiveGraph:
                     event.total = total
                     self._report(event, done, message=f"{done}/{total} files")
 
-            report, self._git = updater.index(
-                workers=self.settings.jobs, progress=progress, keep=self.open_paths, git=self._git
-            )
+            try:
+                report, self._git = updater.index(
+                    workers=self.settings.jobs,
+                    progress=progress,
+                    keep=self.open_paths,
+                    git=self._git,
+                )
+            except Exception as exc:  # a client must never show "indexing" forever
+                self._report(event, event.done, finished=True, message=f"failed: {exc}")
+                raise
             if report.cold:
                 self.cache.clear()
             else:
@@ -370,13 +378,34 @@ class LiveGraph:
             self._updater = GraphUpdater.open(self.settings)
             self.cache.clear()
             self._sync(rebuild=True)
+            self._reapply_buffers()
         except Exception as exc:
+            # failed before the waiting forge/reindex is answered, so its status says so
+            self.state, self.error = "failed", f"{type(exc).__name__}: {exc}"
             self._finish_rebuilds(exc)
             raise
         finally:
             if self.readers is not None:
                 self.readers.invalidate()
         self._finish_rebuilds(None)
+
+    def _reapply_buffers(self) -> None:
+        """After a rebuild the graph holds the files on disk; open documents are the truth, so
+        their buffers go back in (the sync left them out)."""
+        assert self._updater is not None
+        open_paths = self.open_paths
+        self._docs.clear()
+        parsed = []
+        for path, data in list(self._buffers.items()):
+            if path not in open_paths:
+                continue
+            result = self._parse_buffer(path, data, None)
+            if result is not None:
+                parsed.append(result)
+        if parsed:
+            report = self._updater.apply(parsed=parsed)
+            self._dirty = True
+            self.cache.invalidate(report.touched)
 
     def _finish_rebuilds(self, error: BaseException | None) -> None:
         with self._lock:
@@ -406,6 +435,7 @@ class LiveGraph:
             else:
                 if notice.kind == CLOSED:
                     self._docs.pop(notice.path, None)
+                    self._buffers.pop(notice.path, None)
                 disk.append(notice.path)
         assert self._updater is not None
         jobs, removed, rescan = disk_work(
@@ -469,6 +499,7 @@ class LiveGraph:
             doc = self._docs[path] = DocumentTree(path)
             edits = None
         doc.update(data, edits)
+        self._buffers[path] = data
         facts = doc.extract(data, edits)  # always: the next edit builds on these facts
         digest = content_hash(data)
         if state is not None and state.content_hash == digest:

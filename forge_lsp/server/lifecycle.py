@@ -152,6 +152,12 @@ def register(server: ForgeServer) -> None:
             if folder is not None:
                 folder.live.files_changed(paths)
 
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def configuration_changed(ls: ForgeServer, params: types.DidChangeConfigurationParams) -> None:
+        """Nothing to do: settings come from initializationOptions and pyproject.toml. Handled
+        because Eglot and VS Code send it on every connection, and an unknown notification
+        would be logged as a warning each time."""
+
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: ForgeServer, params: None) -> None:
         """Stop taking changes; let a running update commit (bounded wait)."""
