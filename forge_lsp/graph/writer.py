@@ -237,6 +237,25 @@ class GraphWriter:
         """Rows of (file_id, line, col, end_col, name_id, role, scope_id, target_id, receiver_id)."""
         self.conn.executemany(f"INSERT INTO refs({_REF_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
 
+    def append_refs(self, rows: Sequence[Sequence[Any]]) -> tuple[int, int]:
+        """Insert a new file's rows; the (first, last) row ids they got, consecutive because
+        this connection is the only writer (an empty file gets an empty range)."""
+        self.insert_refs(rows)
+        last = self.conn.last_insert_rowid() if rows else 0
+        return (last - len(rows) + 1, last) if rows else (1, 0)
+
+    def unresolved_refs(self, first: int, last: int) -> list[tuple[int, int, int | None, int]]:
+        """(id, name id, receiver name id, scope id) of the rows in an id range without a target."""
+        return self.conn.execute(
+            "SELECT id, name_id, receiver_id, scope_id FROM refs"
+            " WHERE id BETWEEN ? AND ? AND target_id IS NULL",
+            (first, last),
+        ).fetchall()
+
+    def name_texts(self) -> dict[int, str]:
+        """Every interned name by id, including those not flushed yet."""
+        return {nid: text for text, nid in self._names.items()}
+
     def write_refs(
         self, file_id: int, rows: list[list[Any]], existing: bool
     ) -> tuple[list[Sequence[Any]], list[Sequence[Any]]]:
@@ -304,12 +323,17 @@ class GraphWriter:
 
     # ----- reading back what resolution needs (every file: the Program is built once) --------
 
-    def program_rows(self) -> list[tuple[int, int, str, str, int | None, int, int]]:
-        """(id, file_id, name, kind, parent_id, name line, name column) of every symbol."""
+    def program_rows(
+        self, first_file: int = 0, last_file: int = 2**62
+    ) -> list[tuple[int, int, str, str, int | None, int, int]]:
+        """(id, file_id, name, kind, parent_id, name line, name column) of the symbols of the
+        files whose ids are in the range (every file by default)."""
         self.flush_names()
         return self.conn.execute(
             "SELECT s.id, s.file_id, n.text, s.kind, s.parent_id, s.sel_line, s.sel_col"
             " FROM symbols s JOIN names n ON n.id = s.name_id"
+            " WHERE s.file_id BETWEEN ? AND ?",
+            (first_file, last_file),
         ).fetchall()
 
     def file_exports(self) -> list[tuple[int, str, list[str] | None]]:
@@ -418,6 +442,10 @@ class GraphWriter:
             "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
             list(values.items()),
         )
+
+    def forget_counts(self) -> None:
+        """The stored graph totals no longer hold: the next index counts again."""
+        self.conn.execute("DELETE FROM meta WHERE key IN ('symbols', 'references', 'resolved')")
 
     def replace_skipped(self, skipped: list[tuple[str, str]]) -> None:
         self.conn.execute("DELETE FROM skipped")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 import subprocess
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,12 +81,19 @@ def _match(rel: str, pattern: str) -> bool:
     return pattern.endswith("/**") and rel.startswith(pattern[:-3] + "/")
 
 
-def discover(settings: Settings, under: str = "", *, git: bool | None = None) -> Discovery:
+def discover(
+    settings: Settings,
+    under: str = "",
+    *,
+    git: bool | None = None,
+    known: Mapping[str, tuple[int, int]] | None = None,
+) -> Discovery:
     """The workspace's files, or only those below the directory `under` (relative to the root).
 
     `git`: whether the root's file list is git's, as an earlier discovery of the whole root
     found; None decides it now. A root outside any work tree, or one that git ignores (a cache,
-    a vendored tree), is walked.
+    a vendored tree), is walked. `known`: (size, mtime) by absolute path of the files indexed
+    as text before; one that still matches is not opened again to sniff for binary content.
     """
     root = settings.root
     path_filter = PathFilter(settings)
@@ -100,7 +109,9 @@ def discover(settings: Settings, under: str = "", *, git: bool | None = None) ->
     for rel in rels:
         if not path_filter.file_allowed(rel):
             continue
-        found = check_file(f"{root_text}/{rel}", rel, settings.max_file_bytes)
+        absolute = f"{root_text}/{rel}"
+        before = known.get(absolute) if known else None
+        found = check_file(absolute, rel, settings.max_file_bytes, before)
         if isinstance(found, SourceFile):
             result.files.append(found)
         elif found is not None:
@@ -109,18 +120,24 @@ def discover(settings: Settings, under: str = "", *, git: bool | None = None) ->
     return result
 
 
-def check_file(absolute: str, rel: str, max_bytes: int) -> SourceFile | str | None:
-    """The file to index, or the reason it is skipped, or None when it is not a file at all."""
+def check_file(
+    absolute: str, rel: str, max_bytes: int, known: tuple[int, int] | None = None
+) -> SourceFile | str | None:
+    """The file to index, or the reason it is skipped, or None when it is not a file at all.
+    `known`: the (size, mtime) it had when it was last indexed as text; if it still has them,
+    its content is not sniffed again (a restart on 100,000 files would open every one)."""
     try:
         st = os.stat(absolute)
     except FileNotFoundError:
         return None  # deleted since git listed it, or a dangling link
     except OSError as exc:
         return f"unreadable: {exc.strerror or exc}"
-    if not os.path.isfile(absolute):
+    if not stat.S_ISREG(st.st_mode):
         return None
     if st.st_size > max_bytes:
         return f"too large (>{max_bytes} bytes)"
+    if known is not None and known == (st.st_size, st.st_mtime_ns):
+        return SourceFile(absolute, rel, st.st_size, st.st_mtime_ns)
     try:
         with open(absolute, "rb") as handle:
             head = handle.read(_SNIFF_BYTES)

@@ -34,6 +34,7 @@ from forge_lsp.parsing.facts import CLASS, INHERIT, LOCAL_RECEIVER, NO_TARGET, F
 from forge_lsp.resolve.program import Dep, Program, depends_on_scope
 
 Progress = Callable[[int, int], None]
+_LOAD_CHUNK = 2048  # files whose symbols are loaded into the program at once
 _FEW_PACKAGES = 8  # more packages appearing or vanishing at once: recompute every module name
 
 
@@ -46,6 +47,9 @@ class _Parsed:
     symbol_ids: list[int]
     rows: list[list[Any]]  # reference rows, targets filled in by resolution
     delta: FileDelta
+    # A cold index writes each file's rows as it is parsed, holding none of them: the ids of
+    # its rows, whose missing targets resolution reads back and fills in.
+    stored: tuple[int, int] | None = None
 
 
 def _with_packages(names: Iterable[str]) -> set[str]:
@@ -95,7 +99,11 @@ class GraphUpdater:
             writer = self.writer
             for fid, path, exports in writer.file_exports():
                 program.add_file(fid, self.modules.get(path, []), path, exports)
-            program.add_symbols(writer.program_rows())
+            # A few thousand files at a time: the rows of a large workspace, fetched at once,
+            # would briefly need more memory than the program they build.
+            last = max((state.id for state in self.states.values()), default=0)
+            for first in range(0, last + 1, _LOAD_CHUNK):
+                program.add_symbols(writer.program_rows(first, first + _LOAD_CHUNK - 1))
             for _id, fid, module, name, alias, level, module_level in writer.module_imports():
                 if module_level:
                     program.add_import(fid, module, name, alias, level)
@@ -140,7 +148,7 @@ class GraphUpdater:
                 self._update(run_jobs(jobs, workers), len(jobs), removed, added, progress, report)
             self.writer.replace_skipped(discovery.skipped)
             report.skipped = dict(discovery.skip_counts())
-            self._count(report)
+            self._count(report, changed=bool(jobs or removed))
             self.writer.set_meta(
                 {
                     "root": self.settings.root.as_posix(),
@@ -162,7 +170,8 @@ class GraphUpdater:
         sync, record how long it took, fold the WAL back. Returns the report and whether the
         file list was git's."""
         started = time.perf_counter()
-        discovery = discover(self.settings, git=git)
+        known = {path: (state.size, state.mtime_ns) for path, state in self.states.items()}
+        discovery = discover(self.settings, git=git, known=known)
         discovered = time.perf_counter() - started
         report = self.sync(discovery, workers=workers, progress=progress, keep=keep)
         report.phases["discover"] = discovered
@@ -196,6 +205,7 @@ class GraphUpdater:
 
         with self._transaction():
             self._update(results(), len(parsed) + len(jobs), gone, added, progress, report)
+            self.writer.forget_counts()
         return report
 
     @contextmanager
@@ -381,6 +391,12 @@ class GraphUpdater:
                 seconds=time.perf_counter() - started,
             )
             rows = writer.ref_rows(fid, facts, symbols.ids)
+            if report.cold:
+                # Memory stays flat however large the workspace: only the imports are kept.
+                stored = writer.append_refs(rows)
+                kept = FileFacts(facts.path, facts.language, imports=facts.imports)
+                parsed.append(_Parsed(fid, result.path, False, kept, [], [], delta, stored))
+                continue
             parsed.append(
                 _Parsed(fid, result.path, old is not None, facts, symbols.ids, rows, delta)
             )
@@ -421,7 +437,11 @@ class GraphUpdater:
         resolve = program.resolve
         target_symbol = program.target_symbol
         touched = report.touched
+        texts = writer.name_texts() if any(p.stored for p in parsed) else {}
         for p in parsed:
+            if p.stored is not None:
+                self._resolve_stored(p, program, texts, report)
+                continue
             started = time.perf_counter()
             ids = p.symbol_ids
             fid = p.file_id
@@ -445,6 +465,7 @@ class GraphUpdater:
                     self._import_target(program, fid, i.module, i.name, i.level)
                     for i in p.facts.imports
                 ]
+            program.end_file()
             writer.replace_imports(fid, p.facts, targets, p.existed)
             added, removed = writer.write_refs(fid, p.rows, p.existed)
             files, modules = _split(deps, fid)
@@ -456,6 +477,43 @@ class GraphUpdater:
             p.delta.seconds += time.perf_counter() - started
             report.deltas.append(p.delta)
             p.rows = []
+
+    def _resolve_stored(
+        self, p: _Parsed, program: Program, texts: dict[int, str], report: IndexReport
+    ) -> None:
+        """Resolve a file whose rows are already written (a cold index): the same answers as
+        the in-memory path, read back by row id and written as target updates."""
+        assert p.stored is not None
+        started = time.perf_counter()
+        writer = self.writer
+        fid = p.file_id
+        seen: dict[tuple[int, int | None, int], int | None] = {}
+        changes: list[tuple[int | None, int]] = []
+        with program.collecting() as deps:
+            for rid, name_id, receiver_id, scope in writer.unresolved_refs(*p.stored):
+                receiver = texts[receiver_id] if receiver_id is not None else None
+                key = (name_id, receiver_id, scope if depends_on_scope(receiver) else 0)
+                if key in seen:
+                    target = seen[key]
+                else:
+                    target = seen[key] = program.target_symbol(
+                        program.resolve(fid, texts[name_id], receiver, scope)
+                    )
+                if target is not None:
+                    changes.append((target, rid))
+            targets = [
+                self._import_target(program, fid, i.module, i.name, i.level)
+                for i in p.facts.imports
+            ]
+        program.end_file()
+        writer.set_targets(changes)
+        writer.replace_imports(fid, p.facts, targets, False)
+        files, modules = _split(deps, fid)
+        writer.write_deps(fid, files, modules, False)
+        first, last = p.stored
+        p.delta.refs_added = last - first + 1
+        p.delta.seconds += time.perf_counter() - started
+        report.deltas.append(p.delta)
 
     @staticmethod
     def _import_target(
@@ -495,6 +553,7 @@ class GraphUpdater:
                     if target != ref.target_id:
                         changes.append((target, ref.id))
                         retarget_keys(touched, ref.target_id, target, ref.name_id, ref.scope_id)
+            program.end_file()
             files, modules = _split(deps, fid)
             writer.write_deps(fid, files, modules, True)
         writer.set_targets(changes)
@@ -502,9 +561,23 @@ class GraphUpdater:
         report.reresolved_files += len(dependents)
         report.retargeted += len(changes)
 
-    def _count(self, report: IndexReport) -> None:
+    def _count(self, report: IndexReport, changed: bool = True) -> None:
+        """Graph totals. Counting ten million references takes a third of a second, so a run
+        that changed nothing reuses the totals the last counting run stored."""
         conn = self.conn
+        if not changed:
+            stored = dict(
+                conn.execute(
+                    "SELECT key, value FROM meta WHERE key IN ('symbols', 'references', 'resolved')"
+                )
+            )
+            if len(stored) == 3:
+                report.symbols = stored["symbols"]
+                report.references = stored["references"]
+                report.resolved = stored["resolved"]
+                return
         report.symbols = conn.execute("SELECT count(*) FROM symbols").fetchall()[0][0]
         total, resolved = conn.execute("SELECT count(*), count(target_id) FROM refs").fetchall()[0]
         report.references = total
         report.resolved = resolved
+        self.writer.set_meta({"symbols": report.symbols, "references": total, "resolved": resolved})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import threading
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import NamedTuple
@@ -18,6 +19,7 @@ from forge_lsp.parsing.base import extract_facts
 
 _INLINE_LIMIT = 64  # fewer files than this are parsed in-process: no pool start-up cost
 _CHUNK = 8
+_WINDOW_PER_WORKER = 8  # chunks queued per worker
 
 
 class Job(NamedTuple):
@@ -75,8 +77,17 @@ def run_jobs(jobs: list[Job], workers: int) -> Iterator[Result]:
     chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
     # fork is fastest, but forking a process that runs other threads can deadlock the child.
     method = "forkserver" if threading.active_count() > 1 else "fork"
+    # A bounded window of chunks in flight, consumed in order: when this process is slower
+    # than the workers, finished facts wait in the pipe instead of piling up in memory.
+    window = workers * _WINDOW_PER_WORKER
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=multiprocessing.get_context(method)
     ) as pool:
-        for batch in pool.map(process_batch, chunks):
+        pending = deque(pool.submit(process_batch, c) for c in chunks[:window])
+        following = iter(chunks[window:])
+        while pending:
+            batch = pending.popleft().result()
+            chunk = next(following, None)
+            if chunk is not None:
+                pending.append(pool.submit(process_batch, chunk))
             yield from batch

@@ -17,9 +17,11 @@ resolve/module_map.py elects them, and a namespace's or a class's names are orde
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any
 
 from forge_lsp.parsing.facts import (
@@ -31,6 +33,7 @@ from forge_lsp.parsing.facts import (
     UNKNOWN_RECEIVER,
 )
 from forge_lsp.resolve.module_map import ModuleMap
+from forge_lsp.resolve.symbol_table import SymbolInfo, SymbolTable
 
 # An entity is what an expression evaluates to during resolution:
 #   ("mod", file_id)   a module backed by a file
@@ -46,27 +49,22 @@ Deps = tuple[Dep, ...] | set[Dep]
 
 ROOT: Entity = ("pkg", "")
 _MAX_DEPTH = 24
+_MEMO_LIMIT = 150_000  # memoised answers kept across files (about 50 MB)
 _DEFINITIONS = (CLASS, FUNCTION, METHOD)
 
 
 @dataclass(slots=True)
-class SymbolInfo:
-    file_id: int
-    name: str
-    kind: str
-    parent_id: int | None
-
-
-@dataclass(slots=True)
 class FileInfo:
+    file_id: int
     path: str
     names: list[str]  # every dotted module name the file is importable as; the first is primary
     is_package: bool  # an __init__ file: relative imports start from itself
     exports: list[str] | None = None
-    top: dict[str, list[int]] = field(default_factory=dict)  # top-level name -> symbol ids
+    # top-level name -> its symbol id, or their ids when several (most names have one)
+    top: dict[str, int | list[int]] = field(default_factory=dict)
     imports: list[tuple[str, str | None, str | None, int]] = field(default_factory=list)
     module_symbol: int | None = None
-    symbols: list[int] = field(default_factory=list)
+    symbols: array[int] = field(default_factory=lambda: array("q"))
 
     @property
     def module(self) -> str:
@@ -84,7 +82,7 @@ class Program:
         self.module_map = ModuleMap()
         self.modules = self.module_map.owners  # dotted name -> file id
         self.packages = self.module_map.packages
-        self.symbols: dict[int, SymbolInfo] = {}
+        self.symbols = SymbolTable()
         self.members: dict[int, dict[str, int]] = {}
         # class -> (file, name, receiver, target decided in-file)
         self.bases: dict[int, list[tuple[int, str, str | None, int | None]]] = {}
@@ -100,6 +98,15 @@ class Program:
         self._base_memo: dict[int, tuple[list[int], Deps]] = {}
         self._member_memo: dict[tuple[int, str], tuple[int | None, Deps]] = {}
         self._in_progress: set[tuple[int, str]] = set()
+
+    def end_file(self) -> None:
+        """One file's references are resolved. Its receivers (memoised per file) will not be
+        asked again, and the shared memos are kept bounded: at 100,000 files they would
+        otherwise outgrow the program itself. Dropping an answer costs time, never
+        correctness: recomputing it records the same dependencies."""
+        self._recv_memo.clear()
+        if len(self._ns_memo) + len(self._member_memo) + len(self._base_memo) > _MEMO_LIMIT:
+            self.reset_memo()
 
     @contextmanager
     def collecting(self) -> Iterator[set[Dep]]:
@@ -122,7 +129,9 @@ class Program:
         if file_id in self.files:
             self.remove_file(file_id)
         name = path.rsplit("/", 1)[-1]
-        self.files[file_id] = FileInfo(path, [], name in ("__init__.py", "__init__.pyi"), exports)
+        self.files[file_id] = FileInfo(
+            file_id, path, [], name in ("__init__.py", "__init__.pyi"), exports
+        )
         self.rename_file(file_id, module_names)
 
     def rename_file(self, file_id: int, module_names: list[str]) -> None:
@@ -139,7 +148,7 @@ class Program:
         self.rename_file(file_id, [])
         info = self.files.pop(file_id)
         for sid in info.symbols:
-            self.symbols.pop(sid, None)
+            self.symbols.pop(sid)
             self.members.pop(sid, None)
             self.bases.pop(sid, None)
 
@@ -150,12 +159,15 @@ class Program:
     def add_symbols(self, rows: Iterable[tuple[int, int, str, str, int | None, int, int]]) -> None:
         """Rows of (id, file_id, name, kind, parent_id, name line, name column), whole files."""
         symbols = self.symbols
+        files = self.files
         added = []
         for sid, file_id, name, kind, parent, *_position in sorted(rows, key=_symbol_order):
-            info = SymbolInfo(file_id, name, kind, parent)
-            symbols[sid] = info
+            # One object per distinct name, kind and file id, not one per row: at 100,000 files
+            # the copies would be most of the program's memory.
+            file_info = files.get(file_id)
+            info = SymbolInfo(file_id, intern(name), kind, parent)
+            symbols.add(sid, file_id, info.name, kind, parent)
             added.append((sid, info))
-            file_info = self.files.get(file_id)
             if file_info is not None:
                 file_info.symbols.append(sid)
         for sid, info in added:
@@ -165,14 +177,21 @@ class Program:
                     file_info.module_symbol = sid
                 continue
             parent_id = info.parent_id
-            parent_info = symbols.get(parent_id) if parent_id is not None else None
-            if parent_info is None or parent_id is None:
+            if parent_id is None or parent_id not in symbols:
                 continue
-            if parent_info.kind == MODULE:
+            parent_kind = symbols.kind(parent_id)
+            if parent_kind == MODULE:
                 file_info = self.files.get(info.file_id)
                 if file_info is not None:
-                    file_info.top.setdefault(info.name, []).append(sid)
-            elif parent_info.kind == CLASS:
+                    top = file_info.top
+                    existing = top.get(info.name)
+                    if existing is None:
+                        top[info.name] = sid
+                    elif isinstance(existing, int):
+                        top[info.name] = [existing, sid]
+                    else:
+                        existing.append(sid)
+            elif parent_kind == CLASS:
                 self.members.setdefault(parent_id, {}).setdefault(info.name, sid)
 
     def add_import(
@@ -256,9 +275,9 @@ class Program:
         if info is None:
             return None
         defined = info.top.get(name)
-        if defined:
-            for sid in defined:
-                if self.symbols[sid].kind in (CLASS, FUNCTION):
+        if defined is not None:
+            for sid in (defined,) if isinstance(defined, int) else defined:
+                if self.symbols.kind(sid) in (CLASS, FUNCTION):
                     return ("sym", sid)
         for module, imported, alias, level in info.imports:
             if imported == "*":
@@ -275,8 +294,8 @@ class Program:
                 if base is None:
                     return None
                 return self.member(base, imported)
-        if defined:
-            return ("sym", defined[0])
+        if defined is not None:
+            return ("sym", defined if isinstance(defined, int) else defined[0])
         for module, imported, _alias, level in info.imports:
             if imported != "*":
                 continue
@@ -323,9 +342,9 @@ class Program:
         return None
 
     def _kind(self, symbol_id: int) -> str:
-        info = self.symbols[symbol_id]
-        self._deps.add(info.file_id)
-        return info.kind
+        symbols = self.symbols
+        self._deps.add(symbols.file_id(symbol_id))
+        return symbols.kind(symbol_id)
 
     def class_bases(self, class_id: int) -> list[int]:
         hit = self._base_memo.get(class_id)
@@ -333,7 +352,7 @@ class Program:
             self._deps.update(hit[1])
             return hit[0]
         outer = self._deps
-        deps: set[Dep] = {self.symbols[class_id].file_id}
+        deps: set[Dep] = {self.symbols.file_id(class_id)}
         self._deps = deps
         self._base_memo[class_id] = ([], deps)  # cycle guard
         found: list[int] = []
@@ -374,7 +393,7 @@ class Program:
         queue = [class_id]
         while queue:
             current = queue.pop(0)
-            self._deps.add(self.symbols[current].file_id)
+            self._deps.add(self.symbols.file_id(current))
             found = self.members.get(current, {}).get(name)
             if found is not None:
                 return found
@@ -387,16 +406,17 @@ class Program:
     def enclosing_class(self, scope_id: int) -> int | None:
         """The class whose method (or a closure inside it) is `scope_id`."""
         current: int | None = scope_id
+        symbols = self.symbols
         while current is not None:
-            info = self.symbols.get(current)
-            if info is None:
+            if current not in symbols:
                 return None
-            if info.kind == METHOD:
-                parent = info.parent_id
-                return parent if parent is not None and self.symbols[parent].kind == CLASS else None
-            if info.kind == CLASS:
+            kind = symbols.kind(current)
+            if kind == METHOD:
+                parent = symbols.parent(current)
+                return parent if parent is not None and symbols.kind(parent) == CLASS else None
+            if kind == CLASS:
                 return current
-            current = info.parent_id
+            current = symbols.parent(current)
         return None
 
     # ----- receivers and references ----------------------------------------------------------
