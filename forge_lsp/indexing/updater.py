@@ -94,6 +94,13 @@ class GraphUpdater:
 
     def load_program(self) -> Program:
         """The resolution model of every stored file, built on first need and kept."""
+        program = self.preload_program()
+        assert program is not None
+        return program
+
+    def preload_program(self, stop: Callable[[], bool] | None = None) -> Program | None:
+        """load_program, giving up (None) when `stop` says so, checked between chunks: loading
+        a 100,000-file program takes seconds, and a server asked to exit must not wait."""
         if self.program is None:
             program = Program()
             writer = self.writer
@@ -103,6 +110,8 @@ class GraphUpdater:
             # would briefly need more memory than the program they build.
             last = max((state.id for state in self.states.values()), default=0)
             for first in range(0, last + 1, _LOAD_CHUNK):
+                if stop is not None and stop():
+                    return None
                 program.add_symbols(writer.program_rows(first, first + _LOAD_CHUNK - 1))
             for _id, fid, module, name, alias, level, module_level in writer.module_imports():
                 if module_level:
@@ -499,8 +508,7 @@ class GraphUpdater:
                     target = seen[key] = program.target_symbol(
                         program.resolve(fid, texts[name_id], receiver, scope)
                     )
-                if target is not None:
-                    changes.append((target, rid))
+                changes.append((target, rid))  # NULL too: PENDING must not stay
             targets = [
                 self._import_target(program, fid, i.module, i.name, i.level)
                 for i in p.facts.imports
@@ -532,27 +540,30 @@ class GraphUpdater:
         touched = report.touched
         changes: list[tuple[int | None, int]] = []
         import_changes: list[tuple[int | None, int]] = []
+        texts = writer.name_texts() if dependents else {}
+        local = writer.known_name_id(LOCAL_RECEIVER)
+        resolve, target_symbol = program.resolve, program.target_symbol
         for fid in dependents:
-            seen: dict[tuple[str, str | None, int], int | None] = {}
+            seen: dict[tuple[int, int | None, int], int | None] = {}
             with program.collecting() as deps:
                 for iid, _fid, module, name, level, current in writer.import_rows(fid):
                     target = self._import_target(program, fid, module, name, level)
                     if target != current:
                         import_changes.append((target, iid))
-                for ref in writer.file_refs(fid):
-                    receiver = ref.receiver
-                    if receiver == LOCAL_RECEIVER:
+                for rid, name_id, receiver_id, scope, old in writer.file_refs(fid):
+                    if receiver_id is not None and receiver_id == local:
                         continue  # decided inside its own file, which did not change
-                    key = (ref.name, receiver, ref.scope_id if depends_on_scope(receiver) else 0)
+                    receiver = texts[receiver_id] if receiver_id is not None else None
+                    key = (name_id, receiver_id, scope if depends_on_scope(receiver) else 0)
                     if key in seen:
                         target = seen[key]
                     else:
-                        target = seen[key] = program.target_symbol(
-                            program.resolve(fid, ref.name, receiver, ref.scope_id)
+                        target = seen[key] = target_symbol(
+                            resolve(fid, texts[name_id], receiver, scope)
                         )
-                    if target != ref.target_id:
-                        changes.append((target, ref.id))
-                        retarget_keys(touched, ref.target_id, target, ref.name_id, ref.scope_id)
+                    if target != old:
+                        changes.append((target, rid))
+                        retarget_keys(touched, old, target, name_id, scope)
             program.end_file()
             files, modules = _split(deps, fid)
             writer.write_deps(fid, files, modules, True)

@@ -363,7 +363,7 @@ class LiveGraph:
         # What live updates need, built now rather than on the first keystroke; then keep the
         # long-lived objects out of the collector's way (a full collection over them is a
         # 30-50 ms pause in the middle of an update).
-        updater.load_program()
+        updater.preload_program(stop=lambda: self.scheduler.is_closed)
         gc.collect()
         gc.freeze()
 
