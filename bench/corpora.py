@@ -17,6 +17,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 CACHE_DIR = BENCH_DIR / ".cache"
 DJANGO_VERSION = "5.2.19"
+FLASK_VERSION = "3.1.2"
 
 
 def django_dir(cache_dir: Path = CACHE_DIR, version: str = DJANGO_VERSION) -> Path:
@@ -37,10 +38,11 @@ def _safe_members(archive: tarfile.TarFile, target: Path) -> list[tarfile.TarInf
     return members
 
 
-def fetch_django(cache_dir: Path = CACHE_DIR, version: str = DJANGO_VERSION) -> Path:
-    """Return the unpacked Django sdist directory, downloading it first if it is missing."""
-    target = django_dir(cache_dir, version)
-    if (target / "django" / "__init__.py").exists():
+def fetch_sdist(name: str, version: str, marker: str, cache_dir: Path = CACHE_DIR) -> Path:
+    """The unpacked source distribution `name==version` (`marker`: a file it must contain,
+    relative to its top directory), downloaded with pip first if it is missing."""
+    target = cache_dir / f"{name}-{version}"
+    if (target / marker).exists():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache_dir) as download:
@@ -53,7 +55,7 @@ def fetch_django(cache_dir: Path = CACHE_DIR, version: str = DJANGO_VERSION) -> 
                 "--no-deps",
                 "--no-binary",
                 ":all:",
-                f"django=={version}",
+                f"{name}=={version}",
                 "-d",
                 download,
             ],
@@ -66,9 +68,19 @@ def fetch_django(cache_dir: Path = CACHE_DIR, version: str = DJANGO_VERSION) -> 
                 archive.extractall(cache_dir, members=members, filter="data")
             else:
                 archive.extractall(cache_dir, members=members)
-    if not (target / "django" / "__init__.py").exists():
+    if not (target / marker).exists():
         raise RuntimeError(f"sdist did not unpack to {target}")
     return target
+
+
+def fetch_django(cache_dir: Path = CACHE_DIR, version: str = DJANGO_VERSION) -> Path:
+    """Return the unpacked Django sdist directory, downloading it first if it is missing."""
+    return fetch_sdist("django", version, "django/__init__.py", cache_dir)
+
+
+def fetch_flask(cache_dir: Path = CACHE_DIR, version: str = FLASK_VERSION) -> Path:
+    """The second real corpus: Flask's sdist (83 files), small enough for `--quick`."""
+    return fetch_sdist("flask", version, "src/flask/__init__.py", cache_dir)
 
 
 def main() -> None:

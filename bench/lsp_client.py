@@ -194,6 +194,11 @@ class LspClient:
             time.sleep(0.2)
         return False
 
+    def progress_active(self) -> bool:
+        """Whether a `$/progress` the server began has not ended yet."""
+        with self._state_lock:
+            return bool(self._active_progress)
+
     def wait_quiet(self, quiet: float, timeout: float) -> bool:
         """Wait until no progress is active and the server has been silent for ``quiet`` s."""
         deadline = time.monotonic() + timeout
