@@ -1,0 +1,157 @@
+/**
+ * `forge.*` settings → the server's `initializationOptions` (docs/lsp.md, "initializationOptions").
+ *
+ * Only settings the user set explicitly are sent: the server's own defaults and each folder's
+ * `[tool.forge-lsp]` in pyproject.toml then still apply (initializationOptions override them).
+ * A value of the wrong type is left out with a problem message instead of being sent.
+ */
+
+import { expandPath, type ExpandContext } from './paths';
+
+export type OptionType = 'path' | 'globs' | 'positiveInt' | 'nonNegativeInt' | 'boolean' | 'logLevel';
+
+export const LOG_LEVELS = ['error', 'warning', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface InitializationOptions {
+  dbPath?: string;
+  include?: string[];
+  exclude?: string[];
+  maxFileSize?: number;
+  jobs?: number;
+  includeProbable?: boolean;
+  logLevel?: LogLevel;
+  debounceMs?: number;
+  freshnessTimeoutMs?: number;
+  cacheSize?: number;
+  watchFiles?: boolean;
+  metricsLog?: boolean;
+}
+
+export interface OptionSpec {
+  /** The initializationOptions key. */
+  key: keyof InitializationOptions;
+  /** The setting, without the `forge.` prefix (the same name as the option). */
+  setting: string;
+  type: OptionType;
+}
+
+/** Every option of docs/lsp.md, in the order of its table. package.json mirrors this list. */
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  { key: 'dbPath', setting: 'dbPath', type: 'path' },
+  { key: 'include', setting: 'include', type: 'globs' },
+  { key: 'exclude', setting: 'exclude', type: 'globs' },
+  { key: 'maxFileSize', setting: 'maxFileSize', type: 'positiveInt' },
+  { key: 'jobs', setting: 'jobs', type: 'positiveInt' },
+  { key: 'includeProbable', setting: 'includeProbable', type: 'boolean' },
+  { key: 'logLevel', setting: 'logLevel', type: 'logLevel' },
+  { key: 'debounceMs', setting: 'debounceMs', type: 'nonNegativeInt' },
+  { key: 'freshnessTimeoutMs', setting: 'freshnessTimeoutMs', type: 'positiveInt' },
+  { key: 'cacheSize', setting: 'cacheSize', type: 'positiveInt' },
+  { key: 'watchFiles', setting: 'watchFiles', type: 'boolean' },
+  { key: 'metricsLog', setting: 'metricsLog', type: 'boolean' },
+];
+
+/** Returns the value of `forge.<setting>` if the user set it (anywhere), else `undefined`. */
+export type ReadSetting = (setting: string) => unknown;
+
+export interface OptionsResult {
+  options: InitializationOptions;
+  problems: string[];
+}
+
+function describe(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
+function convert(spec: OptionSpec, value: unknown, ctx: ExpandContext): { ok: true; value: unknown } | { ok: false; why: string } {
+  switch (spec.type) {
+    case 'path':
+      if (typeof value !== 'string') return { ok: false, why: 'a path (string)' };
+      if (value.trim() === '') return { ok: true, value: undefined };
+      return { ok: true, value: expandPath(value, ctx) };
+    case 'globs': {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+        return { ok: false, why: 'a list of glob strings' };
+      }
+      return { ok: true, value: value.map((v: string) => v.trim()).filter((v) => v !== '') };
+    }
+    case 'positiveInt':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+        return { ok: false, why: 'an integer > 0' };
+      }
+      return { ok: true, value };
+    case 'nonNegativeInt':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+        return { ok: false, why: 'an integer >= 0' };
+      }
+      return { ok: true, value };
+    case 'boolean':
+      if (typeof value !== 'boolean') return { ok: false, why: 'true or false' };
+      return { ok: true, value };
+    case 'logLevel':
+      if (typeof value !== 'string' || !(LOG_LEVELS as readonly string[]).includes(value)) {
+        return { ok: false, why: `one of ${LOG_LEVELS.join(', ')}` };
+      }
+      return { ok: true, value };
+  }
+}
+
+/** Builds initializationOptions from the settings the user set; `null` counts as not set. */
+export function toInitializationOptions(read: ReadSetting, ctx: ExpandContext = {}): OptionsResult {
+  const options: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const spec of OPTION_SPECS) {
+    const raw = read(spec.setting);
+    if (raw === undefined || raw === null) continue;
+    const converted = convert(spec, raw, ctx);
+    if (!converted.ok) {
+      problems.push(`forge.${spec.setting} should be ${converted.why}, not ${describe(raw)}; it is ignored`);
+      continue;
+    }
+    if (converted.value !== undefined) options[spec.key] = converted.value;
+  }
+  return { options: options as InitializationOptions, problems };
+}
+
+/** The shape of `WorkspaceConfiguration.inspect()` that matters here. */
+export interface InspectedValue<T = unknown> {
+  defaultValue?: T;
+  globalValue?: T;
+  workspaceValue?: T;
+  workspaceFolderValue?: T;
+}
+
+/** The value the user set explicitly (the most specific scope wins), or `undefined`. */
+export function explicitValue<T>(inspected: InspectedValue<T> | undefined): T | undefined {
+  if (!inspected) return undefined;
+  if (inspected.workspaceFolderValue !== undefined) return inspected.workspaceFolderValue;
+  if (inspected.workspaceValue !== undefined) return inspected.workspaceValue;
+  return inspected.globalValue;
+}
+
+/** Settings whose change needs a server restart to take effect. */
+export function needsRestart(affects: (section: string) => boolean): boolean {
+  const restartKeys = ['serverPath', 'pythonPath', 'serverArgs', ...OPTION_SPECS.map((s) => s.setting)];
+  return restartKeys.some((key) => affects(`forge.${key}`));
+}
+
+/** Parameters of a Show Impact request from the `forge.impact.*` settings (bad values: defaults). */
+export interface ImpactSettings {
+  depth?: number;
+  maxNodes?: number;
+  includeProbable?: boolean;
+}
+
+export function impactRequestOptions(read: ReadSetting): ImpactSettings {
+  const out: ImpactSettings = {};
+  const depth = read('impact.depth');
+  if (typeof depth === 'number' && Number.isInteger(depth) && depth >= 1 && depth <= 50) out.depth = depth;
+  const maxNodes = read('impact.maxNodes');
+  if (typeof maxNodes === 'number' && Number.isInteger(maxNodes) && maxNodes >= 1 && maxNodes <= 100000) {
+    out.maxNodes = maxNodes;
+  }
+  const probable = read('impact.includeProbable');
+  if (typeof probable === 'boolean') out.includeProbable = probable;
+  return out;
+}
