@@ -33,7 +33,10 @@ def _pragmas(conn: apsw.Connection, *, readonly: bool) -> None:
         conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints happen when idle, not mid-burst
     conn.execute("PRAGMA cache_size=-65536")
     conn.execute("PRAGMA temp_store=MEMORY")
-    conn.execute("PRAGMA mmap_size=268435456")
+    # Readers map the file: queries read pages without copying them. The writer reads a file's
+    # rows at a time through its page cache; mapped, every page a cold index reads back would
+    # count against its memory (256 MB at 100,000 files).
+    conn.execute(f"PRAGMA mmap_size={268435456 if readonly else 0}")
 
 
 def remove_database(path: Path) -> None:

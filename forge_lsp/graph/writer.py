@@ -234,6 +234,20 @@ class GraphWriter:
             ],
         )
 
+    def append_imports(self, file_id: int, facts: FileFacts) -> tuple[int, int]:
+        """A new file's import statements, the files they lead to still PENDING; the (first,
+        last) row ids they got (see append_refs)."""
+        self.replace_imports(file_id, facts, [PENDING] * len(facts.imports), False)
+        count = len(facts.imports)
+        last = self.conn.last_insert_rowid() if count else 0
+        return (last - count + 1, last) if count else (1, 0)
+
+    def pending_imports(self, first: int, last: int) -> list[tuple[int, str, str | None, int]]:
+        """(id, module, name, level) of the imports in an id range, for set_import_targets."""
+        return self.conn.execute(
+            "SELECT id, module, name, level FROM imports WHERE id BETWEEN ? AND ?", (first, last)
+        ).fetchall()
+
     def insert_refs(self, rows: Iterable[Sequence[Any]]) -> None:
         """Rows of (file_id, line, col, end_col, name_id, role, scope_id, target_id, receiver_id)."""
         self.conn.executemany(f"INSERT INTO refs({_REF_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
@@ -249,11 +263,13 @@ class GraphWriter:
         last = self.conn.last_insert_rowid() if rows else 0
         return (last - len(rows) + 1, last) if rows else (1, 0)
 
-    def unresolved_refs(self, first: int, last: int) -> list[tuple[int, int, int | None, int]]:
-        """(id, name id, receiver name id, scope id) of the PENDING rows in an id range; each
-        must get its target, or NULL, with set_targets."""
+    def unresolved_refs(
+        self, first: int, last: int
+    ) -> list[tuple[int, int, int | None, int, int | None]]:
+        """(id, name id, receiver name id, scope id, PENDING) of the PENDING rows in an id
+        range; each must get its target, or NULL, with set_targets."""
         return self.conn.execute(
-            "SELECT id, name_id, receiver_id, scope_id FROM refs"
+            "SELECT id, name_id, receiver_id, scope_id, target_id FROM refs"
             " WHERE id BETWEEN ? AND ? AND target_id = ?",
             (first, last, PENDING),
         ).fetchall()

@@ -50,6 +50,32 @@ class _Parsed:
     # A cold index writes each file's rows as it is parsed, holding none of them: the ids of
     # its rows, whose missing targets resolution reads back and fills in.
     stored: tuple[int, int] | None = None
+    imports: tuple[int, int] = (1, 0)  # and the ids of its import rows, the same way
+
+
+StoredRow = tuple[int, int, int | None, int, int | None]  # id, name, receiver, scope, target
+
+
+def _targets(
+    program: Program, fid: int, rows: Iterable[StoredRow], texts: dict[int, str]
+) -> Iterator[tuple[int, int, int, int | None, int | None]]:
+    """(row id, name id, scope, stored target, resolved target) for stored reference rows of
+    file `fid`; a (name, receiver, scope where it matters) is resolved once per file: the same
+    `self.assertEqual` recurs a hundred times."""
+    seen: dict[tuple[int, int | None, int], int | None] = {}
+    for rid, name_id, receiver_id, scope, old in rows:
+        receiver = texts[receiver_id] if receiver_id is not None else None
+        key = (name_id, receiver_id, scope if depends_on_scope(receiver) else 0)
+        if key in seen:
+            target = seen[key]
+        else:
+            target = seen[key] = program.target_symbol(
+                program.resolve(fid, texts[name_id], receiver, scope)
+            )
+        yield rid, name_id, scope, old, target
+
+
+_NO_FACTS = FileFacts("", "")  # what a cold index keeps of a file's facts once written
 
 
 def _with_packages(names: Iterable[str]) -> set[str]:
@@ -401,10 +427,11 @@ class GraphUpdater:
             )
             rows = writer.ref_rows(fid, facts, symbols.ids)
             if report.cold:
-                # Memory stays flat however large the workspace: only the imports are kept.
-                stored = writer.append_refs(rows)
-                kept = FileFacts(facts.path, facts.language, imports=facts.imports)
-                parsed.append(_Parsed(fid, result.path, False, kept, [], [], delta, stored))
+                # Memory stays flat however large the workspace: nothing of the file is kept.
+                stored, imports = writer.append_refs(rows), writer.append_imports(fid, facts)
+                parsed.append(
+                    _Parsed(fid, result.path, False, _NO_FACTS, [], [], delta, stored, imports)
+                )
                 continue
             parsed.append(
                 _Parsed(fid, result.path, old is not None, facts, symbols.ids, rows, delta)
@@ -446,7 +473,7 @@ class GraphUpdater:
         resolve = program.resolve
         target_symbol = program.target_symbol
         touched = report.touched
-        texts = writer.name_texts() if any(p.stored for p in parsed) else {}
+        texts = writer.name_texts()
         for p in parsed:
             if p.stored is not None:
                 self._resolve_stored(p, program, texts, report)
@@ -496,26 +523,17 @@ class GraphUpdater:
         started = time.perf_counter()
         writer = self.writer
         fid = p.file_id
-        seen: dict[tuple[int, int | None, int], int | None] = {}
-        changes: list[tuple[int | None, int]] = []
         with program.collecting() as deps:
-            for rid, name_id, receiver_id, scope in writer.unresolved_refs(*p.stored):
-                receiver = texts[receiver_id] if receiver_id is not None else None
-                key = (name_id, receiver_id, scope if depends_on_scope(receiver) else 0)
-                if key in seen:
-                    target = seen[key]
-                else:
-                    target = seen[key] = program.target_symbol(
-                        program.resolve(fid, texts[name_id], receiver, scope)
-                    )
-                changes.append((target, rid))  # NULL too: PENDING must not stay
-            targets = [
-                self._import_target(program, fid, i.module, i.name, i.level)
-                for i in p.facts.imports
+            rows = writer.unresolved_refs(*p.stored)
+            # every row, NULL too: PENDING must not stay
+            changes = [(new, rid) for rid, *_, new in _targets(program, fid, rows, texts)]
+            imports = [
+                (self._import_target(program, fid, module, name, level), iid)
+                for iid, module, name, level in writer.pending_imports(*p.imports)
             ]
         program.end_file()
         writer.set_targets(changes)
-        writer.replace_imports(fid, p.facts, targets, False)
+        writer.set_import_targets(imports)
         files, modules = _split(deps, fid)
         writer.write_deps(fid, files, modules, False)
         first, last = p.stored
@@ -542,25 +560,15 @@ class GraphUpdater:
         import_changes: list[tuple[int | None, int]] = []
         texts = writer.name_texts() if dependents else {}
         local = writer.known_name_id(LOCAL_RECEIVER)
-        resolve, target_symbol = program.resolve, program.target_symbol
         for fid in dependents:
-            seen: dict[tuple[int, int | None, int], int | None] = {}
             with program.collecting() as deps:
                 for iid, _fid, module, name, level, current in writer.import_rows(fid):
                     target = self._import_target(program, fid, module, name, level)
                     if target != current:
                         import_changes.append((target, iid))
-                for rid, name_id, receiver_id, scope, old in writer.file_refs(fid):
-                    if receiver_id is not None and receiver_id == local:
-                        continue  # decided inside its own file, which did not change
-                    receiver = texts[receiver_id] if receiver_id is not None else None
-                    key = (name_id, receiver_id, scope if depends_on_scope(receiver) else 0)
-                    if key in seen:
-                        target = seen[key]
-                    else:
-                        target = seen[key] = target_symbol(
-                            resolve(fid, texts[name_id], receiver, scope)
-                        )
+                # rows decided inside their own file (which did not change) stay as they are
+                rows = [r for r in writer.file_refs(fid) if r[2] is None or r[2] != local]
+                for rid, name_id, scope, old, target in _targets(program, fid, rows, texts):
                     if target != old:
                         changes.append((target, rid))
                         retarget_keys(touched, old, target, name_id, scope)
