@@ -30,12 +30,9 @@ from bench.oracle_pyright import SCAN_DONE, configuration_answer, langserver_com
 from bench.sample import Symbol, choose_sample, collect_definitions
 from bench.textpos import (
     Location,
-    codepoint_to_utf16,
+    corpus_location,
+    lsp_position,
     path_to_uri,
-    read_lines,
-    relativize,
-    uri_to_path,
-    utf16_to_codepoint,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -100,18 +97,9 @@ def start_forge(root: Path, db: Path, probable: bool = False) -> tuple[LspClient
     }
 
 
-def _position(root: Path, symbol: Symbol) -> JsonObj:
-    line = read_lines(str(root / symbol.path))[symbol.line - 1]
-    return {"line": symbol.line - 1, "character": codepoint_to_utf16(line, symbol.column - 1)}
-
-
-def _location(root: Path, uri: str, start: JsonObj) -> Location | None:
-    rel = relativize(uri_to_path(uri), root)
-    if rel is None:
-        return None
-    lines = read_lines(str(root / rel))
-    text = lines[start["line"]] if start["line"] < len(lines) else ""
-    return (rel, start["line"] + 1, utf16_to_codepoint(text, start["character"]) + 1)
+def symbol_position(root: Path, symbol: Symbol) -> JsonObj:
+    """Where a sampled definition's name is, as an LSP utf-16 position."""
+    return lsp_position(root, symbol.path, symbol.line, symbol.column)
 
 
 def measure_start(root: Path, runs_cold: int, runs_warm: int) -> dict[str, Any]:
@@ -136,7 +124,7 @@ def measure_references(client: LspClient, root: Path, symbols: list[Symbol]) -> 
     for symbol in symbols:
         params = {
             "textDocument": {"uri": path_to_uri(root / symbol.path)},
-            "position": _position(root, symbol),
+            "position": symbol_position(root, symbol),
             "context": {"includeDeclaration": True},
         }
         started = time.perf_counter()
@@ -162,7 +150,7 @@ def incoming_sites(
     uri = path_to_uri(root / symbol.path)
     items = client.request(
         "textDocument/prepareCallHierarchy",
-        {"textDocument": {"uri": uri}, "position": _position(root, symbol)},
+        {"textDocument": {"uri": uri}, "position": symbol_position(root, symbol)},
         timeout=timeout,
     )
     if not items:
@@ -171,7 +159,7 @@ def incoming_sites(
     sites: set[Location] = set()
     for call in calls or []:
         for r in call["fromRanges"]:
-            loc = _location(root, call["from"]["uri"], r["start"])
+            loc = corpus_location(root, call["from"]["uri"], r["start"])
             if loc is not None:
                 sites.add(loc)
     return sites

@@ -78,12 +78,15 @@ def configure_jedi() -> None:
     dynamic_params.get_module_contexts_containing_name = _bounded_contexts
 
 
-def jedi_references(project: Any, root: Path, symbol: Symbol) -> OracleResult:
-    """Query jedi for one symbol and normalise its names to corpus locations."""
+def jedi_references(
+    project: Any, root: Path, symbol: Symbol, code: str | None = None
+) -> OracleResult:
+    """Query jedi for one symbol and normalise its names to corpus locations. `code`: the
+    text of the symbol's file as an editor buffer holds it (default: the file on disk)."""
     import jedi  # type: ignore[import-untyped]
 
     start = time.monotonic()
-    script = jedi.Script(path=str(root / symbol.path), project=project)
+    script = jedi.Script(code=code, path=str(root / symbol.path), project=project)
     names = script.get_references(symbol.line, symbol.column - 1)
     locations = set()
     outside = 0

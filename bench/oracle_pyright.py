@@ -20,12 +20,9 @@ from bench.oracle_jedi import OracleResult
 from bench.sample import Symbol
 from bench.textpos import (
     Location,
-    codepoint_to_utf16,
+    corpus_location,
+    lsp_position,
     path_to_uri,
-    read_lines,
-    relativize,
-    uri_to_path,
-    utf16_to_codepoint,
 )
 
 ANALYSIS_SETTINGS: JsonObj = {
@@ -67,14 +64,7 @@ def configuration_answer(item: JsonObj) -> Any:
 
 def lsp_location_to_location(location: JsonObj, root: Path) -> Location | None:
     """Normalise an LSP ``Location`` (UTF-16, 0-based) to a corpus location, None if outside."""
-    path = uri_to_path(location["uri"])
-    rel = relativize(path, root)
-    if rel is None:
-        return None
-    start = location["range"]["start"]
-    lines = read_lines(str(root / rel))
-    text = lines[start["line"]] if start["line"] < len(lines) else ""
-    return (rel, start["line"] + 1, utf16_to_codepoint(text, start["character"]) + 1)
+    return corpus_location(root, location["uri"], location["range"]["start"])
 
 
 class PyrightOracle:
@@ -127,8 +117,7 @@ class PyrightOracle:
         return counts
 
     def _position(self, symbol: Symbol) -> JsonObj:
-        line = read_lines(str(self.root / symbol.path))[symbol.line - 1]
-        return {"line": symbol.line - 1, "character": codepoint_to_utf16(line, symbol.column - 1)}
+        return lsp_position(self.root, symbol.path, symbol.line, symbol.column)
 
     def references(self, symbol: Symbol, timeout: float) -> OracleResult:
         """``textDocument/references`` (declaration included) for one symbol, normalised."""

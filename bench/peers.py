@@ -33,19 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.index_bench import _tree_rss_kb
-from bench.lsp_bench import CAPABILITIES, FORGE
+from bench.lsp_bench import CAPABILITIES, FORGE, symbol_position
 from bench.lsp_client import JsonObj, LspClient
 from bench.oracle_pyright import SCAN_DONE, configuration_answer, langserver_command
 from bench.sample import Symbol
-from bench.textpos import (
-    Location,
-    codepoint_to_utf16,
-    path_to_uri,
-    read_lines,
-    relativize,
-    uri_to_path,
-    utf16_to_codepoint,
-)
+from bench.textpos import Location, corpus_location, path_to_uri
 
 Answer = tuple[float, set[Location] | None]  # (milliseconds, locations; None: no answer)
 Edit = tuple[tuple[int, int], tuple[int, int], str]  # (start, end) as (row, utf-16 col), text
@@ -76,26 +68,11 @@ class RssSampler:
         return self.peak_mb
 
 
-def position(root: Path, symbol: Symbol) -> JsonObj:
-    line = read_lines(str(root / symbol.path))[symbol.line - 1]
-    return {"line": symbol.line - 1, "character": codepoint_to_utf16(line, symbol.column - 1)}
-
-
-def normalise(root: Path, uri: str, start: JsonObj) -> Location | None:
-    """An LSP position (utf-16, 0-based) as a corpus location (1-based, code points)."""
-    rel = relativize(uri_to_path(uri), root)
-    if rel is None:
-        return None
-    lines = read_lines(str(root / rel))
-    text = lines[start["line"]] if start["line"] < len(lines) else ""
-    return (rel, start["line"] + 1, utf16_to_codepoint(text, start["character"]) + 1)
-
-
 def locations(root: Path, answer: list[JsonObj] | None) -> set[Location]:
     """Normalised locations of a references answer; those outside the corpus are dropped."""
     found: set[Location] = set()
     for item in answer or []:
-        loc = normalise(root, item["uri"], item["range"]["start"])
+        loc = corpus_location(root, item["uri"], item["range"]["start"])
         if loc is not None:
             found.add(loc)
     return found
@@ -106,7 +83,7 @@ def incoming_locations(root: Path, calls: list[JsonObj] | None) -> set[Location]
     found: set[Location] = set()
     for call in calls or []:
         for r in call.get("fromRanges", []):
-            loc = normalise(root, call["from"]["uri"], r["start"])
+            loc = corpus_location(root, call["from"]["uri"], r["start"])
             if loc is not None:
                 found.add(loc)
     return found
@@ -180,7 +157,7 @@ class LspTool:
             "textDocument/references",
             {
                 "textDocument": {"uri": uri},
-                "position": position(self.root, symbol),
+                "position": symbol_position(self.root, symbol),
                 "context": {"includeDeclaration": True},
             },
             timeout=timeout,
@@ -193,7 +170,7 @@ class LspTool:
         started = time.perf_counter()
         items = self.client.request(
             "textDocument/prepareCallHierarchy",
-            {"textDocument": {"uri": uri}, "position": position(self.root, symbol)},
+            {"textDocument": {"uri": uri}, "position": symbol_position(self.root, symbol)},
             timeout=timeout,
         )
         if not items:
@@ -221,7 +198,7 @@ class LspTool:
             "textDocument/references",
             {
                 "textDocument": {"uri": path_to_uri(self.root / symbol.path)},
-                "position": position(self.root, symbol),
+                "position": symbol_position(self.root, symbol),
                 "context": {"includeDeclaration": True},
             },
             timeout=120,
@@ -284,7 +261,11 @@ class ForgeTool(LspTool):
         started = time.perf_counter()
         answer = self.client.request(
             "forge/impact",
-            {"textDocument": {"uri": uri}, "position": position(self.root, symbol), "depth": depth},
+            {
+                "textDocument": {"uri": uri},
+                "position": symbol_position(self.root, symbol),
+                "depth": depth,
+            },
             timeout=120,
         )
         return (time.perf_counter() - started) * 1000, int(answer.get("count", 0))
@@ -306,10 +287,10 @@ class PyrightTool(LspTool):
 
 
 def _jedi_worker(conn: Connection, root_str: str) -> None:
-    """Worker loop: ("refs", symbol, code|None) → (ms, [[path, line, col]])."""
+    """Worker loop: (symbol, buffer text or None) → (ms, [[path, line, col]] or None, error)."""
     import jedi  # type: ignore[import-untyped]
 
-    from bench.oracle_jedi import configure_jedi
+    from bench.oracle_jedi import configure_jedi, jedi_references
 
     configure_jedi()
     root = Path(root_str)
@@ -318,16 +299,10 @@ def _jedi_worker(conn: Connection, root_str: str) -> None:
         message = conn.recv()
         if message is None:
             return
-        _kind, symbol, code = message
+        symbol, code = message
         started = time.perf_counter()
         try:
-            script = jedi.Script(code=code, path=str(root / symbol.path), project=project)
-            names = script.get_references(symbol.line, symbol.column - 1)
-            found = []
-            for name in names:
-                rel = relativize(name.module_path, root) if name.module_path else None
-                if rel is not None and name.line is not None and name.column is not None:
-                    found.append([rel, name.line, name.column + 1])
+            found = jedi_references(project, root, symbol, code)["locations"]
             conn.send(((time.perf_counter() - started) * 1000, found, None))
         except Exception as exc:  # a peer's failure is data
             conn.send(((time.perf_counter() - started) * 1000, None, repr(exc)[:200]))
@@ -357,7 +332,7 @@ class JediTool:
         self._peak = 0.0
 
     def _ask(self, symbol: Symbol, code: str | None) -> Answer:
-        self.conn.send(("refs", symbol, code))
+        self.conn.send((symbol, code))
         if not self.conn.poll(self.timeout):
             self._peak = max(self._peak, self.rss.stop())
             self.process.kill()

@@ -106,6 +106,26 @@ def edits_for(root: Path, probe: Symbol, count: int) -> list[tuple[Any, Any, str
     ]
 
 
+def _ask_lsp(
+    tool: LspTool,
+    figures: dict[str, Any],
+    symbols: Sequence[Symbol],
+    callables: Sequence[Symbol],
+    answers: dict[str, dict[str, set[Location] | None]],
+    incoming: dict[str, dict[str, set[Location] | None]],
+) -> None:
+    """References for every symbol and incoming calls for every callable: the timings go into
+    `figures`, the answers into `answers` and `incoming` under the tool's name."""
+    figures["references_ms"], figures["incoming_ms"] = [], []
+    for s in symbols:
+        ms, answers[s.key][tool.name] = tool.references(s)
+        figures["references_ms"].append(ms)
+    for s in callables:
+        ms, incoming[s.key][tool.name] = tool.incoming(s)
+        figures["incoming_ms"].append(ms)
+    tool.close_all()
+
+
 def _lsp_keystrokes(tool: LspTool, probe: Symbol, edits: list[tuple[Any, Any, str]]) -> list[float]:
     times = [
         tool.keystroke(probe, probe.path, version, edit) for version, edit in enumerate(edits, 2)
@@ -154,22 +174,11 @@ def measure_corpus(
     forge = ForgeTool(root, db)
     try:
         f["first_answer_cold_s"] = forge.first_complete(probe)["seconds"]
-        refs_ms, calls_ms, impact_ms = [], [], []
-        for s in symbols:
-            ms, found = forge.references(s)
-            refs_ms.append(ms)
-            answers[s.key]["forge_lsp"] = found
-        for s in callables:
-            ms, found = forge.incoming(s)
-            calls_ms.append(ms)
-            incoming[s.key]["forge_lsp"] = found
-        for s in symbols:
-            impact_ms.append(forge.impact(s)[0])
-        forge.close_all()
-        keys_ms = _lsp_keystrokes(forge, probe, edits)
+        _ask_lsp(forge, f, symbols, callables, answers, incoming)
+        f["impact_ms"] = [forge.impact(s)[0] for s in symbols]
+        f["keystroke_ms"] = _lsp_keystrokes(forge, probe, edits)
     finally:
         f["server_peak_rss_mb"] = forge.close()
-    f.update(references_ms=refs_ms, incoming_ms=calls_ms, impact_ms=impact_ms, keystroke_ms=keys_ms)
     log(f"{name}: forge_lsp server (warm)")
     forge = ForgeTool(root, db)
     try:
@@ -185,20 +194,10 @@ def measure_corpus(
         pyright = PyrightTool(root)
         try:
             p["first_answer_cold_s"] = pyright.first_complete(probe)["seconds"]
-            refs_ms, calls_ms = [], []
-            for s in symbols:
-                ms, found = pyright.references(s)
-                refs_ms.append(ms)
-                answers[s.key]["basedpyright"] = found
-            for s in callables:
-                ms, found = pyright.incoming(s)
-                calls_ms.append(ms)
-                incoming[s.key]["basedpyright"] = found
-            pyright.close_all()
-            keys_ms = _lsp_keystrokes(pyright, probe, edits)
+            _ask_lsp(pyright, p, symbols, callables, answers, incoming)
+            p["keystroke_ms"] = _lsp_keystrokes(pyright, probe, edits)
         finally:
             p["server_peak_rss_mb"] = pyright.close()
-        p.update(references_ms=refs_ms, incoming_ms=calls_ms, keystroke_ms=keys_ms)
         p["first_answer_warm_s"] = None  # no persistent index: a restart is a cold start
 
         log(f"{name}: jedi")
@@ -331,7 +330,8 @@ def render(data: dict[str, Any]) -> str:
                 a = acc.get(kind, {}).get(tool) if kind else None
                 cells.append(f"{_fmt(a['recall'])} / {_fmt(a['precision'])}" if a else "")
             out.append(
-                f"| {row['figure']} ({row['unit']}) | {_fmt(row['forge_lsp'])} | "
+                f"| {row['figure']}{f' ({unit})' if (unit := row['unit']) else ''} | "
+                f"{_fmt(row['forge_lsp'])} | "
                 f"{_fmt(row['basedpyright'])} | {_fmt(row['jedi'])} | "
                 f"{_fmt(row['basedpyright_ratio'], '×')} | {_fmt(row['jedi_ratio'], '×')} | "
                 + " | ".join(cells)

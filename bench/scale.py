@@ -15,14 +15,13 @@
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 from bench import synthetic
 from bench.index_bench import query_latency, run_index
-from bench.live_bench import _fresh, start_live, summarize, wait_idle
+from bench.live_bench import _fresh, _symbol_position, start_live, summarize, wait_idle
 from bench.peers import ForgeTool
 from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.parsing.incremental import SourceText
@@ -62,14 +61,6 @@ def _dbfiles(db: Path) -> None:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
 
 
-def _row_of(data: bytes, pattern: bytes) -> tuple[int, int]:
-    m = re.search(pattern, data, re.MULTILINE)
-    if m is None:
-        raise ValueError(f"{pattern!r} not found")
-    row = data.count(b"\n", 0, m.start(1))
-    return row, m.start(1) - (data.rfind(b"\n", 0, m.start(1)) + 1)
-
-
 def edits(root: Path, db: Path, files: int, body_edits: int, renames: int) -> dict[str, Any]:
     """Body and interface edits in open buffers, in-process."""
     live, ready_s = start_live(root, db)
@@ -77,8 +68,8 @@ def edits(root: Path, db: Path, files: int, body_edits: int, renames: int) -> di
         hub = (root / synthetic.HUB_PATH).as_posix()
         text = SourceText(Path(hub).read_bytes())
         _fresh(live, live.open_document(hub, text.data))
-        name_row, name_col = _row_of(text.data, rb"^def (dispatch)\(")
-        body_row, body_col = _row_of(text.data, rb"^    (results) = \[\]")
+        name_row, name_col = _symbol_position(text.data, rb"^def (dispatch)\(")
+        body_row, body_col = _symbol_position(text.data, rb"^    (results) = \[\]")
         body_ms: list[float] = []
         body_reresolved: list[int] = []
         for k in range(body_edits):

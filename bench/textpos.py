@@ -107,3 +107,19 @@ def uri_to_path(uri: str) -> str:
 def format_location(loc: Location) -> str:
     """Render a location as ``path:line:col`` (the forge CLI's query syntax)."""
     return f"{loc[0]}:{loc[1]}:{loc[2]}"
+
+
+def lsp_position(root: Path, rel: str, line: int, column: int) -> dict[str, int]:
+    """A corpus position (1-based line, code-point column) as an LSP utf-16 position."""
+    text = read_lines(str(root / rel))[line - 1]
+    return {"line": line - 1, "character": codepoint_to_utf16(text, column - 1)}
+
+
+def corpus_location(root: Path, uri: str, start: dict[str, int]) -> Location | None:
+    """An LSP position (utf-16, 0-based) in `uri` as a corpus location, None if outside."""
+    rel = relativize(uri_to_path(uri), root)
+    if rel is None:
+        return None
+    lines = read_lines(str(root / rel))
+    text = lines[start["line"]] if start["line"] < len(lines) else ""
+    return (rel, start["line"] + 1, utf16_to_codepoint(text, start["character"]) + 1)

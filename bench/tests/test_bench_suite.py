@@ -13,9 +13,9 @@ import pytest
 from bench import synthetic
 from bench.live_bench import summarize
 from bench.metrics import percentile
-from bench.peers import _last_run, incoming_locations, locations, normalise
+from bench.peers import _last_run, incoming_locations, locations
 from bench.run import accuracy, corpus_rows, ratio, render
-from bench.textpos import path_to_uri
+from bench.textpos import corpus_location, path_to_uri
 
 # ----- the generator -----------------------------------------------------------------------------
 
@@ -155,7 +155,9 @@ def test_lsp_answers_are_normalised_to_code_point_columns(tmp_path: Path) -> Non
         {"uri": "file:///elsewhere/site.py", "range": {"start": {"line": 0, "character": 0}}},
     ]
     assert locations(tmp_path, answer) == {("m.py", 1, 12), ("m.py", 2, 1)}
-    assert normalise(tmp_path, "file:///elsewhere/site.py", {"line": 0, "character": 0}) is None
+    assert (
+        corpus_location(tmp_path, "file:///elsewhere/site.py", {"line": 0, "character": 0}) is None
+    )
     calls = [{"from": {"uri": uri}, "fromRanges": [{"start": {"line": 0, "character": 12}}]}]
     assert incoming_locations(tmp_path, calls) == {("m.py", 1, 12)}
     assert locations(tmp_path, None) == set()
