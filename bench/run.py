@@ -293,6 +293,12 @@ def corpus_rows(c: dict[str, Any]) -> list[dict[str, Any]]:
         "",
     )
     add("cold index, whole process, 2 jobs", "s", {"forge_lsp": figs["forge_lsp"]["index_s"]}, "")
+    add(
+        "peak RSS of the cold index (process tree)",
+        "MB",
+        {"forge_lsp": figs["forge_lsp"]["index_peak_rss_mb"]},
+        "",
+    )
     add("database size", "MB", {"forge_lsp": figs["forge_lsp"]["db_mb"]}, "")
     add("database / source bytes", "", {"forge_lsp": figs["forge_lsp"].get("db_ratio")}, "")
     return rows
@@ -452,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown corpus: {', '.join(unknown)}")
     started = time.monotonic()
     data: dict[str, Any] = {
-        "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])]),
         "engine": engine_revision(),
         "machine": f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),
