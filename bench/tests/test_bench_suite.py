@@ -177,6 +177,7 @@ def _corpus() -> dict[str, Any]:
             "keystroke_ms": [5.0, 6.0],
             "server_peak_rss_mb": 100.0,
             "index_s": 3.0,
+            "index_peak_rss_mb": 150.0,
             "db_mb": 10.0,
         },
         "basedpyright": {
@@ -210,6 +211,7 @@ def test_rows_carry_every_tool_and_the_peer_ratios() -> None:
     assert rows["references p50"]["basedpyright_ratio"] == 10.0
     assert rows["peak RSS (server or worker)"]["jedi_ratio"] == 0.9
     assert rows["impact, depth 3 p50"]["basedpyright"] is None
+    assert rows["peak RSS of the cold index (process tree)"]["forge_lsp"] == 150.0
 
 
 def test_every_speed_row_of_the_report_shows_accuracy_beside_it() -> None:
