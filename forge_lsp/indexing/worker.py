@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -74,10 +75,8 @@ def run_jobs(jobs: list[Job], workers: int) -> Iterator[Result]:
     # Largest first in small chunks: the pool stays balanced to the end.
     jobs = sorted(jobs, key=lambda j: -j.size)
     chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
-    # Not fork: forking a process that runs other threads can deadlock the child, and a forked
-    # worker shares the parent's memory (on 100,000 files about 100 MB), which the collector's
-    # writes then copy into each worker. A fork server starts them from a small process.
-    method = "forkserver"
+    # fork is fastest, but forking a process that runs other threads can deadlock the child.
+    method = "forkserver" if threading.active_count() > 1 else "fork"
     # A bounded window of chunks in flight, consumed in order: when this process is slower
     # than the workers, finished facts wait in the pipe instead of piling up in memory.
     window = workers * _WINDOW_PER_WORKER
