@@ -157,10 +157,14 @@ def drop_bulk_indexes(conn: apsw.Connection) -> None:
 def create_bulk_indexes(conn: apsw.Connection) -> None:
     # Building an index is a sort; SQLite's sorter may use a helper thread per core for it.
     conn.execute(f"PRAGMA threads={min(4, os.cpu_count() or 1)}")
+    # The sorts spill to temporary files rather than memory: on 100,000 files they would hold
+    # hundreds of megabytes at once.
+    conn.execute("PRAGMA temp_store=FILE")
     try:
         conn.execute(INDEXES)
     finally:
         conn.execute("PRAGMA threads=0")
+        conn.execute("PRAGMA temp_store=MEMORY")
 
 
 def checkpoint(conn: apsw.Connection) -> None:
