@@ -199,7 +199,15 @@ class Program:
     ) -> None:
         info = self.files.get(file_id)
         if info is not None:
-            info.imports.append((module, name, alias, level))
+            # the same module and names are imported by thousands of files: one copy each
+            info.imports.append(
+                (
+                    intern(module),
+                    intern(name) if name is not None else None,
+                    intern(alias) if alias is not None else None,
+                    level,
+                )
+            )
 
     def add_base(
         self, class_id: int, file_id: int, name: str, receiver: str | None, target: int | None
