@@ -70,7 +70,7 @@ def test_failed_update_leaves_previous_graph_intact(
     def explode(*_args: object, **_kw: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(updater.GraphUpdater, "_resolve_parsed", explode)
+    monkeypatch.setattr(updater, "resolve_parsed", explode)
     with pytest.raises(RuntimeError):
         index_workspace(load_settings(ws.root, db=ws.db), jobs=1)
     assert ws.query.status()["symbols"] == before["symbols"]

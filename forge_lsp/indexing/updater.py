@@ -18,8 +18,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
 
 import apsw
 
@@ -28,54 +26,15 @@ from forge_lsp.graph.store import checkpoint, create_bulk_indexes, drop_bulk_ind
 from forge_lsp.graph.writer import FileState, GraphWriter
 from forge_lsp.indexing.discovery import Discovery, discover
 from forge_lsp.indexing.modules import INIT_NAMES, is_init, is_test_file, names_for, package_dirs
-from forge_lsp.indexing.report import FileDelta, IndexReport, ref_keys, retarget_keys, symbol_keys
+from forge_lsp.indexing.report import FileDelta, IndexReport, ref_keys, symbol_keys
+from forge_lsp.indexing.resolution import NO_FACTS, Parsed, reresolve, resolve_parsed
 from forge_lsp.indexing.worker import Job, Result, run_jobs
-from forge_lsp.parsing.facts import CLASS, INHERIT, LOCAL_RECEIVER, NO_TARGET, FileFacts
-from forge_lsp.resolve.program import Dep, Program, depends_on_scope
+from forge_lsp.parsing.facts import CLASS, INHERIT, NO_TARGET, FileFacts
+from forge_lsp.resolve.program import Program
 
 Progress = Callable[[int, int], None]
 _LOAD_CHUNK = 2048  # files whose symbols are loaded into the program at once
 _FEW_PACKAGES = 8  # more packages appearing or vanishing at once: recompute every module name
-
-
-@dataclass(slots=True)
-class _Parsed:
-    file_id: int
-    path: str
-    existed: bool
-    facts: FileFacts
-    symbol_ids: list[int]
-    rows: list[list[Any]]  # reference rows, targets filled in by resolution
-    delta: FileDelta
-    # A cold index writes each file's rows as it is parsed, holding none of them: the ids of
-    # its rows, whose missing targets resolution reads back and fills in.
-    stored: tuple[int, int] | None = None
-    imports: tuple[int, int] = (1, 0)  # and the ids of its import rows, the same way
-
-
-StoredRow = tuple[int, int, int | None, int, int | None]  # id, name, receiver, scope, target
-
-
-def _targets(
-    program: Program, fid: int, rows: Iterable[StoredRow], texts: dict[int, str]
-) -> Iterator[tuple[int, int, int, int | None, int | None]]:
-    """(row id, name id, scope, stored target, resolved target) for stored reference rows of
-    file `fid`; a (name, receiver, scope where it matters) is resolved once per file: the same
-    `self.assertEqual` recurs a hundred times."""
-    seen: dict[tuple[int, int | None, int], int | None] = {}
-    for rid, name_id, receiver_id, scope, old in rows:
-        receiver = texts[receiver_id] if receiver_id is not None else None
-        key = (name_id, receiver_id, scope if depends_on_scope(receiver) else 0)
-        if key in seen:
-            target = seen[key]
-        else:
-            target = seen[key] = program.target_symbol(
-                program.resolve(fid, texts[name_id], receiver, scope)
-            )
-        yield rid, name_id, scope, old, target
-
-
-_NO_FACTS = FileFacts("", "")  # what a cold index keeps of a file's facts once written
 
 
 def _with_packages(names: Iterable[str]) -> set[str]:
@@ -84,11 +43,6 @@ def _with_packages(names: Iterable[str]) -> set[str]:
         parts = name.split(".")
         out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
     return out
-
-
-def _split(deps: set[Dep], own: int) -> tuple[list[int], list[str]]:
-    files = [d for d in deps if isinstance(d, int) and d != own]
-    return files, [d for d in deps if isinstance(d, str)]
 
 
 class GraphUpdater:
@@ -308,13 +262,13 @@ class GraphUpdater:
         report.phases["parse"] = time.perf_counter() - started
 
         phase = time.perf_counter()
-        self._resolve_parsed(parsed, program, cold, report)
+        resolve_parsed(self.writer, program, parsed, cold, report)
         report.phases["resolve"] = time.perf_counter() - phase
 
         if not cold:
             phase = time.perf_counter()
             dependents = writer.dependents(changed, moved) | stale_names
-            self._reresolve(sorted(dependents - parsed_ids), program, report)
+            reresolve(self.writer, program, sorted(dependents - parsed_ids), report)
             report.phases["propagate"] = time.perf_counter() - phase
         writer.flush_names()
         if cold:
@@ -368,13 +322,13 @@ class GraphUpdater:
         progress: Progress | None,
         report: IndexReport,
         changed: set[int],
-    ) -> list[_Parsed]:
+    ) -> list[Parsed]:
         """Write each parsed file's rows (as a delta) and put it into the program."""
         writer = self.writer
         states = self.states
         program = self.load_program()
         touched = report.touched
-        parsed: list[_Parsed] = []
+        parsed: list[Parsed] = []
         for done, result in enumerate(results, 1):
             if progress is not None:
                 progress(done, total)
@@ -430,11 +384,11 @@ class GraphUpdater:
                 # Memory stays flat however large the workspace: nothing of the file is kept.
                 stored, imports = writer.append_refs(rows), writer.append_imports(fid, facts)
                 parsed.append(
-                    _Parsed(fid, result.path, False, _NO_FACTS, [], [], delta, stored, imports)
+                    Parsed(fid, result.path, False, NO_FACTS, [], [], delta, stored, imports)
                 )
                 continue
             parsed.append(
-                _Parsed(fid, result.path, old is not None, facts, symbols.ids, rows, delta)
+                Parsed(fid, result.path, old is not None, facts, symbols.ids, rows, delta)
             )
         report.parsed = len(parsed)
         return parsed
@@ -463,122 +417,6 @@ class GraphUpdater:
             if ref.role == INHERIT and symbols[ref.scope].kind == CLASS:
                 local = ids[ref.target] if ref.target != NO_TARGET else None
                 program.add_base(ids[ref.scope], fid, ref.name, ref.receiver, local)
-
-    # ----- resolve ---------------------------------------------------------------------------
-
-    def _resolve_parsed(
-        self, parsed: list[_Parsed], program: Program, cold: bool, report: IndexReport
-    ) -> None:
-        writer = self.writer
-        resolve = program.resolve
-        target_symbol = program.target_symbol
-        touched = report.touched
-        texts = writer.name_texts()
-        for p in parsed:
-            if p.stored is not None:
-                self._resolve_stored(p, program, texts, report)
-                continue
-            started = time.perf_counter()
-            ids = p.symbol_ids
-            fid = p.file_id
-            # Within a file the same (name, receiver) recurs often: `self.assertEqual` a hundred times.
-            seen: dict[tuple[str, str | None, int], int | None] = {}
-            with program.collecting() as deps:
-                for row, ref in zip(p.rows, p.facts.refs, strict=True):
-                    if ref.target != NO_TARGET:
-                        continue
-                    receiver = ref.receiver
-                    scope = ids[ref.scope] if depends_on_scope(receiver) else 0
-                    key = (ref.name, receiver, scope)
-                    if key in seen:
-                        row[7] = seen[key]
-                    else:
-                        row[7] = seen[key] = target_symbol(
-                            resolve(fid, ref.name, receiver, ids[ref.scope])
-                        )
-                # where each import leads (file dependency edges), its module names recorded too
-                targets = [
-                    self._import_target(program, fid, i.module, i.name, i.level)
-                    for i in p.facts.imports
-                ]
-            program.end_file()
-            writer.replace_imports(fid, p.facts, targets, p.existed)
-            added, removed = writer.write_refs(fid, p.rows, p.existed)
-            files, modules = _split(deps, fid)
-            writer.write_deps(fid, files, modules, p.existed)
-            p.delta.refs_added, p.delta.refs_removed = len(added), len(removed)
-            if not cold:
-                for changed_row in (*added, *removed):
-                    ref_keys(touched, changed_row)
-            p.delta.seconds += time.perf_counter() - started
-            report.deltas.append(p.delta)
-            p.rows = []
-
-    def _resolve_stored(
-        self, p: _Parsed, program: Program, texts: dict[int, str], report: IndexReport
-    ) -> None:
-        """Resolve a file whose rows are already written (a cold index): the same answers as
-        the in-memory path, read back by row id and written as target updates."""
-        assert p.stored is not None
-        started = time.perf_counter()
-        writer = self.writer
-        fid = p.file_id
-        with program.collecting() as deps:
-            rows = writer.unresolved_refs(*p.stored)
-            # every row, NULL too: PENDING must not stay
-            changes = [(new, rid) for rid, *_, new in _targets(program, fid, rows, texts)]
-            imports = [
-                (self._import_target(program, fid, module, name, level), iid)
-                for iid, module, name, level in writer.pending_imports(*p.imports)
-            ]
-        program.end_file()
-        writer.set_targets(changes)
-        writer.set_import_targets(imports)
-        files, modules = _split(deps, fid)
-        writer.write_deps(fid, files, modules, False)
-        first, last = p.stored
-        p.delta.refs_added = last - first + 1
-        p.delta.seconds += time.perf_counter() - started
-        report.deltas.append(p.delta)
-
-    @staticmethod
-    def _import_target(
-        program: Program, fid: int, module: str, name: str | None, level: int
-    ) -> int | None:
-        """The file an import statement depends on: the submodule it names, else the module."""
-        target = program.import_target(fid, module, level)
-        if name is not None and name != "*" and target is not None:
-            sub = program.import_target(fid, f"{module}.{name}" if module else name, level)
-            target = sub if sub is not None else target
-        return target
-
-    def _reresolve(self, dependents: list[int], program: Program, report: IndexReport) -> None:
-        """Re-resolve, without reparsing, the references of files that consulted what changed."""
-        writer = self.writer
-        touched = report.touched
-        changes: list[tuple[int | None, int]] = []
-        import_changes: list[tuple[int | None, int]] = []
-        texts = writer.name_texts() if dependents else {}
-        local = writer.known_name_id(LOCAL_RECEIVER)
-        for fid in dependents:
-            with program.collecting() as deps:
-                for iid, _fid, module, name, level, current in writer.import_rows(fid):
-                    target = self._import_target(program, fid, module, name, level)
-                    if target != current:
-                        import_changes.append((target, iid))
-                # rows decided inside their own file (which did not change) stay as they are
-                rows = [r for r in writer.file_refs(fid) if r[2] is None or r[2] != local]
-                for rid, name_id, scope, old, target in _targets(program, fid, rows, texts):
-                    if target != old:
-                        changes.append((target, rid))
-                        retarget_keys(touched, old, target, name_id, scope)
-            program.end_file()
-            files, modules = _split(deps, fid)
-            writer.write_deps(fid, files, modules, True)
-        writer.set_targets(changes)
-        writer.set_import_targets(import_changes)
-        report.reresolved_files += len(dependents)
-        report.retargeted += len(changes)
 
     def _count(self, report: IndexReport, changed: bool = True) -> None:
         """Graph totals. Counting ten million references takes a third of a second, so a run

@@ -1,0 +1,181 @@
+"""The resolve phase of an update: the references of parsed files get their targets, and the
+files that consulted what changed are re-resolved, without reparsing.
+
+Every answer records what it consulted (Program.collecting); those dependencies are written per
+file, so the next change reaches exactly the files that read it. The GraphUpdater decides what
+to resolve; this module does it, through the GraphWriter and the Program.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from forge_lsp.graph.writer import GraphWriter
+from forge_lsp.indexing.report import FileDelta, IndexReport, ref_keys, retarget_keys
+from forge_lsp.parsing.facts import LOCAL_RECEIVER, NO_TARGET, FileFacts
+from forge_lsp.resolve.program import Dep, Program, depends_on_scope
+
+
+@dataclass(slots=True)
+class Parsed:
+    file_id: int
+    path: str
+    existed: bool
+    facts: FileFacts
+    symbol_ids: list[int]
+    rows: list[list[Any]]  # reference rows, targets filled in by resolution
+    delta: FileDelta
+    # A cold index writes each file's rows as it is parsed, holding none of them: the ids of
+    # its rows, whose missing targets resolution reads back and fills in.
+    stored: tuple[int, int] | None = None
+    imports: tuple[int, int] = (1, 0)  # and the ids of its import rows, the same way
+
+
+StoredRow = tuple[int, int, int | None, int, int | None]  # id, name, receiver, scope, target
+
+
+def resolve_rows(
+    program: Program, fid: int, rows: Iterable[StoredRow], texts: dict[int, str]
+) -> Iterator[tuple[int, int, int, int | None, int | None]]:
+    """(row id, name id, scope, stored target, resolved target) for stored reference rows of
+    file `fid`; a (name, receiver, scope where it matters) is resolved once per file: the same
+    `self.assertEqual` recurs a hundred times."""
+    seen: dict[tuple[int, int | None, int], int | None] = {}
+    for rid, name_id, receiver_id, scope, old in rows:
+        receiver = texts[receiver_id] if receiver_id is not None else None
+        key = (name_id, receiver_id, scope if depends_on_scope(receiver) else 0)
+        if key in seen:
+            target = seen[key]
+        else:
+            target = seen[key] = program.target_symbol(
+                program.resolve(fid, texts[name_id], receiver, scope)
+            )
+        yield rid, name_id, scope, old, target
+
+
+NO_FACTS = FileFacts("", "")  # what a cold index keeps of a file's facts once written
+
+
+def split_deps(deps: set[Dep], own: int) -> tuple[list[int], list[str]]:
+    files = [d for d in deps if isinstance(d, int) and d != own]
+    return files, [d for d in deps if isinstance(d, str)]
+
+
+def resolve_parsed(
+    writer: GraphWriter, program: Program, parsed: list[Parsed], cold: bool, report: IndexReport
+) -> None:
+    """Resolve the references of the files an update parsed, and write them (as a delta unless
+    the file is new) with their imports and what their resolution consulted."""
+    resolve = program.resolve
+    target_symbol = program.target_symbol
+    touched = report.touched
+    texts = writer.name_texts()
+    for p in parsed:
+        if p.stored is not None:
+            _resolve_stored(writer, program, p, texts, report)
+            continue
+        started = time.perf_counter()
+        ids = p.symbol_ids
+        fid = p.file_id
+        # Within a file the same (name, receiver) recurs often: `self.assertEqual` a hundred times.
+        seen: dict[tuple[str, str | None, int], int | None] = {}
+        with program.collecting() as deps:
+            for row, ref in zip(p.rows, p.facts.refs, strict=True):
+                if ref.target != NO_TARGET:
+                    continue
+                receiver = ref.receiver
+                scope = ids[ref.scope] if depends_on_scope(receiver) else 0
+                key = (ref.name, receiver, scope)
+                if key in seen:
+                    row[7] = seen[key]
+                else:
+                    row[7] = seen[key] = target_symbol(
+                        resolve(fid, ref.name, receiver, ids[ref.scope])
+                    )
+            # where each import leads (file dependency edges), its module names recorded too
+            targets = [
+                import_target(program, fid, i.module, i.name, i.level) for i in p.facts.imports
+            ]
+        program.end_file()
+        writer.replace_imports(fid, p.facts, targets, p.existed)
+        added, removed = writer.write_refs(fid, p.rows, p.existed)
+        files, modules = split_deps(deps, fid)
+        writer.write_deps(fid, files, modules, p.existed)
+        p.delta.refs_added, p.delta.refs_removed = len(added), len(removed)
+        if not cold:
+            for changed_row in (*added, *removed):
+                ref_keys(touched, changed_row)
+        p.delta.seconds += time.perf_counter() - started
+        report.deltas.append(p.delta)
+        p.rows = []
+
+
+def _resolve_stored(
+    writer: GraphWriter, program: Program, p: Parsed, texts: dict[int, str], report: IndexReport
+) -> None:
+    """Resolve a file whose rows are already written (a cold index): the same answers as
+    the in-memory path, read back by row id and written as target updates."""
+    assert p.stored is not None
+    started = time.perf_counter()
+    fid = p.file_id
+    with program.collecting() as deps:
+        rows = writer.unresolved_refs(*p.stored)
+        # every row, NULL too: PENDING must not stay
+        changes = [(new, rid) for rid, *_, new in resolve_rows(program, fid, rows, texts)]
+        imports = [
+            (import_target(program, fid, module, name, level), iid)
+            for iid, module, name, level in writer.pending_imports(*p.imports)
+        ]
+    program.end_file()
+    writer.set_targets(changes)
+    writer.set_import_targets(imports)
+    files, modules = split_deps(deps, fid)
+    writer.write_deps(fid, files, modules, False)
+    first, last = p.stored
+    p.delta.refs_added = last - first + 1
+    p.delta.seconds += time.perf_counter() - started
+    report.deltas.append(p.delta)
+
+
+def import_target(
+    program: Program, fid: int, module: str, name: str | None, level: int
+) -> int | None:
+    """The file an import statement depends on: the submodule it names, else the module."""
+    target = program.import_target(fid, module, level)
+    if name is not None and name != "*" and target is not None:
+        sub = program.import_target(fid, f"{module}.{name}" if module else name, level)
+        target = sub if sub is not None else target
+    return target
+
+
+def reresolve(
+    writer: GraphWriter, program: Program, dependents: list[int], report: IndexReport
+) -> None:
+    """Re-resolve, without reparsing, the references of files that consulted what changed."""
+    touched = report.touched
+    changes: list[tuple[int | None, int]] = []
+    import_changes: list[tuple[int | None, int]] = []
+    texts = writer.name_texts() if dependents else {}
+    local = writer.known_name_id(LOCAL_RECEIVER)
+    for fid in dependents:
+        with program.collecting() as deps:
+            for iid, _fid, module, name, level, current in writer.import_rows(fid):
+                target = import_target(program, fid, module, name, level)
+                if target != current:
+                    import_changes.append((target, iid))
+            # rows decided inside their own file (which did not change) stay as they are
+            rows = [r for r in writer.file_refs(fid) if r[2] is None or r[2] != local]
+            for rid, name_id, scope, old, target in resolve_rows(program, fid, rows, texts):
+                if target != old:
+                    changes.append((target, rid))
+                    retarget_keys(touched, old, target, name_id, scope)
+        program.end_file()
+        files, modules = split_deps(deps, fid)
+        writer.write_deps(fid, files, modules, True)
+    writer.set_targets(changes)
+    writer.set_import_targets(import_changes)
+    report.reresolved_files += len(dependents)
+    report.retargeted += len(changes)
