@@ -166,7 +166,7 @@ class Program:
             # the copies would be most of the program's memory.
             file_info = files.get(file_id)
             info = SymbolInfo(file_id, intern(name), kind, parent)
-            symbols.add(sid, file_id, info.name, kind, parent)
+            symbols.add(sid, file_id, kind, parent)
             added.append((sid, info))
             if file_info is not None:
                 file_info.symbols.append(sid)
