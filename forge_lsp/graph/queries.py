@@ -26,7 +26,7 @@ from forge_lsp.graph.model import (
     Symbol,
 )
 from forge_lsp.graph.schema import ROLE_CODES, ROLE_NAMES
-from forge_lsp.graph.store import open_reader
+from forge_lsp.graph.store import graph_totals, open_reader
 
 _SYMBOL_COLUMNS = (
     "s.id, s.file_id, f.path, n.text, s.qualname, s.kind, s.parent_id, s.line, s.col, s.end_line,"
@@ -397,15 +397,7 @@ class GraphQuery:
             "SELECT count(*), coalesce(sum(1 - parse_ok), 0) FROM files"
         ).fetchall()[0]
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        if all(k in meta for k in ("symbols", "references", "resolved")):
-            # stored by the last index run, and deleted by any update since: still exact, and
-            # counting ten million references would take a third of a second per status call
-            symbols, refs, resolved = meta["symbols"], meta["references"], meta["resolved"]
-        else:
-            symbols = conn.execute("SELECT count(*) FROM symbols").fetchall()[0][0]
-            refs, resolved = conn.execute("SELECT count(*), count(target_id) FROM refs").fetchall()[
-                0
-            ]
+        symbols, refs, resolved = graph_totals(conn)
         skipped: dict[str, int] = {}
         for (reason,) in conn.execute("SELECT reason FROM skipped"):
             key = reason.split(":", 1)[0].split(" (", 1)[0]

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import apsw
 
 from forge_lsp.graph.schema import ROLE_CODES
+from forge_lsp.graph.store import TOTALS
 from forge_lsp.parsing.facts import NO_TARGET, FileFacts
 
 
@@ -238,9 +239,7 @@ class GraphWriter:
         """A new file's import statements, the files they lead to still PENDING; the (first,
         last) row ids they got (see append_refs)."""
         self.replace_imports(file_id, facts, [PENDING] * len(facts.imports), False)
-        count = len(facts.imports)
-        last = self.conn.last_insert_rowid() if count else 0
-        return (last - count + 1, last) if count else (1, 0)
+        return self._inserted(len(facts.imports))
 
     def pending_imports(self, first: int, last: int) -> list[tuple[int, str, str | None, int]]:
         """(id, module, name, level) of the imports in an id range, for set_import_targets."""
@@ -260,8 +259,15 @@ class GraphWriter:
             if row[7] is None:
                 row[7] = PENDING
         self.insert_refs(rows)
-        last = self.conn.last_insert_rowid() if rows else 0
-        return (last - len(rows) + 1, last) if rows else (1, 0)
+        return self._inserted(len(rows))
+
+    def _inserted(self, count: int) -> tuple[int, int]:
+        """The row ids the last `count` inserts got: consecutive, as this connection is the
+        only writer; (1, 0), an empty range, for none."""
+        if not count:
+            return (1, 0)
+        last = self.conn.last_insert_rowid()
+        return (last - count + 1, last)
 
     def unresolved_refs(
         self, first: int, last: int
@@ -463,7 +469,7 @@ class GraphWriter:
 
     def forget_counts(self) -> None:
         """The stored graph totals no longer hold: the next index counts again."""
-        self.conn.execute("DELETE FROM meta WHERE key IN ('symbols', 'references', 'resolved')")
+        self.conn.executemany("DELETE FROM meta WHERE key = ?", [(k,) for k in TOTALS])
 
     def replace_skipped(self, skipped: list[tuple[str, str]]) -> None:
         self.conn.execute("DELETE FROM skipped")

@@ -15,7 +15,7 @@ from typing import Any
 
 from forge_lsp.graph.writer import GraphWriter
 from forge_lsp.indexing.report import FileDelta, IndexReport, ref_keys, retarget_keys
-from forge_lsp.parsing.facts import LOCAL_RECEIVER, NO_TARGET, FileFacts
+from forge_lsp.parsing.facts import LOCAL_RECEIVER, FileFacts
 from forge_lsp.resolve.program import Dep, Program, depends_on_scope
 
 
@@ -34,15 +34,16 @@ class Parsed:
     imports: tuple[int, int] = (1, 0)  # and the ids of its import rows, the same way
 
 
-StoredRow = tuple[int, int, int | None, int, int | None]  # id, name, receiver, scope, target
+# a reference to resolve: (row id or index, name id, receiver name id, scope id, target so far)
+RefRow = tuple[int, int, int | None, int, int | None]
 
 
 def resolve_rows(
-    program: Program, fid: int, rows: Iterable[StoredRow], texts: dict[int, str]
+    program: Program, fid: int, rows: Iterable[RefRow], texts: dict[int, str]
 ) -> Iterator[tuple[int, int, int, int | None, int | None]]:
-    """(row id, name id, scope, stored target, resolved target) for stored reference rows of
-    file `fid`; a (name, receiver, scope where it matters) is resolved once per file: the same
-    `self.assertEqual` recurs a hundred times."""
+    """(row, name id, scope, target so far, resolved target) for references of file `fid`, in
+    memory or read back from the graph; a (name, receiver, scope where it matters) is resolved
+    once per file: the same `self.assertEqual` recurs a hundred times."""
     seen: dict[tuple[int, int | None, int], int | None] = {}
     for rid, name_id, receiver_id, scope, old in rows:
         receiver = texts[receiver_id] if receiver_id is not None else None
@@ -69,8 +70,6 @@ def resolve_parsed(
 ) -> None:
     """Resolve the references of the files an update parsed, and write them (as a delta unless
     the file is new) with their imports and what their resolution consulted."""
-    resolve = program.resolve
-    target_symbol = program.target_symbol
     touched = report.touched
     texts = writer.name_texts()
     for p in parsed:
@@ -78,23 +77,12 @@ def resolve_parsed(
             _resolve_stored(writer, program, p, texts, report)
             continue
         started = time.perf_counter()
-        ids = p.symbol_ids
         fid = p.file_id
-        # Within a file the same (name, receiver) recurs often: `self.assertEqual` a hundred times.
-        seen: dict[tuple[str, str | None, int], int | None] = {}
+        rows = p.rows  # insert_refs rows: name 4, scope 6, target 7 (None: not decided in-file)
         with program.collecting() as deps:
-            for row, ref in zip(p.rows, p.facts.refs, strict=True):
-                if ref.target != NO_TARGET:
-                    continue
-                receiver = ref.receiver
-                scope = ids[ref.scope] if depends_on_scope(receiver) else 0
-                key = (ref.name, receiver, scope)
-                if key in seen:
-                    row[7] = seen[key]
-                else:
-                    row[7] = seen[key] = target_symbol(
-                        resolve(fid, ref.name, receiver, ids[ref.scope])
-                    )
+            pending = [(i, r[4], r[8], r[6], None) for i, r in enumerate(rows) if r[7] is None]
+            for i, *_, target in resolve_rows(program, fid, pending, texts):
+                rows[i][7] = target
             # where each import leads (file dependency edges), its module names recorded too
             targets = [
                 import_target(program, fid, i.module, i.name, i.level) for i in p.facts.imports
@@ -158,7 +146,7 @@ def reresolve(
     touched = report.touched
     changes: list[tuple[int | None, int]] = []
     import_changes: list[tuple[int | None, int]] = []
-    texts = writer.name_texts() if dependents else {}
+    texts = writer.name_texts()
     local = writer.known_name_id(LOCAL_RECEIVER)
     for fid in dependents:
         with program.collecting() as deps:

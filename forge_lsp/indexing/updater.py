@@ -22,7 +22,15 @@ from contextlib import contextmanager
 import apsw
 
 from forge_lsp.config import Settings
-from forge_lsp.graph.store import checkpoint, create_bulk_indexes, drop_bulk_indexes, open_writer
+from forge_lsp.graph.store import (
+    TOTALS,
+    checkpoint,
+    count_totals,
+    create_bulk_indexes,
+    drop_bulk_indexes,
+    graph_totals,
+    open_writer,
+)
 from forge_lsp.graph.writer import FileState, GraphWriter
 from forge_lsp.indexing.discovery import Discovery, discover
 from forge_lsp.indexing.modules import INIT_NAMES, is_init, is_test_file, names_for, package_dirs
@@ -421,20 +429,6 @@ class GraphUpdater:
     def _count(self, report: IndexReport, changed: bool = True) -> None:
         """Graph totals. Counting ten million references takes a third of a second, so a run
         that changed nothing reuses the totals the last counting run stored."""
-        conn = self.conn
-        if not changed:
-            stored = dict(
-                conn.execute(
-                    "SELECT key, value FROM meta WHERE key IN ('symbols', 'references', 'resolved')"
-                )
-            )
-            if len(stored) == 3:
-                report.symbols = stored["symbols"]
-                report.references = stored["references"]
-                report.resolved = stored["resolved"]
-                return
-        report.symbols = conn.execute("SELECT count(*) FROM symbols").fetchall()[0][0]
-        total, resolved = conn.execute("SELECT count(*), count(target_id) FROM refs").fetchall()[0]
-        report.references = total
-        report.resolved = resolved
-        self.writer.set_meta({"symbols": report.symbols, "references": total, "resolved": resolved})
+        totals = graph_totals(self.conn) if not changed else count_totals(self.conn)
+        report.symbols, report.references, report.resolved = totals
+        self.writer.set_meta(dict(zip(TOTALS, totals, strict=True)))
