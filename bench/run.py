@@ -28,6 +28,7 @@ from typing import Any
 
 from bench import scale
 from bench.corpora import fetch_django, fetch_flask
+from bench.index_bench import run_index
 from bench.live_bench import engine_revision, keystrokes, summarize
 from bench.metrics import Counts, compare
 from bench.peers import ForgeTool, JediTool, LspTool, PyrightTool, jedi_first_answer
@@ -158,8 +159,6 @@ def measure_corpus(
 
     # forge_lsp: the cold index as a whole process, then the server cold and warm
     db = work / f"{name}.db"
-    from bench.index_bench import run_index
-
     log(f"{name}: forge_lsp index")
     cold_index = run_index(root, db, 2)
     f = figures["forge_lsp"]

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,6 @@ def workspace(files: int, seed: int = 0, cache: Path = CACHE) -> Path:
     if stamp.exists() and stamp.read_text() == want:
         return root
     if root.exists():
-        import shutil
-
         shutil.rmtree(root)
     root.mkdir(parents=True)
     synthetic.write_workspace(root, files, seed)
