@@ -16,7 +16,9 @@ from typing import Any
 from forge_lsp.graph.writer import GraphWriter
 from forge_lsp.indexing.report import FileDelta, IndexReport, ref_keys, retarget_keys
 from forge_lsp.parsing.facts import LOCAL_RECEIVER, FileFacts
-from forge_lsp.resolve.program import Dep, Program, depends_on_scope
+from forge_lsp.resolve.expressions import depends_on_scope
+from forge_lsp.resolve.memo import Dep
+from forge_lsp.resolve.program import Program
 
 
 @dataclass(slots=True)

@@ -18,8 +18,8 @@ resolve/module_map.py elects them, and a namespace's or a class's names are orde
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from sys import intern
 from typing import Any
@@ -32,6 +32,9 @@ from forge_lsp.parsing.facts import (
     MODULE,
     UNKNOWN_RECEIVER,
 )
+from forge_lsp.resolve.evaluator import TypeEvaluator
+from forge_lsp.resolve.expressions import depends_on_scope
+from forge_lsp.resolve.memo import Dep, DependencyRecorder, Deps
 from forge_lsp.resolve.module_map import ModuleMap
 from forge_lsp.resolve.symbol_table import SymbolInfo, SymbolTable
 
@@ -41,14 +44,11 @@ from forge_lsp.resolve.symbol_table import SymbolInfo, SymbolTable
 #   ("sym", symbol_id) a symbol: class, function, variable…
 #   ("inst", class_id) an instance of a class
 #   ("super", class_id) the bases of a class, as `super()` sees them
+#   ("union", entities) any of several (resolve/evaluator.py)
+#   ("elem", (iterated, item)) a container: what iterating it gives, what indexing it gives
 Entity = tuple[str, Any]
-# What an answer consulted: a file id (its namespace, classes or module name), or a dotted module
-# name whose mapping to a file was looked up.
-Dep = int | str
-Deps = tuple[Dep, ...] | set[Dep]
 
 ROOT: Entity = ("pkg", "")
-_MAX_DEPTH = 24
 _MEMO_LIMIT = 150_000  # memoised answers kept across files (about 50 MB)
 _DEFINITIONS = (CLASS, FUNCTION, METHOD)
 
@@ -86,39 +86,32 @@ class Program:
         self.members: dict[int, dict[str, int]] = {}
         # class -> (file, name, receiver, target decided in-file)
         self.bases: dict[int, list[tuple[int, str, str | None, int | None]]] = {}
-        self._deps: set[Dep] = set()  # what the answer being computed consulted
+        # symbol id -> its type expression (resolve/expressions.py), for symbols that have one
+        self.symbol_types: dict[int, str] = {}
+        self.deps = DependencyRecorder()  # what the answer being computed consulted
+        self.types = TypeEvaluator(self)
         self.reset_memo()
 
     def reset_memo(self) -> None:
         """Forget every memoised answer: the next update sees the program as it is now."""
-        # Each answer with what it consulted: a tuple once done (a third of a set's memory, and
-        # there are a hundred thousand of them), the live set while a cycle guard.
         self._ns_memo: dict[tuple[int, str], tuple[Entity | None, Deps]] = {}
-        self._recv_memo: dict[tuple[int, str, int], tuple[Entity | None, Deps]] = {}
         self._base_memo: dict[int, tuple[list[int], Deps]] = {}
         self._member_memo: dict[tuple[int, str], tuple[int | None, Deps]] = {}
-        self._in_progress: set[tuple[int, str]] = set()
+        self.types.reset()
 
     def end_file(self) -> None:
         """One file's references are resolved. Its receivers (memoised per file) will not be
         asked again, and the shared memos are kept bounded: at 100,000 files they would
         otherwise outgrow the program itself. Dropping an answer costs time, never
         correctness: recomputing it records the same dependencies."""
-        self._recv_memo.clear()
-        if len(self._ns_memo) + len(self._member_memo) + len(self._base_memo) > _MEMO_LIMIT:
+        self.types.receivers.clear()
+        kept = len(self._ns_memo) + len(self._member_memo) + len(self._base_memo)
+        if kept + len(self.types.types) > _MEMO_LIMIT:
             self.reset_memo()
 
-    @contextmanager
-    def collecting(self) -> Iterator[set[Dep]]:
+    def collecting(self) -> AbstractContextManager[set[Dep]]:
         """Collect what every resolution inside the block consulted into the yielded set."""
-        outer = self._deps
-        deps: set[Dep] = set()
-        self._deps = deps
-        try:
-            yield deps
-        finally:
-            self._deps = outer
-            outer.clear()
+        return self.deps.collecting()
 
     # ----- loading ---------------------------------------------------------------------------
 
@@ -219,7 +212,7 @@ class Program:
     def absolute_module(self, file_id: int, module: str, level: int) -> str | None:
         if level == 0:
             return module
-        self._deps.add(file_id)
+        self.deps.add(file_id)
         info = self.files.get(file_id)
         if info is None:
             return None
@@ -237,7 +230,7 @@ class Program:
     def module_entity(self, dotted: str) -> Entity | None:
         if not dotted:
             return ROOT
-        self._deps.add(dotted)
+        self.deps.add(dotted)
         file_id = self.modules.get(dotted)
         if file_id is not None:
             return ("mod", file_id)
@@ -250,7 +243,7 @@ class Program:
         dotted = self.absolute_module(file_id, module, level)
         if dotted is None:
             return None
-        self._deps.add(dotted)
+        self.deps.add(dotted)
         return self.modules.get(dotted)
 
     # ----- names -----------------------------------------------------------------------------
@@ -260,23 +253,10 @@ class Program:
         key = (file_id, name)
         hit = self._ns_memo.get(key)
         if hit is not None:
-            self._deps.update(hit[1])
+            self.deps.current.update(hit[1])
             return hit[0]
-        if key in self._in_progress or len(self._in_progress) > _MAX_DEPTH:
-            self._deps.add(file_id)
-            return None  # an import cycle: no answer rather than a loop
-        outer = self._deps
-        deps: set[Dep] = {file_id}
-        self._deps = deps
-        self._in_progress.add(key)
-        try:
-            result = self._lookup(file_id, name)
-        finally:
-            self._in_progress.discard(key)
-            self._deps = outer
-        self._ns_memo[key] = (result, tuple(deps))
-        outer |= deps
-        return result
+        # an import cycle answers None rather than looping
+        return self.deps.memoised(self._ns_memo, key, (file_id,), None, self._lookup, file_id, name)
 
     def _lookup(self, file_id: int, name: str) -> Entity | None:
         info = self.files.get(file_id)
@@ -311,7 +291,7 @@ class Program:
             base = self.module_entity(dotted) if dotted is not None else None
             if base is None or base[0] != "mod":
                 continue
-            self._deps.add(base[1])
+            self.deps.add(base[1])
             target = self.files.get(base[1])
             if target is None:
                 continue
@@ -338,7 +318,7 @@ class Program:
             return self.module_entity(f"{value}.{name}" if value else name)
         if kind in ("sym", "inst"):
             sid = value
-            if kind == "sym" and self._kind(sid) != CLASS:
+            if kind == "sym" and self.symbol_kind(sid) != CLASS:
                 return None
             found_id = self.class_member(sid, name)
             return ("sym", found_id) if found_id is not None else None
@@ -349,33 +329,26 @@ class Program:
                     return ("sym", found_id)
         return None
 
-    def _kind(self, symbol_id: int) -> str:
+    def symbol_kind(self, symbol_id: int) -> str:
+        """A symbol's kind, read from its file (a dependency on it)."""
         symbols = self.symbols
-        self._deps.add(symbols.file_id(symbol_id))
+        self.deps.add(symbols.file_id(symbol_id))
         return symbols.kind(symbol_id)
 
     def class_bases(self, class_id: int) -> list[int]:
-        hit = self._base_memo.get(class_id)
-        if hit is not None:
-            self._deps.update(hit[1])
-            return hit[0]
-        outer = self._deps
-        deps: set[Dep] = {self.symbols.file_id(class_id)}
-        self._deps = deps
-        self._base_memo[class_id] = ([], deps)  # cycle guard
+        seed = (self.symbols.file_id(class_id),)
+        # a class that is its own base (through a cycle) has no bases
+        return self.deps.memoised(self._base_memo, class_id, seed, [], self._class_bases, class_id)
+
+    def _class_bases(self, class_id: int) -> list[int]:
         found: list[int] = []
-        try:
-            for file_id, name, receiver, target in self.bases.get(class_id, ()):
-                if receiver == LOCAL_RECEIVER:
-                    entity: Entity | None = ("sym", target) if target in self.symbols else None
-                else:
-                    entity = self.resolve(file_id, name, receiver, class_id)
-                if entity is not None and entity[0] == "sym" and self._kind(entity[1]) == CLASS:
-                    found.append(entity[1])
-        finally:
-            self._deps = outer
-        self._base_memo[class_id] = (found, tuple(deps))
-        outer |= deps
+        for file_id, name, receiver, target in self.bases.get(class_id, ()):
+            if receiver == LOCAL_RECEIVER:
+                entity: Entity | None = ("sym", target) if target in self.symbols else None
+            else:
+                entity = self.types.value(self.resolve(file_id, name, receiver, class_id))
+            if entity is not None and entity[0] == "sym" and self.symbol_kind(entity[1]) == CLASS:
+                found.append(entity[1])
         return found
 
     def class_member(self, class_id: int, name: str) -> int | None:
@@ -383,25 +356,17 @@ class Program:
         key = (class_id, name)
         hit = self._member_memo.get(key)
         if hit is not None:
-            self._deps.update(hit[1])
+            self.deps.current.update(hit[1])
             return hit[0]
-        outer = self._deps
-        deps: set[Dep] = set()
-        self._deps = deps
-        try:
-            found = self._class_member(class_id, name)
-        finally:
-            self._deps = outer
-        self._member_memo[key] = (found, tuple(deps))
-        outer |= deps
-        return found
+        memo = self._member_memo
+        return self.deps.memoised(memo, key, (), None, self._class_member, class_id, name)
 
     def _class_member(self, class_id: int, name: str) -> int | None:
         seen = {class_id}
         queue = [class_id]
         while queue:
             current = queue.pop(0)
-            self._deps.add(self.symbols.file_id(current))
+            self.deps.add(self.symbols.file_id(current))
             found = self.members.get(current, {}).get(name)
             if found is not None:
                 return found
@@ -429,71 +394,18 @@ class Program:
 
     # ----- receivers and references ----------------------------------------------------------
 
-    def receiver(self, file_id: int, receiver: str, scope_id: int) -> Entity | None:
-        """Evaluate an encoded receiver (see parsing.facts.RefFact) to an entity."""
-        key = (file_id, receiver, scope_id if depends_on_scope(receiver) else -1)
-        hit = self._recv_memo.get(key)
-        if hit is not None:
-            self._deps.update(hit[1])
-            return hit[0]
-        outer = self._deps
-        deps: set[Dep] = {file_id}
-        self._deps = deps
-        self._recv_memo[key] = (None, deps)  # cycle guard
-        try:
-            result = self._receiver(file_id, receiver, scope_id)
-        finally:
-            self._deps = outer
-        self._recv_memo[key] = (result, tuple(deps))
-        outer |= deps
-        return result
-
-    def _receiver(self, file_id: int, receiver: str, scope_id: int) -> Entity | None:
-        entity: Entity | None
-        if receiver.startswith("<"):
-            close = receiver.find(">")
-            level_text, _, module = receiver[1:close].partition("|")
-            dotted = self.absolute_module(file_id, module, int(level_text))
-            entity = self.module_entity(dotted) if dotted is not None else None
-            rest = receiver[close + 2 :] if len(receiver) > close + 1 else ""
-            parts = rest.split(".") if rest else []
-        else:
-            parts = receiver.split(".")
-            head = parts.pop(0)
-            if head == "self":
-                cls = self.enclosing_class(scope_id)
-                entity = ("inst", cls) if cls is not None else None
-            elif head == "super()":
-                cls = self.enclosing_class(scope_id)
-                entity = ("super", cls) if cls is not None else None
-            else:
-                call = head.endswith("()")
-                entity = self.lookup(file_id, head[:-2] if call else head)
-                if call:
-                    entity = self._instantiate(entity)
-        for part in parts:
-            if entity is None:
-                return None
-            call = part.endswith("()")
-            entity = self.member(entity, part[:-2] if call else part)
-            if call:
-                entity = self._instantiate(entity)
-        return entity
-
-    def _instantiate(self, entity: Entity | None) -> Entity | None:
-        if entity is not None and entity[0] == "sym" and self._kind(entity[1]) == CLASS:
-            return ("inst", entity[1])
-        return None
-
     def resolve(
         self, file_id: int, name: str, receiver: str | None, scope_id: int
     ) -> Entity | None:
+        """What the name `name` of file `file_id` means: a module-level name when `receiver`
+        is None, else the attribute `name` of the value the receiver evaluates to."""
         if receiver is None:
             return self.lookup(file_id, name)
         if receiver in (UNKNOWN_RECEIVER, LOCAL_RECEIVER):
             return None
-        base = self.receiver(file_id, receiver, scope_id)
-        return self.member(base, name) if base is not None else None
+        types = self.types
+        base = types.receiver(file_id, receiver, scope_id, depends_on_scope(receiver))
+        return types.member(types.value(base), name) if base is not None else None
 
     def target_symbol(self, entity: Entity | None) -> int | None:
         """The symbol id a reference to `entity` points at (a module's own symbol for modules)."""
@@ -503,12 +415,7 @@ class Program:
         if kind == "sym":
             return value
         if kind == "mod":
-            self._deps.add(value)
+            self.deps.add(value)
             info = self.files.get(value)
             return info.module_symbol if info is not None else None
         return None
-
-
-def depends_on_scope(receiver: str | None) -> bool:
-    """Whether a receiver's meaning depends on where it is used (`self`, `super()`)."""
-    return receiver is not None and receiver.startswith(("self", "super()"))
