@@ -144,6 +144,7 @@ def test_star_import_honours_all_and_reexports(tmp_path: Path) -> None:
     )
     exported = ws.symbol("lib/impl.py", "exported")
     assert ws.ref_set(exported) == {
+        ws.at("lib/impl.py", "exported", 0),  # the __all__ entry (role export)
         ws.at("lib/impl.py", "exported", 1),
         ws.at("client.py", "exported", 0),
         ws.at("client.py", "exported", 1),

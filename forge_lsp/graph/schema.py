@@ -7,7 +7,7 @@ Bulk indexes are separate from the tables so that a cold load can insert first a
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta(
@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS symbols(
     sel_line INTEGER NOT NULL,
     sel_col INTEGER NOT NULL,
     sel_end_col INTEGER NOT NULL,
-    signature TEXT NOT NULL
+    signature TEXT NOT NULL,
+    type_id INTEGER  -- names.id of the symbol's type expression (SymbolFact.type); NULL: none
 ) STRICT;
 CREATE TABLE IF NOT EXISTS refs(
     id INTEGER PRIMARY KEY,
@@ -145,6 +146,20 @@ MIGRATIONS: dict[int, str] = {
     DELETE FROM imports;
     DELETE FROM skipped;
     """,
+    # v4 stores each symbol's declared or inferred type, and references in string
+    # annotations, `__all__` and overloads: older graphs lack them, so the next index is cold.
+    4: """
+    ALTER TABLE symbols ADD COLUMN type_id INTEGER;
+    DELETE FROM files;
+    DELETE FROM modules;
+    DELETE FROM names;
+    DELETE FROM symbols;
+    DELETE FROM refs;
+    DELETE FROM imports;
+    DELETE FROM skipped;
+    DELETE FROM file_deps;
+    DELETE FROM module_deps;
+    """,
 }
 
 ROLE_CODES = {
@@ -155,5 +170,6 @@ ROLE_CODES = {
     "inherit": 4,
     "decorate": 5,
     "attribute": 6,
+    "export": 7,
 }
 ROLE_NAMES = {code: name for name, code in ROLE_CODES.items()}

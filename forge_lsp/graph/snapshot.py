@@ -40,13 +40,14 @@ def graph_snapshot(conn: apsw.Connection) -> dict[str, Table]:
             "SELECT name, file_id FROM modules", lambda name, fid: (name, paths.get(fid))
         ),
         "symbols": table(
-            "SELECT id, name_id, parent_id, line, col, end_line, end_col, sel_end_col, signature"
-            " FROM symbols",
+            "SELECT id, name_id, parent_id, line, col, end_line, end_col, sel_end_col, signature,"
+            " type_id FROM symbols",
             lambda sid, name, parent, *rest: (
                 symbols[sid],
                 names.get(name),
                 symbols.get(parent) if parent is not None else None,
-                *rest,
+                *rest[:-1],
+                names.get(rest[-1]),
             ),
         ),
         "refs": table(

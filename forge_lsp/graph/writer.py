@@ -36,7 +36,7 @@ class SymbolDelta(NamedTuple):
 
 _SYMBOL_COLUMNS = (
     "id, file_id, name_id, qualname, kind, parent_id, line, col, end_line, end_col,"
-    " sel_line, sel_col, sel_end_col, signature"
+    " sel_line, sel_col, sel_end_col, signature, type_id"
 )
 # A reference row written before its target is known holds this placeholder, stored in 3 bytes
 # as symbol ids are up to 8M (about 350,000 files), so that writing the target later does not
@@ -199,6 +199,7 @@ class GraphWriter:
                 sym.sel_col,
                 sym.sel_end_col,
                 sym.signature,
+                self.name_id(sym.type) if sym.type else None,
             )
             before = old.pop(sid, None)
             if before is None:
@@ -213,11 +214,11 @@ class GraphWriter:
         if updates:
             self.conn.executemany(
                 "UPDATE symbols SET name_id=?, qualname=?, kind=?, parent_id=?, line=?, col=?,"
-                " end_line=?, end_col=?, sel_line=?, sel_col=?, sel_end_col=?, signature=?"
+                " end_line=?, end_col=?, sel_line=?, sel_col=?, sel_end_col=?, signature=?, type_id=?"
                 " WHERE id=?",
                 updates,
             )
-        self.conn.executemany("INSERT INTO symbols VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
+        self.conn.executemany("INSERT INTO symbols VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
         return delta
 
     def replace_imports(
@@ -353,13 +354,14 @@ class GraphWriter:
 
     def program_rows(
         self, first_file: int = 0, last_file: int = 2**62
-    ) -> list[tuple[int, int, str, str, int | None, int, int]]:
-        """(id, file_id, name, kind, parent_id, name line, name column) of the symbols of the
-        files whose ids are in the range (every file by default)."""
+    ) -> list[tuple[int, int, str, str, int | None, int, int, str | None]]:
+        """(id, file_id, name, kind, parent_id, name line, name column, type) of the symbols
+        of the files whose ids are in the range (every file by default)."""
         self.flush_names()
         return self.conn.execute(
-            "SELECT s.id, s.file_id, n.text, s.kind, s.parent_id, s.sel_line, s.sel_col"
+            "SELECT s.id, s.file_id, n.text, s.kind, s.parent_id, s.sel_line, s.sel_col, t.text"
             " FROM symbols s JOIN names n ON n.id = s.name_id"
+            " LEFT JOIN names t ON t.id = s.type_id"
             " WHERE s.file_id BETWEEN ? AND ?",
             (first_file, last_file),
         ).fetchall()

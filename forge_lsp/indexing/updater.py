@@ -414,6 +414,7 @@ class GraphUpdater:
                 ids[s.parent] if s.parent >= 0 else None,
                 s.sel_line,
                 s.sel_col,
+                s.type,
             )
             for i, s in enumerate(facts.symbols)
         )

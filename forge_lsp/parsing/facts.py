@@ -27,8 +27,9 @@ IMPORT = "import"
 INHERIT = "inherit"
 DECORATE = "decorate"
 ATTRIBUTE = "attribute"
+EXPORT = "export"  # a name listed in `__all__`
 
-ROLES = (CALL, READ, WRITE, IMPORT, INHERIT, DECORATE, ATTRIBUTE)
+ROLES = (CALL, READ, WRITE, IMPORT, INHERIT, DECORATE, ATTRIBUTE, EXPORT)
 
 NO_TARGET = -1
 UNKNOWN_RECEIVER = "?"
@@ -48,6 +49,10 @@ class SymbolFact(NamedTuple):
     sel_col: int
     sel_end_col: int
     signature: str
+    # What using the symbol gives, as an expression of resolve/expressions.py: a variable's or
+    # field's declared (else inferred) type, a function's return value; "@" first marks a
+    # property (its value is the rest). "" when unknown.
+    type: str = ""
 
 
 class RefFact(NamedTuple):
@@ -104,7 +109,7 @@ class FileFacts:
             )
             visible.append(parent_ok)
             if parent_ok:
-                h.update(f"{s.qualname}\0{s.kind}\0{s.signature}\n".encode())
+                h.update(f"{s.qualname}\0{s.kind}\0{s.signature}\0{s.type}\n".encode())
         for imp in self.imports:
             if imp.module_level:
                 h.update(f"i{imp.level}\0{imp.module}\0{imp.name}\0{imp.alias}\n".encode())

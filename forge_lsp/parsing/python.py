@@ -30,7 +30,6 @@ from forge_lsp.parsing.facts import (
     MODULE,
     NO_TARGET,
     READ,
-    UNKNOWN_RECEIVER,
     VARIABLE,
     WRITE,
     FileFacts,
@@ -41,6 +40,7 @@ from forge_lsp.parsing.facts import (
 
 if TYPE_CHECKING:
     from forge_lsp.parsing.incremental import ByteEdit
+from forge_lsp.parsing import python_declared
 from forge_lsp.parsing.python_syntax import (
     BUILTINS,
     IMPORTED,
@@ -50,17 +50,23 @@ from forge_lsp.parsing.python_syntax import (
     QUERY,
     SYMBOL,
     Scope,
-    annotation_type,
     attribute_targets,
     binding_identifiers,
     head_identifier,
     identifiers_in,
-    is_method_scope,
     split_alias,
     start_byte,
 )
+from forge_lsp.parsing.python_types import (
+    ANNOTATED,
+    ASSIGNED,
+    UNKNOWN,
+    Assignment,
+    ExpressionEncoder,
+    binding_of,
+    decorator_texts,
+)
 
-_MAX_RECEIVER_PARTS = 6
 _SIGNATURE_LIMIT = 240
 
 
@@ -123,7 +129,17 @@ class _FileExtraction:
         self.attributes: dict[int, Node] = {}  # attribute-name start byte -> receiver node
         self.import_refs: list[tuple[Node, str, str]] = []  # (identifier, name, receiver)
         self.has_star_import = False
-        self._receiver_memo: dict[tuple[int, int], str] = {}
+        self.encoder = ExpressionEncoder(self)
+        # what gives symbols their types, read once every binding is known (_emit_types)
+        self.typed_symbols: list[tuple[int, Scope]] = []  # (symbol index, its scope)
+        self.symbol_values: dict[int, list[Assignment]] = {}  # module/class-level bindings
+        self.attribute_values: dict[tuple[int, int], Assignment] = {}  # `self.x = ...` by position
+        self.function_scopes: dict[int, Scope] = {}  # symbol index -> its def's scope
+        self.returns: dict[int, list[Node]] = {}  # def start byte -> values it returns
+        self.generators: set[int] = set()  # start bytes of defs that yield
+        self.overloads: set[int] = set()  # symbols declared by an @overload
+        self.redeclarations: list[tuple[Node, int, Scope]] = []  # (def name, symbol, scope)
+        self.exports: list[Node] = []  # the values assigned to a module-level __all__
         self.declared: set[tuple[int, str]] = set()  # (class index, field): declared elsewhere
 
     # ----- positions -------------------------------------------------------------------------
@@ -253,8 +269,14 @@ class _FileExtraction:
                 self.attributes[attr.start_byte] = obj
         self._collect_decorators(caps.get("decorator", []))
         self._collect_bases(caps.get("bases", []))
+        python_declared.collect_returns(self, caps)
         self._emit_references(caps.get("id", []))
+        python_declared.annotation_refs(self, caps.get("annotation", []))
+        python_declared.export_refs(self, self.exports)
+        python_declared.redeclaration_refs(self)
+        python_declared.sort_refs(self.facts.refs)
         self._emit_instance_fields()
+        python_declared.symbol_types(self)
         return self.facts
 
     def _collect_definitions(self, caps: dict[str, list[Node]]) -> None:
@@ -269,10 +291,22 @@ class _FileExtraction:
                 kind = CLASS
             else:
                 kind = METHOD if parent.kind == "class" else FUNCTION
+            self.skip.add(name_node.start_byte)
+            earlier = (
+                python_declared.redeclared(self, parent, name, node) if kind != CLASS else None
+            )
+            if earlier is not None:  # an overload or a setter: more of the same symbol
+                scope.symbol = earlier
+                self.redeclarations.append((name_node, earlier, parent))
+                continue
             idx = self.add_symbol(name, kind, parent.symbol, node, name_node)
             scope.symbol = idx
-            self.skip.add(name_node.start_byte)
             parent.bindings.setdefault(name, (SYMBOL, idx))
+            if kind != CLASS:
+                self.function_scopes[idx] = scope
+                self.typed_symbols.append((idx, scope))
+                if any(d.rpartition(".")[2] == "overload" for d in decorator_texts(node)):
+                    self.overloads.add(idx)
         # Children created before their parents' symbol ids were known inherit them now.
         for scope in self.scopes[1:]:
             if scope.kind in ("lambda", "comp") and scope.parent is not None:
@@ -304,8 +338,13 @@ class _FileExtraction:
                 name = self.text(ident)
                 self.skip.add(ident.start_byte)
                 scope.bindings[name] = (PARAM, position)
+                default = child.child_by_field_name("value") if annotation is None else None
                 if annotation is not None:
-                    scope.var_types[name] = annotation_type(annotation)
+                    scope.var_types[name] = [Assignment(-1, ANNOTATED, annotation)]
+                elif default is not None and default.type != "none":
+                    scope.var_types[name] = [Assignment(-1, ASSIGNED, default)]
+                else:
+                    scope.var_types[name] = [Assignment(-1, UNKNOWN, None)]
                 position += 1
 
     def _collect_targets(self, caps: dict[str, list[Node]]) -> None:
@@ -323,32 +362,49 @@ class _FileExtraction:
                 and self.scope_at(node.start_byte) is self.module
             ):
                 self.facts.exports = self._string_list(value)
+                self.exports.append(value)
         for node in caps.get("target", []):
-            targets.append((node, None, node.parent or node))
+            statement = node.parent or node
+            targets.append((node, None, statement))
+            if statement.type == "augmented_assignment" and self.text(node) == "__all__":
+                value = statement.child_by_field_name("right")
+                if value is not None and self.scope_at(node.start_byte) is self.module:
+                    self.exports.append(value)
         for target, value, statement in targets:
             scope = self.scope_at(target.start_byte)
+            assigned = binding_of(target, value, statement)
             for attr in attribute_targets(target):
                 self.writes.add(attr.start_byte)
+                if assigned is not None and target.type == "attribute":
+                    key = (attr.start_point[0], self.col(*attr.start_point))
+                    self.attribute_values[key] = assigned
             for ident in binding_identifiers(target):
                 name = self.text(ident)
                 if name in scope.globals:
                     self.writes.add(ident.start_byte)
                     continue
+                sole = ident is target or (
+                    target.type == "as_pattern_target" and target.named_child_count == 1
+                )
+                typed = assigned if sole else None
                 if scope.kind in ("module", "class"):
                     if name not in scope.bindings:
                         kind = VARIABLE if scope.kind == "module" else FIELD
                         idx = self.add_symbol(name, kind, scope.symbol, statement, ident)
                         scope.bindings[name] = (SYMBOL, idx)
                         self.skip.add(ident.start_byte)
+                        self.typed_symbols.append((idx, scope))
                     else:
                         self.writes.add(ident.start_byte)
+                    binding = scope.bindings[name]
+                    if typed is not None and binding[0] == SYMBOL:
+                        self.symbol_values.setdefault(binding[1], []).append(typed)
                 else:
                     if name not in scope.bindings:
                         scope.bindings[name] = (LOCAL,)
                     self.writes.add(ident.start_byte)
-                    if ident is target and value is not None and value.type == "call":
-                        known = scope.var_types.get(name, value)
-                        scope.var_types[name] = value if known is value else None
+                    if typed is not None:
+                        scope.var_types.setdefault(name, []).append(typed)
 
     def _string_list(self, node: Node) -> list[str] | None:
         if node.type not in ("list", "tuple"):
@@ -479,75 +535,12 @@ class _FileExtraction:
             s = s.parent
         return None
 
-    def receiver(self, node: Node, scope: Scope, depth: int = 0) -> str:
+    def receiver(self, node: Node, scope: Scope) -> str:
         """Encode a receiver expression so that resolution can evaluate it without the tree."""
-        key = (node.start_byte, node.end_byte)
-        cached = self._receiver_memo.get(key)
-        if cached is not None:
-            return cached
-        result = self._receiver(node, scope, depth)
-        self._receiver_memo[key] = result
-        return result
+        return self.encoder.receiver(node, scope)
 
-    def _receiver(self, node: Node, scope: Scope, depth: int) -> str:
-        if depth > _MAX_RECEIVER_PARTS:
-            return UNKNOWN_RECEIVER
-        kind = node.type
-        if kind == "identifier":
-            name = self.text(node)
-            binding = self.lookup(name, scope)
-            if binding is None:
-                return name
-            if binding[0] == IMPORTED:
-                return f"{binding[1]}.{binding[2]}" if binding[1] != "<0|>" else f"<0|{binding[2]}>"
-            if (
-                binding[0] == PARAM
-                and binding[1] == 0
-                and is_method_scope(self._owner(name, scope))
-            ):
-                return "self"
-            owner = self._owner(name, scope)
-            if owner is not None and name in owner.var_types:
-                value = owner.var_types[name]
-                if value is not None:
-                    return self._value_type(value, owner, depth + 1)
-            return UNKNOWN_RECEIVER
-        if kind == "attribute":
-            obj = node.child_by_field_name("object")
-            attr = node.child_by_field_name("attribute")
-            if obj is None or attr is None:
-                return UNKNOWN_RECEIVER
-            base = self.receiver(obj, scope, depth + 1)
-            if base == UNKNOWN_RECEIVER:
-                return base
-            return f"{base}.{self.text(attr)}"
-        if kind == "call":
-            func = node.child_by_field_name("function")
-            if func is None:
-                return UNKNOWN_RECEIVER
-            if func.type == "identifier" and self.text(func) == "super":
-                return "super()"
-            base = self.receiver(func, scope, depth + 1)
-            return base if base == UNKNOWN_RECEIVER else base + "()"
-        if kind == "parenthesized_expression" and node.named_child_count == 1:
-            inner = node.named_children[0]
-            return self.receiver(inner, scope, depth + 1)
-        return UNKNOWN_RECEIVER
-
-    def _value_type(self, value: Node, scope: Scope, depth: int) -> str:
-        """The receiver for a variable from its annotation or its `x = Cls(...)` assignment."""
-        if value.type == "call":
-            func = value.child_by_field_name("function")
-            if func is not None and func.type in ("identifier", "attribute"):
-                base = self.receiver(func, scope, depth)
-                return base if base == UNKNOWN_RECEIVER else base + "()"
-            return UNKNOWN_RECEIVER
-        if value.type in ("identifier", "attribute"):  # from an annotation: an instance
-            base = self.receiver(value, scope, depth)
-            return base if base == UNKNOWN_RECEIVER else base + "()"
-        return UNKNOWN_RECEIVER
-
-    def _owner(self, name: str, scope: Scope) -> Scope | None:
+    def owner(self, name: str, scope: Scope) -> Scope | None:
+        """The scope whose binding a name used in `scope` is (None: the module's)."""
         s: Scope | None = scope
         innermost = True
         while s is not None and s is not self.module:
@@ -643,6 +636,7 @@ class _FileExtraction:
         declared: set[tuple[int, str]] = {
             (s.parent, s.name) for s in symbols if s.parent >= 0 and symbols[s.parent].kind == CLASS
         } | self.declared
+        made: dict[tuple[int, str], tuple[int, int]] = {}  # (class, name) -> (field, method)
         for ref in self.facts.refs:
             if ref.role != WRITE or ref.receiver != "self":
                 continue
@@ -652,9 +646,22 @@ class _FileExtraction:
             if method <= 0:
                 continue
             cls = symbols[method].parent
-            if (cls, ref.name) in declared:
+            key = (cls, ref.name)
+            value = self.attribute_values.get((ref.line, ref.col))
+            if key in made:
+                # the declaring method's later assignments can give the type its first lacks
+                field_idx, declaring = made[key]
+                if declaring == method and value is not None:
+                    self.symbol_values[field_idx].append(value)
                 continue
-            declared.add((cls, ref.name))
+            if key in declared:
+                continue
+            declared.add(key)
+            made[key] = (len(symbols), method)
+            scope = self.function_scopes.get(ref.scope) or self.function_scopes.get(method)
+            if scope is not None:
+                self.typed_symbols.append((len(symbols), scope))
+                self.symbol_values[len(symbols)] = [value] if value is not None else []
             symbols.append(
                 SymbolFact(
                     name=ref.name,

@@ -37,6 +37,9 @@ QUERY_SOURCE = """
 (keyword_argument name: (identifier) @skip)
 (decorator) @decorator
 (class_definition superclasses: (argument_list) @bases)
+(type) @annotation
+(return_statement) @return
+(yield) @yield
 (import_statement) @import
 (import_from_statement) @import
 (future_import_statement) @future
@@ -88,20 +91,12 @@ class Scope:
         self.symbol = 0  # enclosing symbol index used as the `scope` of references
         self.bindings: dict[str, tuple[Any, ...]] = {}
         self.globals: set[str] = set()
-        self.var_types: dict[str, Node | None] = {}
+        # a local's bindings that say what it holds (parsing/python_types.Assignment)
+        self.var_types: dict[str, list[Any]] = {}
 
 
 def start_byte(node: Node) -> int:
     return node.start_byte
-
-
-def is_method_scope(scope: Scope | None) -> bool:
-    return (
-        scope is not None
-        and scope.kind == "function"
-        and scope.parent is not None
-        and scope.parent.kind == "class"
-    )
 
 
 def identifiers_in(node: Node) -> list[Node]:
@@ -161,11 +156,4 @@ def head_identifier(expr: Node | None) -> Node | None:
         return expr
     if expr.type == "attribute":
         return expr.child_by_field_name("attribute")
-    return None
-
-
-def annotation_type(annotation: Node) -> Node | None:
-    inner = annotation.named_children[0] if annotation.named_children else None
-    if inner is not None and inner.type in ("identifier", "attribute"):
-        return inner
     return None

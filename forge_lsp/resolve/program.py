@@ -142,6 +142,7 @@ class Program:
         info = self.files.pop(file_id)
         for sid in info.symbols:
             self.symbols.pop(sid)
+            self.symbol_types.pop(sid, None)
             self.members.pop(sid, None)
             self.bases.pop(sid, None)
 
@@ -149,12 +150,20 @@ class Program:
         """What a dotted name means now: its file, and whether it is a package prefix."""
         return self.module_map.state(module)
 
-    def add_symbols(self, rows: Iterable[tuple[int, int, str, str, int | None, int, int]]) -> None:
-        """Rows of (id, file_id, name, kind, parent_id, name line, name column), whole files."""
+    def add_symbols(
+        self, rows: Iterable[tuple[int, int, str, str, int | None, int, int, str | None]]
+    ) -> None:
+        """Rows of (id, file_id, name, kind, parent_id, name line, name column, type), whole
+        files."""
         symbols = self.symbols
         files = self.files
+        types = self.symbol_types
         added = []
-        for sid, file_id, name, kind, parent, *_position in sorted(rows, key=_symbol_order):
+        for sid, file_id, name, kind, parent, _line, _col, type_text in sorted(
+            rows, key=_symbol_order
+        ):
+            if type_text:
+                types[sid] = intern(type_text)
             # One object per distinct name, kind and file id, not one per row: at 100,000 files
             # the copies would be most of the program's memory.
             file_info = files.get(file_id)

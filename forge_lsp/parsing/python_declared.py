@@ -1,0 +1,250 @@
+"""Facts that declarations state beside the code: symbol types, names inside string annotations,
+`__all__` entries, and the defs that only re-declare a symbol (overloads, property setters).
+
+Run by the extraction once every binding of the file is known (see parsing.python); each
+function here reads the extraction's state and appends to its facts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from forge_lsp.parsing.facts import (
+    ATTRIBUTE,
+    CLASS,
+    EXPORT,
+    FUNCTION,
+    IMPORT,
+    LOCAL_RECEIVER,
+    METHOD,
+    NO_TARGET,
+    READ,
+    UNKNOWN_RECEIVER,
+    WRITE,
+    RefFact,
+)
+from forge_lsp.parsing.python_syntax import BUILTINS, IMPORTED, SYMBOL, Scope, identifiers_in
+from forge_lsp.parsing.python_types import (
+    ANNOTATED,
+    Assignment,
+    ExpressionEncoder,
+    decorator_texts,
+    string_annotation,
+    union,
+)
+
+if TYPE_CHECKING:
+    from forge_lsp.parsing.python import _FileExtraction
+
+PROPERTIES = frozenset({"property", "cached_property"})
+_ACCESSORS = ("setter", "deleter", "getter")
+
+
+def redeclared(x: _FileExtraction, parent: Scope, name: str, definition: Node) -> int | None:
+    """The symbol a def only declares again, or None for a def of its own: an `@overload`
+    signature, the implementation after overloads, a property's `@name.setter`/`.deleter`."""
+    binding = parent.bindings.get(name)
+    if binding is None or binding[0] != SYMBOL:
+        return None
+    earlier = binding[1]
+    symbols = x.facts.symbols
+    if not 0 <= earlier < len(symbols) or symbols[earlier].kind not in (FUNCTION, METHOD):
+        return None
+    decorators = decorator_texts(definition)
+    if earlier in x.overloads or any(d.rpartition(".")[2] == "overload" for d in decorators):
+        return earlier
+    if any(d in (f"{name}.{a}" for a in _ACCESSORS) for d in decorators):
+        return earlier
+    return None
+
+
+def redeclaration_refs(x: _FileExtraction) -> None:
+    """The name of a def that re-declares a symbol is a reference to it (role write)."""
+    for name_node, target, scope in x.redeclarations:
+        row, c0 = name_node.start_point
+        c1 = name_node.end_point[1]
+        x.facts.refs.append(
+            RefFact(
+                x.text(name_node),
+                row,
+                x.col(row, c0),
+                x.col(row, c1),
+                WRITE,
+                scope.symbol,
+                target,
+                LOCAL_RECEIVER,
+            )
+        )
+
+
+# ----- symbol types --------------------------------------------------------------------------
+
+
+def symbol_types(x: _FileExtraction) -> None:
+    """Give each symbol made by this run its type (SymbolFact.type)."""
+    symbols = x.facts.symbols
+    for idx, scope in x.typed_symbols:
+        sym = symbols[idx]
+        if sym.kind in (FUNCTION, METHOD):
+            text = _function_type(x, scope)
+        elif sym.kind == CLASS:
+            continue
+        else:
+            text = _binding_type(x, x.symbol_values.get(idx, []), scope)
+        if text:
+            symbols[idx] = sym._replace(type=text)
+
+
+def _function_type(x: _FileExtraction, scope: Scope) -> str:
+    """What calling the function gives: its return annotation; unannotated, the union of what
+    its `return` statements give (not for generators). A property is marked."""
+    node = scope.node
+    if node is None:
+        return ""
+    names = {d.rpartition(".")[2] for d in decorator_texts(node)}
+    mark = "@" if names & PROPERTIES else ""
+    returns = node.child_by_field_name("return_type")
+    if returns is not None:
+        text = x.encoder.annotation(returns, scope.parent or x.module)
+    elif node.start_byte in x.generators:
+        text = UNKNOWN_RECEIVER
+    else:
+        values = x.returns.get(node.start_byte, [])
+        text = union([x.encoder.receiver(v, scope) for v in values])
+    return mark + ("" if text == UNKNOWN_RECEIVER else text)
+
+
+def _binding_type(x: _FileExtraction, entries: list[Assignment], scope: Scope) -> str:
+    """A variable's or field's type: its annotation, else its first binding whose value is
+    known (bindings of the same scope only: a module's, a class body's, a method's)."""
+    for entry in entries:
+        if entry.kind == ANNOTATED:
+            text = x.encoder.assigned(entry, scope)
+            return "" if text == UNKNOWN_RECEIVER else text
+    for entry in sorted(entries, key=lambda e: e.position):
+        text = x.encoder.assigned(entry, scope)
+        if text != UNKNOWN_RECEIVER:
+            return text
+    return ""
+
+
+def collect_returns(x: _FileExtraction, caps: dict[str, list[Node]]) -> None:
+    """Which values each function returns, and which functions are generators."""
+    for node in caps.get("return", []):
+        scope = x.scope_at(node.start_byte)
+        if scope.kind == "function" and scope.node is not None and node.named_child_count:
+            value = node.named_children[0]
+            if value.type != "none":
+                x.returns.setdefault(scope.node.start_byte, []).append(value)
+    for node in caps.get("yield", []):
+        owner: Scope | None = x.scope_at(node.start_byte)
+        while owner is not None and owner.kind in ("comp", "lambda"):
+            owner = owner.parent
+        if owner is not None and owner.node is not None:
+            x.generators.add(owner.node.start_byte)
+
+
+# ----- names in string annotations and __all__ ----------------------------------------------
+
+
+def annotation_refs(x: _FileExtraction, annotations: list[Node]) -> None:
+    """Names inside string annotations (`x: "Console"`, `-> "pkg.Node"`, `Optional["C"]`) are
+    references, as they are to a type checker."""
+    seen: set[int] = set()
+    for annotation in annotations:
+        for string in _strings_in(annotation):
+            if string.start_byte in seen:
+                continue
+            seen.add(string.start_byte)
+            found = string_annotation(string, x.src)
+            if found is None:
+                continue
+            expr, delta = found
+            scope = x.scope_at(string.start_byte)
+            encoder = x.encoder.in_string(delta)
+            for ident in identifiers_in(expr):
+                ref = _snippet_ref(x, encoder.text(ident), ident, scope, encoder)
+                if ref is not None:
+                    x.facts.refs.append(ref)
+
+
+def _snippet_ref(
+    x: _FileExtraction, name: str, ident: Node, scope: Scope, encoder: ExpressionEncoder
+) -> RefFact | None:
+    parent = ident.parent
+    role = READ
+    target = NO_TARGET
+    receiver: str | None = None
+    if (
+        parent is not None
+        and parent.type == "attribute"
+        and parent.child_by_field_name("attribute") == ident
+    ):
+        obj = parent.child_by_field_name("object")
+        if obj is None:
+            return None
+        receiver = encoder.receiver(obj, scope)
+        role = ATTRIBUTE
+    else:
+        binding = x.lookup(name, scope)
+        if binding is not None:
+            if binding[0] == SYMBOL:
+                target, receiver = binding[1], LOCAL_RECEIVER
+            elif binding[0] == IMPORTED:
+                receiver, name = binding[1], binding[2]
+            else:
+                return None
+        elif name in BUILTINS and name not in x.module.bindings and not x.has_star_import:
+            return None
+    row, c0 = ident.start_point
+    c1 = ident.end_point[1]
+    return RefFact(name, row, x.col(row, c0), x.col(row, c1), role, scope.symbol, target, receiver)
+
+
+def _strings_in(node: Node) -> list[Node]:
+    found: list[Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "string":
+            found.append(current)
+            continue
+        stack.extend(current.named_children)
+    return found
+
+
+def export_refs(x: _FileExtraction, values: list[Node]) -> None:
+    """Each name listed in a module-level `__all__` (=, +=, list + list) is a reference to
+    what the name means in the module (role export)."""
+    for value in values:
+        for string in _listed_strings(value):
+            content = string.named_children[1]
+            text = x.text(content)
+            if not text.isidentifier():
+                continue
+            row, c0 = content.start_point
+            c1 = content.end_point[1]
+            x.facts.refs.append(
+                RefFact(text, row, x.col(row, c0), x.col(row, c1), EXPORT, 0, NO_TARGET, None)
+            )
+
+
+def _listed_strings(node: Node) -> list[Node]:
+    if node.type in ("list", "tuple", "parenthesized_expression"):
+        found: list[Node] = []
+        for child in node.named_children:
+            found.extend(_listed_strings(child) if child.type != "string" else [child])
+        return [s for s in found if s.named_child_count == 3]
+    if node.type == "binary_operator":
+        return [s for c in node.named_children for s in _listed_strings(c)]
+    return []
+
+
+def sort_refs(refs: list[RefFact]) -> None:
+    """Document order after the import references (python_body splices by position)."""
+    first = 0
+    while first < len(refs) and refs[first].role == IMPORT:
+        first += 1
+    refs[first:] = sorted(refs[first:], key=lambda r: (r.line, r.col))

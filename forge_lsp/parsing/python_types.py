@@ -1,0 +1,440 @@
+"""What a Python expression or annotation evaluates to, written for resolution to finish.
+
+Extraction sees one file; whether `self.msg` is a `MessageBuilder`, or what `make()` returns,
+is decided later against the whole program. This module writes down, while the tree is at hand,
+an expression in the grammar of resolve/expressions.py: `self.msg`, `<0|pkg.mod>.make()`,
+`Console()|Text()`, `{Part(),Part()}`. It knows Python's typing vocabulary (Optional, Union,
+`|`, string annotations, Self, the generic containers, `cast`) and the binding forms that give
+a local its value (annotation, assignment, `for`, `with`, `except ... as`).
+
+"?" (UNKNOWN_RECEIVER) is the answer wherever the value would need flow analysis or a
+library outside the workspace.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, NamedTuple
+
+from tree_sitter import Node, Parser
+
+from forge_lsp.parsing.facts import UNKNOWN_RECEIVER
+from forge_lsp.parsing.python_syntax import BUILTINS, IMPORTED, LANGUAGE, PARAM, Scope
+
+if TYPE_CHECKING:
+    from forge_lsp.parsing.python import _FileExtraction
+
+_MAX_DEPTH = 8
+
+# How a local got its value (Assignment.kind).
+ANNOTATED = 0  # `x: T` (a parameter or a variable): declared, wins over every assignment
+ASSIGNED = 1  # `x = value`, `(x := value)`
+ITERATED = 2  # `for x in value`, `[... for x in value]`
+ENTERED = 3  # `with value as x`
+AENTERED = 4  # `async with value as x`
+CAUGHT = 5  # `except value as x`
+UNKNOWN = 6  # a parameter without an annotation, as the function starts
+
+# typing's vocabulary, by the last name of the subscripted expression
+_SAME = frozenset(
+    {"Optional", "ClassVar", "Final", "Annotated", "Required", "NotRequired", "ReadOnly", "InitVar"}
+)
+_UNION = frozenset({"Union"})
+_CLASS_OF = frozenset({"type", "Type"})
+_SEQUENCES = frozenset(
+    {
+        "list",
+        "List",
+        "Sequence",
+        "MutableSequence",
+        "Iterable",
+        "Iterator",
+        "Collection",
+        "Container",
+        "Reversible",
+        "set",
+        "Set",
+        "AbstractSet",
+        "MutableSet",
+        "frozenset",
+        "FrozenSet",
+        "deque",
+        "Deque",
+        "Generator",
+        "AsyncIterator",
+        "AsyncIterable",
+        "AsyncGenerator",
+        "KeysView",
+        "ValuesView",
+    }
+)
+_MAPPINGS = frozenset(
+    {
+        "dict",
+        "Dict",
+        "Mapping",
+        "MutableMapping",
+        "DefaultDict",
+        "defaultdict",
+        "OrderedDict",
+        "ChainMap",
+    }
+)
+_TUPLES = frozenset({"tuple", "Tuple"})
+_NOTHING = frozenset({"None", "Any", "object", "NoReturn", "Never"})
+_SELF = frozenset({"Self"})
+
+_local = threading.local()
+
+
+class Assignment(NamedTuple):
+    """One way a local name got a value: where it takes effect (a byte offset; uses before it
+    see earlier assignments), how, and the node that says what."""
+
+    position: int
+    kind: int
+    node: Node | None
+
+
+def extend(base: str, suffix: str) -> str:
+    """`base` followed by a step (`()`, `.name`, `[i]`), distributed over a union's arms."""
+    if base == UNKNOWN_RECEIVER:
+        return base
+    arms = split_arms(base)
+    if len(arms) == 1:
+        return base + suffix
+    return "|".join(arm + suffix for arm in arms)
+
+
+def split_arms(text: str) -> list[str]:
+    """A union's arms: split at the '|' that are not inside `<...>` or `{...}`."""
+    if "|" not in text:
+        return [text]
+    arms: list[str] = []
+    depth = 0
+    start = 0
+    for i, c in enumerate(text):
+        if c in "<{":
+            depth += 1
+        elif c in ">}":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            arms.append(text[start:i])
+            start = i + 1
+    arms.append(text[start:])
+    return arms
+
+
+def union(parts: list[str]) -> str:
+    """The union of several expressions; unknown arms are dropped (the rest still resolve)."""
+    arms: list[str] = []
+    for part in parts:
+        if part == UNKNOWN_RECEIVER:
+            continue
+        for arm in split_arms(part):
+            if arm not in arms:
+                arms.append(arm)
+    return "|".join(arms) if arms else UNKNOWN_RECEIVER
+
+
+def _snippet_parser() -> Parser:
+    parser: Parser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = Parser(LANGUAGE)
+    return parser
+
+
+def string_annotation(node: Node, source: bytes) -> tuple[Node, int] | None:
+    """The expression inside a one-line string annotation (`"Foo"`, `'pkg.Foo[int]'`), parsed
+    where it stands: rows and byte columns are the file's, and its byte offsets are the file's
+    minus the returned delta. None for other strings (prefixed, escaped, several lines)."""
+    if node.type != "string" or node.named_child_count != 3:
+        return None
+    start, content, _end = node.named_children
+    if content.type != "string_content" or start.end_byte - start.start_byte != 1:
+        return None
+    row, col = content.start_point
+    if content.end_point[0] != row:
+        return None
+    text = source[content.start_byte : content.end_byte]
+    if not text.strip() or b"\\" in text:
+        return None
+    padded = b"\n" * row + b" " * col + text
+    tree = _snippet_parser().parse(padded)
+    root = tree.root_node
+    if root.has_error or root.named_child_count != 1:
+        return None
+    statement = root.named_children[0]
+    if statement.type != "expression_statement" or statement.named_child_count != 1:
+        return None
+    return statement.named_children[0], content.start_byte - (row + col)
+
+
+def decorator_texts(definition: Node) -> list[str]:
+    """Each decorator of a def or class as written, without a call's arguments
+    (`property`, `x.setter`, `functools.cached_property`)."""
+    parent = definition.parent
+    if parent is None or parent.type != "decorated_definition":
+        return []
+    texts: list[str] = []
+    for child in parent.named_children:
+        if child.type != "decorator" or not child.named_children:
+            continue
+        expr = child.named_children[0]
+        if expr.type == "call":
+            expr = expr.child_by_field_name("function") or expr
+        if expr.type in ("identifier", "attribute") and expr.text is not None:
+            texts.append(expr.text.decode("utf-8", "replace"))
+    return texts
+
+
+class ExpressionEncoder:
+    """Encodes the expressions of one file's tree; lives as long as its extraction."""
+
+    def __init__(self, extraction: _FileExtraction) -> None:
+        self.x = extraction
+        self._memo: dict[tuple[int, int], str] = {}
+        self._delta = 0  # inside a string annotation: its nodes' offsets are the file's - delta
+
+    def text(self, node: Node) -> str:
+        if self._delta:
+            return node.text.decode("utf-8", "replace") if node.text is not None else ""
+        return self.x.text(node)
+
+    def in_string(self, delta: int) -> ExpressionEncoder:
+        """An encoder for the nodes of a string annotation parsed with string_annotation."""
+        inner = ExpressionEncoder(self.x)
+        inner._delta = delta
+        return inner
+
+    # ----- values ----------------------------------------------------------------------------
+
+    def receiver(self, node: Node, scope: Scope, depth: int = 0) -> str:
+        """What the expression `node` evaluates to, as an expression resolution can finish."""
+        key = (node.start_byte, node.end_byte)
+        cached = self._memo.get(key)
+        if cached is not None:
+            return cached
+        result = self._value(node, scope, depth) if depth <= _MAX_DEPTH else UNKNOWN_RECEIVER
+        self._memo[key] = result
+        return result
+
+    def _value(self, node: Node, scope: Scope, depth: int) -> str:
+        kind = node.type
+        if kind == "identifier":
+            return self._name(node, scope, depth)
+        if kind == "attribute":
+            obj = node.child_by_field_name("object")
+            attr = node.child_by_field_name("attribute")
+            if obj is None or attr is None:
+                return UNKNOWN_RECEIVER
+            return extend(self.receiver(obj, scope, depth + 1), "." + self.text(attr))
+        if kind == "call":
+            func = node.child_by_field_name("function")
+            if func is None:
+                return UNKNOWN_RECEIVER
+            if func.type == "identifier":
+                name = self.text(func)
+                if name == "super":
+                    return "super()"
+                if name == "cast" or name == "type":
+                    return self._special_call(name, node, scope, depth)
+            elif func.type == "attribute" and self.text(func).endswith(".cast"):
+                return self._special_call("cast", node, scope, depth)
+            return extend(self.receiver(func, scope, depth + 1), "()")
+        if kind == "subscript":
+            value = node.child_by_field_name("value")
+            index = node.child_by_field_name("subscript")
+            if value is None or (index is not None and index.type == "slice"):
+                return UNKNOWN_RECEIVER
+            return extend(self.receiver(value, scope, depth + 1), "[]")
+        if kind in ("parenthesized_expression", "await") and node.named_child_count == 1:
+            return self.receiver(node.named_children[0], scope, depth + 1)
+        if kind == "conditional_expression" and node.named_child_count == 3:
+            first, _condition, second = node.named_children
+            return union([self.receiver(n, scope, depth + 1) for n in (first, second)])
+        if kind == "boolean_operator":
+            left = node.child_by_field_name("left")
+            right = node.child_by_field_name("right")
+            return union([self.receiver(n, scope, depth + 1) for n in (left, right) if n])
+        return UNKNOWN_RECEIVER
+
+    def _special_call(self, name: str, node: Node, scope: Scope, depth: int) -> str:
+        """`cast(T, x)` is a T; `type(x)` is x's class."""
+        args = node.child_by_field_name("arguments")
+        values = [a for a in args.named_children if a.type != "comment"] if args else []
+        if name == "cast" and len(values) == 2:
+            return self.annotation(values[0], scope, depth + 1)
+        if name == "type" and len(values) == 1:
+            return extend(self.receiver(values[0], scope, depth + 1), ".__class__")
+        return UNKNOWN_RECEIVER
+
+    def _name(self, node: Node, scope: Scope, depth: int) -> str:
+        x = self.x
+        name = self.text(node)
+        binding = x.lookup(name, scope)
+        if binding is None:
+            return name  # a module-level name: resolution looks it up
+        if binding[0] == IMPORTED:
+            return f"{binding[1]}.{binding[2]}" if binding[1] != "<0|>" else f"<0|{binding[2]}>"
+        owner = x.owner(name, scope)
+        if binding[0] == PARAM and binding[1] == 0 and owner is not None:
+            first = self._first_parameter(owner)
+            if first is not None:
+                return first
+        if owner is None:
+            return UNKNOWN_RECEIVER
+        entries = owner.var_types.get(name)
+        if not entries:
+            return UNKNOWN_RECEIVER
+        return self.assigned(_pick(entries, node.start_byte + self._delta), owner, depth)
+
+    def _first_parameter(self, owner: Scope) -> str | None:
+        """What a method's first parameter is: `self`, or the class in a classmethod; None
+        for a staticmethod or a plain function."""
+        if owner.kind != "function" or owner.parent is None or owner.parent.kind != "class":
+            return None
+        if owner.node is None:
+            return "self"
+        decorators = {d.rpartition(".")[2] for d in decorator_texts(owner.node)}
+        if "staticmethod" in decorators:
+            return None
+        name = owner.node.child_by_field_name("name")
+        if "classmethod" in decorators or (name is not None and self.text(name) == "__new__"):
+            return "self.__class__"
+        return "self"
+
+    def assigned(self, entry: Assignment, scope: Scope, depth: int = 0) -> str:
+        """What a binding gives the name it binds."""
+        node = entry.node
+        if node is None:
+            return UNKNOWN_RECEIVER
+        kind = entry.kind
+        if kind == ANNOTATED:
+            return self.annotation(node, scope, depth + 1)
+        if kind == CAUGHT:
+            classes = node.named_children if node.type == "tuple" else [node]
+            return union([extend(self.receiver(c, scope, depth + 1), "()") for c in classes])
+        value = self.receiver(node, scope, depth + 1)
+        if kind == ITERATED:
+            return extend(value, "[i]")
+        if kind == ENTERED:
+            return extend(value, ".__enter__()")
+        if kind == AENTERED:
+            return extend(value, ".__aenter__()")
+        return value
+
+    # ----- annotations -----------------------------------------------------------------------
+
+    def annotation(self, node: Node, scope: Scope, depth: int = 0) -> str:
+        """The instances an annotation declares (`C` → `C()`, `Optional[C]` → `C()`,
+        `list[C]` → `{C(),C()}`, `"C"` → `C()`, `Self` → `self`)."""
+        if depth > _MAX_DEPTH:
+            return UNKNOWN_RECEIVER
+        kind = node.type
+        if kind == "type" and node.named_child_count == 1:
+            return self.annotation(node.named_children[0], scope, depth + 1)
+        if kind in ("identifier", "attribute"):
+            last = node.child_by_field_name("attribute") if kind == "attribute" else node
+            name = self.text(last) if last is not None else ""
+            if name in _SELF:
+                return "self"
+            if name in _NOTHING or (kind == "identifier" and self._builtin(name)):
+                return UNKNOWN_RECEIVER
+            return extend(self.receiver(node, scope, depth + 1), "()")
+        if kind == "string":
+            found = string_annotation(node, self.x.src)
+            if found is None:
+                return UNKNOWN_RECEIVER
+            inner, delta = found
+            return self.in_string(delta).annotation(inner, scope, depth + 1)
+        if kind in ("union_type", "binary_operator"):
+            return union([self.annotation(c, scope, depth + 1) for c in node.named_children])
+        if kind == "generic_type" and node.named_child_count == 2:
+            head, parameters = node.named_children
+            return self._generic(head, list(parameters.named_children), scope, depth)
+        if kind == "subscript":
+            value = node.child_by_field_name("value")
+            if value is None:
+                return UNKNOWN_RECEIVER
+            arguments = list(node.children_by_field_name("subscript"))
+            return self._generic(value, arguments, scope, depth)
+        return UNKNOWN_RECEIVER
+
+    def _generic(self, head: Node, arguments: list[Node], scope: Scope, depth: int) -> str:
+        last = head.child_by_field_name("attribute") if head.type == "attribute" else head
+        name = self.text(last) if last is not None else ""
+        if name in _SAME and arguments:
+            return self.annotation(arguments[0], scope, depth + 1)
+        if name in _UNION:
+            return union([self.annotation(a, scope, depth + 1) for a in arguments])
+        if name in _CLASS_OF and len(arguments) == 1:
+            return extend(self.annotation(arguments[0], scope, depth + 1), ".__class__")
+        if name in _SEQUENCES and arguments:
+            element = self.annotation(arguments[0], scope, depth + 1)
+            return _container(element, element)
+        if name in _MAPPINGS and len(arguments) == 2:
+            key, value = (self.annotation(a, scope, depth + 1) for a in arguments)
+            return _container(key, value)
+        if name in _TUPLES and arguments:
+            elements = [a for a in arguments if a.type != "ellipsis" and self.text(a) != "..."]
+            element = union([self.annotation(a, scope, depth + 1) for a in elements])
+            return _container(element, element)
+        if head.type == "identifier" and self._builtin(name):
+            return UNKNOWN_RECEIVER
+        return extend(self.receiver(head, scope, depth + 1), "()")  # a workspace generic: C[T]
+
+    def _builtin(self, name: str) -> bool:
+        x = self.x
+        return name in BUILTINS and name not in x.module.bindings and not x.has_star_import
+
+
+def _container(iterated: str, item: str) -> str:
+    if iterated == UNKNOWN_RECEIVER and item == UNKNOWN_RECEIVER:
+        return UNKNOWN_RECEIVER
+    parts = ["" if p == UNKNOWN_RECEIVER else p for p in (iterated, item)]
+    return "{" + parts[0] + "," + parts[1] + "}"
+
+
+def _pick(entries: list[Assignment], use: int) -> Assignment:
+    """The assignment a use at byte `use` sees: a declaration wins; else the last assignment
+    that took effect before the use; else (a use in a loop, before its assignment) the last."""
+    before: Assignment | None = None
+    last = entries[0]
+    for entry in entries:
+        if entry.kind == ANNOTATED:
+            return entry
+        if entry.position <= use and (before is None or entry.position > before.position):
+            before = entry
+        if entry.position > last.position:
+            last = entry
+    return before if before is not None else last
+
+
+def binding_of(target: Node, value: Node | None, statement: Node) -> Assignment | None:
+    """How the statement that binds `target` gives it a value, if it does in a way types can
+    follow (`x: T`, `x = v`, `for x in v`, `with v as x`, `except v as x`, `(x := v)`)."""
+    kind = statement.type
+    if kind == "assignment":
+        annotation = statement.child_by_field_name("type")
+        if annotation is not None:
+            return Assignment(-1, ANNOTATED, annotation)
+        while value is not None and value.type == "assignment":  # a = b = value
+            value = value.child_by_field_name("right")
+        return Assignment(value.end_byte, ASSIGNED, value) if value is not None else None
+    if kind in ("for_statement", "for_in_clause"):
+        iterable = statement.child_by_field_name("right")
+        return Assignment(iterable.end_byte, ITERATED, iterable) if iterable is not None else None
+    if kind == "named_expression":
+        value = statement.child_by_field_name("value")
+        return Assignment(value.end_byte, ASSIGNED, value) if value is not None else None
+    if kind == "as_pattern" and statement.named_child_count == 2:
+        value = statement.named_children[0]
+        owner = statement.parent
+        if owner is not None and owner.type == "except_clause":
+            return Assignment(value.end_byte, CAUGHT, value)
+        if owner is not None and owner.type == "with_item":
+            statement_node = owner.parent.parent if owner.parent is not None else None
+            is_async = statement_node is not None and statement_node.children[0].type == "async"
+            return Assignment(value.end_byte, AENTERED if is_async else ENTERED, value)
+    return None
