@@ -70,6 +70,9 @@ from forge_lsp.parsing.python_types import (
 _SIGNATURE_LIMIT = 240
 
 
+_INSTANCE_RECEIVERS = ("self", "self.__class__")  # `self.x = ...`, `cls.x = ...` declare x
+
+
 class PythonExtractor:
     language = "python"
     suffixes: tuple[str, ...] = (".py", ".pyi")
@@ -631,14 +634,15 @@ class _FileExtraction:
         return roles
 
     def _emit_instance_fields(self) -> None:
-        """`self.x = ...` in a method declares the field x when the class body does not."""
+        """`self.x = ...` (or `cls.x = ...`) in a method declares the field x when the class
+        body does not."""
         symbols = self.facts.symbols
         declared: set[tuple[int, str]] = {
             (s.parent, s.name) for s in symbols if s.parent >= 0 and symbols[s.parent].kind == CLASS
         } | self.declared
         made: dict[tuple[int, str], tuple[int, int]] = {}  # (class, name) -> (field, method)
         for ref in self.facts.refs:
-            if ref.role != WRITE or ref.receiver != "self":
+            if ref.role != WRITE or ref.receiver not in _INSTANCE_RECEIVERS:
                 continue
             method = ref.scope
             while method > 0 and symbols[method].kind != METHOD:

@@ -215,7 +215,10 @@ class ExpressionEncoder:
         cached = self._memo.get(key)
         if cached is not None:
             return cached
-        result = self._value(node, scope, depth) if depth <= _MAX_DEPTH else UNKNOWN_RECEIVER
+        if depth > _MAX_DEPTH:
+            return UNKNOWN_RECEIVER
+        self._memo[key] = UNKNOWN_RECEIVER  # `x = x.parent`: a value defined by itself
+        result = self._value(node, scope, depth)
         self._memo[key] = result
         return result
 
@@ -273,8 +276,8 @@ class ExpressionEncoder:
         x = self.x
         name = self.text(node)
         binding = x.lookup(name, scope)
-        if binding is None:
-            return name  # a module-level name: resolution looks it up
+        if binding is None:  # a module-level name: resolution looks it up
+            return UNKNOWN_RECEIVER if self._builtin(name) else name
         if binding[0] == IMPORTED:
             return f"{binding[1]}.{binding[2]}" if binding[1] != "<0|>" else f"<0|{binding[2]}>"
         owner = x.owner(name, scope)
@@ -287,7 +290,14 @@ class ExpressionEncoder:
         entries = owner.var_types.get(name)
         if not entries:
             return UNKNOWN_RECEIVER
-        return self.assigned(_pick(entries, node.start_byte + self._delta), owner, depth)
+        picked = _pick(entries, node.start_byte + self._delta)
+        value = self.assigned(picked, owner, depth)
+        if value != UNKNOWN_RECEIVER:
+            return value
+        # Unknown there (a parameter before it is rebound, a library call, narrowing by
+        # isinstance): what the name's other bindings hold is the best guess there is.
+        others = [self.assigned(e, owner, depth) for e in entries if e is not picked]
+        return union(others)
 
     def _first_parameter(self, owner: Scope) -> str | None:
         """What a method's first parameter is: `self`, or the class in a classmethod; None
