@@ -69,6 +69,9 @@ def _expression() -> st.SearchStrategy[str]:
         st.builds("a.{}()".format, method),
         st.builds("{}().{}()".format, st.sampled_from(CLASSES), method),
         st.builds("{}.{}.{}()".format, st.sampled_from(["a", "b"]), name, method),
+        # typed receivers: a return value, a module-level variable's declared type
+        st.builds("{}().{}()".format, st.sampled_from(FUNCS), method),
+        st.builds("{}.v.{}()".format, st.sampled_from([*ALIASES, "a", "b"]), method),
     )
 
 
@@ -81,6 +84,28 @@ def _statements() -> st.SearchStrategy[str]:
         _imports(),
         st.builds("def {}(a):\n    return {}\n".format, func, _expression()),
         st.builds("def {}(a: {}):\n    return a.{}()\n".format, func, cls, method),
+        st.builds("def {}() -> {}:\n    return {}()\n".format, func, cls, cls),
+        st.builds("def {}():\n    return {}()\n".format, func, cls),
+        st.builds("v: {} = {}()\n".format, cls, cls),
+        st.builds(
+            "def {}(a: list[{}], b: 'Optional[{}]'):\n    for item in a:\n        item.{}()\n"
+            "    return b.{}()\n".format,
+            func,
+            cls,
+            cls,
+            method,
+            method,
+        ),
+        st.builds(
+            "class {}({}):\n    other: '{}'\n\n    def {}(self) -> '{}':\n"
+            "        return self.other.{}()\n".format,
+            cls,
+            base,
+            cls,
+            method,
+            cls,
+            method,
+        ),
         st.builds(
             "class {}({}):\n    def {}(self):\n        return self.{}()\n".format,
             cls,
@@ -156,6 +181,31 @@ _OPERATION = st.one_of(
     },
     steps=[[("write", "p/a.py", "from p.b import f\n")]],
 )
+@example(  # a return annotation changed in one file retargets `f().run()` in another
+    files={
+        "p/a.py": "class A:\n    def run(self):\n        pass\n\n\nclass B:\n"
+        "    def run(self):\n        pass\n\n\ndef f() -> A:\n    return A()\n",
+        "main.py": "from p.a import f\n\nf().run()\n",
+    },
+    steps=[
+        [
+            (
+                "write",
+                "p/a.py",
+                "class A:\n    def run(self):\n        pass\n\n\nclass B:\n"
+                "    def run(self):\n        pass\n\n\ndef f() -> B:\n    return A()\n",
+            )
+        ]
+    ],
+)
+@example(  # a field's declared type moves to another file's class
+    files={
+        "p/b.py": "class B:\n    def stop(self):\n        pass\n",
+        "p/c.py": "from p.b import B\n\n\nclass A:\n    other: B\n",
+        "main.py": "from p.c import A\n\n\ndef f(a: A):\n    return a.other.stop()\n",
+    },
+    steps=[[("write", "p/b.py", "class C:\n    def stop(self):\n        pass\n\n\nB = C\n")]],
+)
 def test_any_edit_sequence_leaves_the_graph_equal_to_a_cold_index(
     files: dict[str, str], steps: list[list[tuple[str, str, str]]]
 ) -> None:
@@ -204,6 +254,12 @@ DOCUMENT = (
     "        return helper() + Local().go()\n\n\n"
     "def h(a):\n    def inner():\n        return a.run()\n    return inner()\n\n\n"
     "def print(*args):\n    return os.sep\n\n\nz = 'é🙂'; w = h(z)\n"
+    "\n\nclass Box:\n    @property\n    def size(self) -> 'Box':\n        return self\n\n"
+    "    @size.setter\n    def size(self, value: 'A'):\n        self.seen: A = value\n\n"
+    "    def grow(self, items: list[A], other: 'A | None' = None) -> A:\n"
+    "        for item in items:\n            item.run(1)\n        with A() as a:\n"
+    "            a.stop()\n        return other or A()\n\n\n"
+    "__all__ = ['h', 'Box']\n"
 )
 
 

@@ -34,6 +34,14 @@ _SYMBOL_COLUMNS = (
 )
 _SYMBOL_FROM = " FROM symbols s JOIN names n ON n.id = s.name_id JOIN files f ON f.id = s.file_id"
 _CALL = ROLE_CODES["call"]
+_ATTRIBUTE = ROLE_CODES["attribute"]
+# A property's type expression starts with "@" (parsing.facts.SymbolFact.type): reading it runs
+# the getter, so its attribute reads are calls, as pyright's call hierarchy has them.
+_PROPERTY_TYPE = "@%"
+_IS_PROPERTY = (
+    "EXISTS (SELECT 1 FROM symbols ps JOIN names pn ON pn.id = ps.type_id"
+    " WHERE ps.id = r.target_id AND pn.text LIKE '@%')"
+)
 _IMPORT_RECEIVER = "<%"
 
 
@@ -288,26 +296,42 @@ class GraphQuery:
         targets = [symbol.id]
         if symbol.name == "__init__" and symbol.parent_id is not None:
             targets.append(symbol.parent_id)  # C(...) calls C.__init__
+        roles = [_CALL, _ATTRIBUTE] if self.is_property(symbol) else [_CALL]
         rows = [
             (*row, EXACT)
             for row in self.conn.execute(
                 "SELECT f.path, r.line, r.col, r.end_col, r.role, r.scope_id FROM refs r"
                 " JOIN files f ON f.id = r.file_id WHERE r.target_id IN (SELECT value FROM json_each(?))"
-                " AND r.role=?",
-                (_ids_json(targets), _CALL),
+                " AND r.role IN (SELECT value FROM json_each(?))",
+                (_ids_json(targets), json.dumps(roles)),
             )
         ]
         if include_probable:
             rows.extend((*row, PROBABLE) for row in self._probable_rows(symbol, _CALL))
         return self._group_calls(rows, key_index=5)
 
+    def is_property(self, symbol: Symbol) -> bool:
+        """Whether the symbol is a property (its reads call the getter)."""
+        row = self.conn.execute(
+            "SELECT 1 FROM symbols s JOIN names n ON n.id = s.type_id WHERE s.id=? AND n.text LIKE ?",
+            (symbol.id, _PROPERTY_TYPE),
+        ).fetchone()
+        return row is not None
+
     def outgoing_calls(self, symbol: Symbol, *, include_probable: bool = False) -> list[CallGroup]:
         rows: list[tuple[Any, ...]] = []
         for line, col, end_col, target, name_id, recv in self.conn.execute(
             "SELECT r.line, r.col, r.end_col, r.target_id, r.name_id, rn.text FROM refs r"
             " LEFT JOIN names rn ON rn.id = r.receiver_id WHERE r.file_id=? AND r.line BETWEEN ? AND ?"
-            " AND r.scope_id=? AND r.role=?",
-            (symbol.file_id, symbol.range.line, symbol.range.end_line, symbol.id, _CALL),
+            f" AND r.scope_id=? AND (r.role=? OR r.role=? AND {_IS_PROPERTY})",
+            (
+                symbol.file_id,
+                symbol.range.line,
+                symbol.range.end_line,
+                symbol.id,
+                _CALL,
+                _ATTRIBUTE,
+            ),
         ):
             if target is not None:
                 rows.append((symbol.path, line, col, end_col, _CALL, target, EXACT))

@@ -1,0 +1,418 @@
+"""Receivers typed through declarations: one small workspace per case, exact reference locations.
+
+Each case is a Python pattern whose uses basedpyright finds through a declared or inferred type
+(ARCHITECTURE.md, "Types"): the `fail` of `self.msg.fail(...)` is `Builder.fail` only when the
+annotation of `msg` is followed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import Indexed, index_tree
+
+BUILDER = """
+    class Builder:
+        def fail(self):
+            pass
+
+        def clone(self) -> "Builder":
+            return self
+
+    class Other:
+        def fail(self):
+            pass
+"""
+
+
+def _fail_uses(ws: Indexed, rel: str = "use.py") -> set[tuple[str, int, int]]:
+    """Where `Builder.fail` is used in `rel` (its definition left out)."""
+    fail = ws.symbol("lib.py", "Builder.fail")
+    return {r for r in ws.ref_set(fail, include_declaration=False) if r[0] == rel}
+
+
+def _calls_of_fail(ws: Indexed, rel: str, count: int) -> set[tuple[str, int, int]]:
+    """The first `count` `.fail(` positions of `rel`, each at the name `fail`."""
+    return {ws.at(rel, "fail(", n) for n in range(count)}
+
+
+def test_fields_declared_in_the_class_or_from_init_parameters(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "lib.py": BUILDER,
+            "use.py": """
+                from lib import Builder
+
+                class Checker:
+                    msg: Builder
+
+                    def __init__(self, options: Builder, other: "Builder") -> None:
+                        self.options = options
+                        self.other = other
+                        self.made = Builder()
+
+                    def check(self):
+                        self.msg.fail()
+                        self.options.fail()
+                        self.other.fail()
+                        self.made.fail()
+                        self.options.clone().fail()
+            """,
+        },
+    )
+    assert _fail_uses(ws) == _calls_of_fail(ws, "use.py", 5)
+
+
+def test_optional_union_pipe_and_string_annotations(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "lib.py": BUILDER,
+            "use.py": """
+                from typing import Optional, Union
+                import lib
+
+                def a(x: Optional[lib.Builder]):
+                    x.fail()
+
+                def b(x: "lib.Builder | None"):
+                    x.fail()
+
+                def c(x: Union[int, "lib.Builder"]):
+                    x.fail()
+
+                def d(x: lib.Other | lib.Builder):
+                    x.fail()
+            """,
+        },
+    )
+    # `d`'s union: the first arm that has `fail` (Other) is the one the name means
+    assert _fail_uses(ws) == _calls_of_fail(ws, "use.py", 3)
+    other = ws.symbol("lib.py", "Other.fail")
+    assert ws.at("use.py", "fail(", 3) in ws.ref_set(other)
+
+
+def test_type_checking_imports_and_names_in_string_annotations(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/console.py": "class Console:\n    def print(self):\n        pass\n",
+            "pkg/app.py": """
+                from __future__ import annotations
+                from typing import TYPE_CHECKING
+
+                if TYPE_CHECKING:
+                    from pkg.console import Console
+
+                class App:
+                    console: "Console"
+
+                    def show(self, other: "Console") -> "Console":
+                        self.console.print()
+                        return other
+            """,
+        },
+    )
+    console = ws.symbol("pkg/console.py", "Console")
+    assert ws.ref_set(console) == {
+        ws.at("pkg/console.py", "Console"),
+        ws.at("pkg/app.py", "Console", 0),  # the import
+        ws.at("pkg/app.py", "Console", 1, offset=0),  # console: "Console", inside the string
+        ws.at("pkg/app.py", "Console", 2),
+        ws.at("pkg/app.py", "Console", 3),
+    }
+    show = ws.symbol("pkg/console.py", "Console.print")
+    assert ws.ref_set(show, include_declaration=False) == {ws.at("pkg/app.py", "print")}
+
+
+def test_return_values_of_functions_methods_and_classmethods(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "lib.py": BUILDER
+            + """
+    def make():
+        return Builder()
+
+    def declared() -> Builder:
+        return make()
+
+    class Factory:
+        @classmethod
+        def create(cls):
+            return cls()
+
+        def fail(self):
+            pass
+
+        def me(self) -> "Self":
+            return self
+
+    app = Builder()
+""",
+            "use.py": """
+                import lib
+                from lib import make, declared
+
+                def go():
+                    b = make()
+                    b.fail()
+                    declared().fail()
+                    lib.app.fail()
+                    lib.Builder().clone().fail()
+                    lib.Factory.create().me().fail()
+            """,
+        },
+    )
+    assert _fail_uses(ws) == _calls_of_fail(ws, "use.py", 4)
+    factory_fail = ws.symbol("lib.py", "Factory.fail")
+    assert ws.ref_set(factory_fail, include_declaration=False) == {ws.at("use.py", "fail()", 4)}
+
+
+def test_with_loops_comprehensions_subscripts_casts_and_except(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "lib.py": BUILDER
+            + """
+    class Session(Builder):
+        def __enter__(self):
+            return self
+
+        def request(self):
+            pass
+
+    class Error(Exception):
+        def fail(self):
+            pass
+""",
+            "use.py": """
+                from typing import cast
+                from lib import Builder, Session, Error
+
+                def go(parts: list[Builder], graph: dict[str, Builder], x):
+                    for part in parts:
+                        part.fail()
+                    [p.fail() for p in parts]
+                    graph["a"].fail()
+                    c = cast(Builder, x)
+                    c.fail()
+                    with Session() as s:
+                        s.request()
+                        s.fail()
+                    try:
+                        pass
+                    except Error as e:
+                        e.fail()
+            """,
+        },
+    )
+    assert _fail_uses(ws) == _calls_of_fail(ws, "use.py", 5)
+    request = ws.symbol("lib.py", "Session.request")
+    assert ws.ref_set(request, include_declaration=False) == {ws.at("use.py", "request")}
+    error_fail = ws.symbol("lib.py", "Error.fail")
+    assert ws.ref_set(error_fail, include_declaration=False) == {ws.at("use.py", "fail()", 5)}
+
+
+def test_a_name_assigned_twice_means_its_last_value_before_the_use(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "lib.py": BUILDER,
+            "use.py": """
+                from lib import Builder, Other
+
+                def go():
+                    r = Other()
+                    r.fail()
+                    r = Builder()
+                    r.fail()
+            """,
+        },
+    )
+    assert _fail_uses(ws) == {ws.at("use.py", "fail()", 1)}
+    other = ws.symbol("lib.py", "Other.fail")
+    assert ws.ref_set(other, include_declaration=False) == {ws.at("use.py", "fail()", 0)}
+
+
+def test_module_level_chains_and_dotted_constructors(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/dispatch.py": "class Signal:\n    def has_listeners(self):\n        pass\n",
+            "pkg/signals.py": "from pkg import dispatch\n\npre_delete = dispatch.Signal()\n",
+            "use.py": """
+                from pkg import signals, dispatch
+
+                def go():
+                    signals.pre_delete.has_listeners()
+                    s = dispatch.Signal()
+                    s.has_listeners()
+            """,
+        },
+    )
+    method = ws.symbol("pkg/dispatch.py", "Signal.has_listeners")
+    assert ws.ref_set(method, include_declaration=False) == {
+        ws.at("use.py", "has_listeners", 0),
+        ws.at("use.py", "has_listeners", 1),
+    }
+
+
+def test_all_entries_overloads_and_property_accessors_are_references(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "lib.py": """
+                from typing import overload
+
+                __all__ = ["conv", "Box"]
+                __all__ += ["extra"]
+
+                @overload
+                def conv(x: int) -> int: ...
+                @overload
+                def conv(x: str) -> str: ...
+                def conv(x):
+                    return x
+
+                def extra():
+                    pass
+
+                class Box:
+                    @property
+                    def size(self) -> int:
+                        return 1
+
+                    @size.setter
+                    def size(self, value):
+                        pass
+
+                    @size.deleter
+                    def size(self):
+                        pass
+
+                    def grow(self):
+                        return self.size + 1
+            """,
+            "use.py": "from lib import conv\n\nconv(1)\n",
+        },
+    )
+    conv = ws.symbol("lib.py", "conv")
+    assert (
+        ws.ref_set(conv)
+        == {
+            ws.at("lib.py", "conv", 1),  # the first overload: the symbol
+            ws.at("lib.py", '"conv"'[1:]),  # the __all__ entry
+            ws.at("lib.py", "conv", 2),
+            ws.at("lib.py", "conv", 3),
+            ws.at("use.py", "conv", 0),
+            ws.at("use.py", "conv", 1),
+        }
+    )
+    roles = {r.role for r in ws.query.references(conv, include_declaration=False)}
+    assert roles == {"export", "write", "import", "call"}
+    qualnames = [s.qualname for s in ws.query.file_symbols(ws.path("lib.py"))]
+    assert qualnames.count("conv") == 1 and qualnames.count("Box.size") == 1
+    extra = ws.symbol("lib.py", "extra")
+    assert ws.at("lib.py", "extra") in ws.ref_set(extra)
+    size = ws.symbol("lib.py", "Box.size")
+    assert ws.ref_set(size) == {
+        ws.at("lib.py", "size", 0),
+        ws.at("lib.py", "size", 1),  # @size.setter
+        ws.at("lib.py", "size", 2),  # def size (the setter)
+        ws.at("lib.py", "size", 3),  # @size.deleter
+        ws.at("lib.py", "size", 4),  # def size (the deleter)
+        ws.at("lib.py", "self.size", offset=5),
+    }
+
+
+def test_property_reads_are_calls_of_the_getter(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "lib.py": """
+                class Box:
+                    @property
+                    def size(self) -> "Box":
+                        return self
+
+                    def fail(self):
+                        pass
+
+                def measure(box: Box):
+                    return box.size.fail()
+            """,
+        },
+    )
+    size = ws.symbol("lib.py", "Box.size")
+    [caller] = ws.query.incoming_calls(size)
+    assert caller.symbol.qualname == "measure"
+    assert [(s.line, s.col) for s in caller.sites] == [ws.pos("lib.py", "size", 1)]
+    measure = ws.symbol("lib.py", "measure")
+    callees = {g.symbol.qualname for g in ws.query.outgoing_calls(measure)}
+    assert callees == {"Box.size", "Box.fail"}
+
+
+def test_inherited_methods_returning_self_mean_the_subclass(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "base.py": """
+                class Base:
+                    def __enter__(self):
+                        return self
+
+                    def copy(self) -> "Self":
+                        return self
+            """,
+            "client.py": """
+                from base import Base
+
+                class Session(Base):
+                    def request(self):
+                        pass
+
+                def get():
+                    with Session() as s:
+                        return s.request()
+
+                def post():
+                    return Session().copy().request()
+            """,
+        },
+    )
+    request = ws.symbol("client.py", "Session.request")
+    assert ws.ref_set(request, include_declaration=False) == {
+        ws.at("client.py", "request", 1),
+        ws.at("client.py", "request", 2),
+    }
+    [caller_get, caller_post] = ws.query.incoming_calls(request)
+    assert (caller_get.symbol.qualname, caller_post.symbol.qualname) == ("get", "post")
+
+
+def test_unannotated_and_dynamic_values_stay_unresolved(tmp_path: Path) -> None:
+    """Where the type would need flow analysis or a library, no exact edge is invented."""
+    ws = index_tree(
+        tmp_path,
+        {
+            "lib.py": BUILDER,
+            "use.py": """
+                import json
+                from lib import Builder
+
+                def go(x, items):
+                    x.fail()
+                    json.loads("1").fail()
+                    for item in items:
+                        item.fail()
+                    Builder().clone
+            """,
+        },
+    )
+    assert _fail_uses(ws) == set()
+    assert ws.ref_set(ws.symbol("lib.py", "Builder.fail"), probable=True) >= {
+        ws.at("use.py", "fail()", 0)
+    }
