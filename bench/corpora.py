@@ -1,8 +1,17 @@
 """Fetch benchmark corpora (third-party source nobody here wrote) into a local cache.
 
-The Django source distribution is fetched with pip from PyPI, so a fresh machine can re-run the
-benchmarks without anything committed beyond this script.  Run ``python -m bench.corpora`` to
-fetch ahead of time.
+Each corpus is a source distribution fetched with pip from PyPI at a pinned version, so a fresh
+machine can re-run the benchmarks without anything committed beyond this script.  Run
+``python -m bench.corpora [NAME ...]`` to fetch ahead of time.
+
+The accuracy corpora (``CORPORA``), each of a different style:
+
+- ``django``: a large framework, dynamic, barely annotated.
+- ``flask``: a small framework with its tests, partly annotated.
+- ``httpx``: a strictly typed library: annotations everywhere, ``Optional``/``Union``, string
+  forward references in type aliases, ``TYPE_CHECKING`` imports, many properties and setters.
+- ``httpie``: a command-line application, dynamic (argparse namespaces, plugins), shipping its
+  tests (``tests/``, about half of the sdist).
 """
 
 from __future__ import annotations
@@ -12,12 +21,37 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 CACHE_DIR = BENCH_DIR / ".cache"
 DJANGO_VERSION = "5.2.19"
 FLASK_VERSION = "3.1.2"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A pinned PyPI sdist: ``marker`` is a file it must contain, relative to its top directory."""
+
+    name: str
+    version: str
+    marker: str
+
+    @property
+    def dirname(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
+CORPORA: dict[str, Corpus] = {
+    c.name: c
+    for c in (
+        Corpus("django", DJANGO_VERSION, "django/__init__.py"),
+        Corpus("flask", FLASK_VERSION, "src/flask/__init__.py"),
+        Corpus("httpx", "0.28.1", "httpx/__init__.py"),
+        Corpus("httpie", "3.2.4", "httpie/__init__.py"),
+    )
+}
 
 
 def django_dir(cache_dir: Path = CACHE_DIR, version: str = DJANGO_VERSION) -> Path:
@@ -83,13 +117,23 @@ def fetch_flask(cache_dir: Path = CACHE_DIR, version: str = FLASK_VERSION) -> Pa
     return fetch_sdist("flask", version, "src/flask/__init__.py", cache_dir)
 
 
+def fetch_corpus(name: str, cache_dir: Path = CACHE_DIR) -> Path:
+    """The unpacked sdist of the accuracy corpus ``name`` (a key of ``CORPORA``)."""
+    corpus = CORPORA[name]
+    return fetch_sdist(corpus.name, corpus.version, corpus.marker, cache_dir)
+
+
 def main() -> None:
-    """Command line: fetch the corpus and print where it is."""
+    """Command line: fetch corpora (default: Django) and print where they are."""
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("names", nargs="*", default=["django"], help=", ".join(CORPORA))
     parser.add_argument("--cache-dir", type=Path, default=CACHE_DIR)
-    parser.add_argument("--version", default=DJANGO_VERSION)
     args = parser.parse_args()
-    print(fetch_django(args.cache_dir, args.version))
+    unknown = [n for n in args.names if n not in CORPORA]
+    if unknown:
+        parser.error(f"unknown corpus: {', '.join(unknown)}")
+    for name in args.names:
+        print(fetch_corpus(name, args.cache_dir))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 ``forge-lsp index ROOT --db DB --jobs 2`` builds the index; ``forge-lsp refs FILE:LINE:COL ...
 --db DB --json [--probable]`` prints one JSON object per line and position.  A non-zero exit is
-allowed when some positions fail, so stdout is parsed regardless.
+allowed when some positions fail, so stdout is parsed regardless.  ``forge-lsp calls
+FILE:LINE:COL --incoming --db DB --json [--probable]`` takes one position per process and prints
+``{"symbol": ..., "calls": [{"symbol": caller, "confidence": ..., "sites": [location]}]}``.
 """
 
 from __future__ import annotations
@@ -138,3 +140,42 @@ def _key_from_query(query: str, root: Path) -> str | None:
     path, _, line = path.rpartition(":")
     rel = _resolve(path, root)
     return f"{rel}:{line}:{rest}" if rel is not None else None
+
+
+def parse_calls_output(stdout: str, root: Path) -> ForgeAnswer:
+    """Parse ``calls --incoming --json``: the call sites of every caller, as one answer."""
+    answer = ForgeAnswer()
+    try:
+        obj = json.loads(stdout)
+    except json.JSONDecodeError:
+        answer.error = f"not JSON: {stdout[:200]!r}"
+        return answer
+    for group in obj.get("calls") or []:
+        for site in group.get("sites") or []:
+            rel = _resolve(str(site["path"]), root)
+            if rel is None:
+                answer.outside += 1
+            else:
+                answer.locations.add((rel, int(site["line"]), int(site["column"])))
+    return answer
+
+
+def run_calls(
+    command: Sequence[str], root: Path, db: Path, symbols: Sequence[Symbol], probable: bool
+) -> ForgeRun:
+    """Ask forge for each callable's incoming call sites, one process per position."""
+    answers: dict[str, ForgeAnswer] = {}
+    exit_codes: list[int] = []
+    stderr_tail = ""
+    start = time.monotonic()
+    for symbol in symbols:
+        argv = [*command, "calls", query_string(root, symbol), "--incoming", "--db", str(db)]
+        argv += ["--json", *(["--probable"] if probable else [])]
+        done = subprocess.run(argv, capture_output=True, text=True, cwd=root)
+        exit_codes.append(done.returncode)
+        stderr_tail = (stderr_tail + done.stderr)[-2000:]
+        if done.returncode != 0:
+            answers[symbol.key] = ForgeAnswer(error=done.stderr.strip()[-300:] or "failed")
+        else:
+            answers[symbol.key] = parse_calls_output(done.stdout, root)
+    return ForgeRun(answers, time.monotonic() - start, sorted(set(exit_codes)), stderr_tail)

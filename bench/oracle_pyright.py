@@ -1,17 +1,27 @@
-"""basedpyright as a references oracle, driven as a real language server over stdio.
+"""basedpyright as a references and incoming-calls oracle, driven as a real language server over
+stdio.
 
 The server is configured for speed, not diagnostics (type checking off, diagnostics only for open
 files): ``textDocument/references`` still searches every file of the workspace, it just does not
 check the ones it never needs.
+
+A corpus's own pyright configuration would decide which of its files are the workspace (Flask's
+``[tool.pyright] include = ["src", "tests/type_check"]`` leaves its tests and examples out, and
+basedpyright then finds half of what jedi finds).  So when a corpus has one, the server runs on a
+copy of the corpus whose ``pyrightconfig.json`` (which wins over ``pyproject.toml``) includes
+every file; locations are corpus-relative, so answers are the same shape.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -81,7 +91,7 @@ class PyrightOracle:
             "workspace": {"configuration": True, "workspaceFolders": True},
             "window": {"workDoneProgress": True},
             "general": {"positionEncodings": ["utf-16"]},
-            "textDocument": {"references": {}, "synchronization": {}},
+            "textDocument": {"references": {}, "synchronization": {}, "callHierarchy": {}},
         }
         self.client.request(
             "initialize",
@@ -148,6 +158,45 @@ class PyrightOracle:
             self.client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
         return self._normalise(raw or [], time.monotonic() - start)
 
+    def incoming(self, symbol: Symbol, timeout: float) -> OracleResult:
+        """``prepareCallHierarchy`` + ``callHierarchy/incomingCalls`` for one symbol: the call
+        sites (each ``fromRanges`` start), normalised like references.  No call-hierarchy item
+        at the position is an ``ok`` answer with no locations and ``"prepared": false``."""
+        path = self.root / symbol.path
+        uri = path_to_uri(path)
+        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+            text = handle.read()
+        self.client.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+        )
+        start = time.monotonic()
+        try:
+            items = self.client.request(
+                "textDocument/prepareCallHierarchy",
+                {"textDocument": {"uri": uri}, "position": self._position(symbol)},
+                timeout=timeout,
+            )
+            calls = []
+            if items:
+                calls = self.client.request(
+                    "callHierarchy/incomingCalls", {"item": items[0]}, timeout=timeout
+                )
+        except LspTimeout:
+            return {"status": "timeout", "seconds": timeout}
+        except LspError as exc:
+            return {"status": "error", "error": str(exc)}
+        finally:
+            self.client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+        sites = [
+            {"uri": call["from"]["uri"], "range": r}
+            for call in calls or []
+            for r in call.get("fromRanges", [])
+        ]
+        result = self._normalise(sites, time.monotonic() - start)
+        result["prepared"] = bool(items)
+        return result
+
     def _normalise(self, raw: list[JsonObj], seconds: float) -> OracleResult:
         locations = set()
         outside = 0
@@ -169,26 +218,78 @@ class PyrightOracle:
         self.client.close()
 
 
+_CONFIG_SECTIONS = ("[tool.pyright]", "[tool.basedpyright]")
+
+
+def has_own_config(root: Path) -> bool:
+    """True when the corpus carries a pyright configuration that would narrow the workspace."""
+    if (root / "pyrightconfig.json").exists():
+        return True
+    pyproject = root / "pyproject.toml"
+    if not pyproject.exists():
+        return False
+    text = pyproject.read_text(encoding="utf-8", errors="replace")
+    return any(section in text for section in _CONFIG_SECTIONS)
+
+
+@contextlib.contextmanager
+def served_root(root: Path) -> Iterator[Path]:
+    """The directory basedpyright serves: ``root`` itself, or a copy of it that includes every
+    file when the corpus has its own pyright configuration."""
+    if not has_own_config(root):
+        yield root
+        return
+    with tempfile.TemporaryDirectory(prefix="pyright-corpus-") as tmp:
+        copy = Path(tmp) / root.name
+        shutil.copytree(root, copy, symlinks=True)
+        config = {"include": ["."], "typeCheckingMode": "off"}
+        (copy / "pyrightconfig.json").write_text(json.dumps(config))
+        yield copy
+
+
 def run_pyright(
     root: Path,
     symbols: Sequence[Symbol],
     timeout: float = 120.0,
     log: IO[str] | None = None,
     on_result: Callable[[Symbol, OracleResult], None] = lambda s, r: None,
+    callables: Sequence[Symbol] = (),
+    on_calls: Callable[[Symbol, OracleResult], None] = lambda s, r: None,
 ) -> tuple[dict[str, OracleResult], dict[str, Any]]:
-    """Answer every symbol with one basedpyright server.
+    """Answer every symbol's references (then every callable's incoming calls) with one
+    basedpyright server.
 
     Also returns how the run went: the warm-up counts, and the keys of the first symbols whose
-    answer changed when asked again at the end (should be empty; non-empty means the early answers
-    were partial, and the later ones are kept).
+    references changed when asked again at the end (should be empty; non-empty means the early
+    answers were partial, and the later ones are kept).
     """
+    with served_root(root) as served:
+        results, health = _run_pyright(
+            served, symbols, timeout, log, on_result, callables, on_calls
+        )
+    health["own_config_overridden"] = served != root
+    return results, health
+
+
+def _run_pyright(
+    root: Path,
+    symbols: Sequence[Symbol],
+    timeout: float,
+    log: IO[str] | None,
+    on_result: Callable[[Symbol, OracleResult], None],
+    callables: Sequence[Symbol],
+    on_calls: Callable[[Symbol, OracleResult], None],
+) -> tuple[dict[str, OracleResult], dict[str, Any]]:
     oracle = PyrightOracle(root, log)
     results: dict[str, OracleResult] = {}
+    warm_on = symbols[0] if symbols else (callables[0] if callables else None)
     try:
-        warm = oracle.warm_up(symbols[0], timeout=600) if symbols else []
+        warm = oracle.warm_up(warm_on, timeout=600) if warm_on is not None else []
         for symbol in symbols:
             results[symbol.key] = oracle.references(symbol, timeout)
             on_result(symbol, results[symbol.key])
+        for symbol in callables:
+            on_calls(symbol, oracle.incoming(symbol, timeout))
         changed = []
         for symbol in symbols[:RECHECK]:
             again = oracle.references(symbol, timeout)

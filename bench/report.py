@@ -1,4 +1,6 @@
-"""Render the accuracy report (a JSON-able dict) as Markdown for humans."""
+"""Render the accuracy reports (JSON-able dicts) as Markdown for humans: one corpus in detail
+(``render_markdown``) and every corpus in one table with its miss categories
+(``render_summary``)."""
 
 from __future__ import annotations
 
@@ -171,7 +173,155 @@ def _misses(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _calls(data: dict[str, Any]) -> list[str]:
+    oracle = data.get("calls_oracle") or {}
+    lines = [
+        "",
+        "## Incoming calls (forge vs basedpyright)",
+        "",
+        f"basedpyright `callHierarchy/incomingCalls` on the {oracle.get('callables', 0)} sampled "
+        f"functions and methods: statuses {oracle.get('status', {})}, "
+        f"{oracle.get('not_prepared', 0)} with no call-hierarchy item, "
+        f"{oracle.get('sites', 0)} call sites, {oracle.get('seconds', 0)} s of queries.",
+    ]
+    calls = (data.get("forge") or {}).get("calls")
+    if not calls:
+        return lines
+    lines += [
+        f"forge `calls --incoming`: {calls['seconds']['exact']} s exact, "
+        f"{calls['seconds']['probable']} s probable; positions with an error: "
+        f"{calls['errors']['exact']} exact, {calls['errors']['probable']} probable. "
+        f"Missed call sites that forge has as references: {calls['missed_but_in_refs']}.",
+        "",
+        *_score_head("mode"),
+    ]
+    for mode in ("exact", "probable"):
+        lines.append(_score_row(mode, calls[mode]["overall"]))
+    lines += _miss_table(
+        "Missed call sites (in basedpyright, not in forge exact)",
+        calls["misses"]["false_negatives"],
+        "A property read counts as a call of its getter.",
+    )
+    lines += _miss_table(
+        "Extra call sites (in forge exact, not in basedpyright)",
+        calls["misses"]["false_positives"],
+        "",
+    )
+    return lines
+
+
 def render_markdown(data: dict[str, Any]) -> str:
-    """The whole report as Markdown."""
-    parts = _header(data) + _agreement(data) + _forge_scores(data) + _misses(data)
+    """One corpus's whole report as Markdown."""
+    parts = _header(data) + _agreement(data) + _forge_scores(data) + _calls(data) + _misses(data)
     return "\n".join(parts) + "\n"
+
+
+def _ratio(score: dict[str, Any] | None, key: str) -> str:
+    return "-" if not score or score.get(key) is None else f"{score[key]:.3f}"
+
+
+def _seconds(runs: list[dict[str, Any]], oracle: str) -> str:
+    total = sum(r["wall_seconds"] for r in runs if r["oracle"] == oracle)
+    return f"{total:.0f}" if any(r["oracle"] == oracle for r in runs) else "-"
+
+
+def _examples(rows: list[dict[str, Any]], top: int, per: int) -> list[str]:
+    lines = []
+    for row in rows[:top]:
+        lines.append(f"- **{row['category']}**: {row['count']} ({row['symbols']} symbols)")
+        for ex in row["examples"][:per]:
+            lines.append(
+                f"  - `{ex['location']}` `{ex['source_line'][:120]}` — {ex['symbol']} "
+                f"[{ex['reported_by']}]"
+            )
+    return lines
+
+
+def families(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """Miss counts with a plain-name receiver's binding folded in (``x.m`` of every kind of
+    ``x``), most frequent first: the coarse view of the same table."""
+    totals: dict[str, int] = {}
+    for row in rows:
+        family = row["category"].split(", x: ")[0]
+        totals[family] = totals.get(family, 0) + row["count"]
+    return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _families_line(rows: list[dict[str, Any]], top: int = 6) -> list[str]:
+    if not any(", x: " in row["category"] for row in rows):
+        return []
+    folded = "; ".join(f"{name} {count}" for name, count in families(rows)[:top])
+    return ["", f"Folded (any binding of x): {folded}."]
+
+
+def render_summary(summary: dict[str, Any], top: int = 12, per: int = 3) -> str:
+    """Every corpus in one table, then each corpus's miss categories with examples."""
+    rows = summary["corpora"]
+    lines = [
+        "# forge_lsp accuracy: references and incoming calls on real corpora",
+        "",
+        f"Seed {summary['seed']}, {summary['date']}. References: forge `refs` (exact) against "
+        "jedi ∪ basedpyright, micro recall / precision over the sampled definitions (functions, "
+        "methods, classes; dunders skipped; definitions outside `tests/`, references anywhere in "
+        "the sdist). Incoming calls: forge `calls --incoming` (exact) call sites against "
+        "basedpyright's `callHierarchy/incomingCalls` on the sampled functions and methods. "
+        "Coverage: the share of the union each oracle found alone. Oracle seconds: wall time of "
+        "the runs that filled the cache (basedpyright: references and calls in one server).",
+        "",
+        "| corpus | files | sampled (fn/meth/cls) | refs recall | refs precision | calls recall "
+        "| calls precision | refs scored | call sites | coverage jedi / pyright "
+        "| oracle s jedi / pyright |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for r in rows:
+        kinds = r["sampled_by_kind"]
+        refs = (r.get("refs") or {}).get("exact")
+        calls = (r.get("calls") or {}).get("exact")
+        cov = r["coverage"]
+        lines.append(
+            f"| {r['source']} | {r['files']} | {r['sampled']} ({kinds.get('function', 0)}/"
+            f"{kinds.get('method', 0)}/{kinds.get('class', 0)}) | {_ratio(refs, 'recall')} | "
+            f"{_ratio(refs, 'precision')} | {_ratio(calls, 'recall')} | "
+            f"{_ratio(calls, 'precision')} | {r['scored_refs']} | {r['calls_oracle']['sites']} | "
+            f"{_ratio(cov, 'jedi')} / {_ratio(cov, 'pyright')} | "
+            f"{_seconds(r['oracle_runs'], 'jedi')} / {_seconds(r['oracle_runs'], 'pyright')} |"
+        )
+    lines += [
+        "",
+        "Bars (issue 11): references recall ≥ 0.95 and precision ≥ 0.98; incoming calls recall "
+        "≥ 0.90. Per-corpus details (per kind, probable mode, oracle disagreement, worst "
+        "symbols): " + ", ".join(f"`{r['detail']}`" for r in rows) + ".",
+    ]
+    if rows and rows[0].get("forge_command"):
+        lines += ["", f"forge command: `{rows[0]['forge_command']}`."]
+    for r in rows:
+        lines += ["", f"## {r['source']}", ""]
+        if "refs_misses" not in r:
+            lines.append("forge was not run.")
+            continue
+        refs = r["refs"]["exact"]
+        lines += [
+            f"### References: {refs['fn']} missed, {refs['fp']} extra "
+            f"(of {refs['tp'] + refs['fn']} in the union)",
+            "",
+            *_examples(r["refs_misses"]["false_negatives"], top, per),
+            *_families_line(r["refs_misses"]["false_negatives"]),
+        ]
+        if r["refs_misses"]["false_positives"]:
+            lines += ["", "Extra (in forge, in no oracle):", ""]
+            lines += _examples(r["refs_misses"]["false_positives"], 3, 2)
+        if "calls" in r:
+            calls = r["calls"]["exact"]
+            lines += [
+                "",
+                f"### Incoming calls: {calls['fn']} missed, {calls['fp']} extra "
+                f"(of {calls['tp'] + calls['fn']} basedpyright call sites; "
+                f"{r['calls_missed_but_in_refs']} of the missed are in forge's references)",
+                "",
+                *_examples(r["calls_misses"]["false_negatives"], top, per),
+                *_families_line(r["calls_misses"]["false_negatives"]),
+            ]
+            if r["calls_misses"]["false_positives"]:
+                lines += ["", "Extra (in forge, not in basedpyright):", ""]
+                lines += _examples(r["calls_misses"]["false_positives"], 3, 2)
+    return "\n".join(lines) + "\n"

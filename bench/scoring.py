@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.categories import FileContext, build_context, categorize, split_plain_name
+from bench.categories import (
+    FileContext,
+    build_context,
+    categorize,
+    decorators_at,
+    is_property_decorator,
+    refine_definition,
+    split_plain_name,
+)
 from bench.metrics import Counts, agreement, compare, macro, micro
 from bench.oracle_jedi import OracleResult
 from bench.sample import KINDS, Symbol
@@ -110,6 +118,16 @@ def score_forge(
     }
 
 
+def oracle_coverage(truth: Sequence[SymbolTruth]) -> dict[str, float | None]:
+    """Share of the union each oracle found alone (micro, over the symbols both answered)."""
+    scored = [t for t in truth if t.union is not None]
+    union = sum(len(t.union or ()) for t in scored)
+    return {
+        name: _fmt(sum(len(getattr(t, name)) for t in scored) / union) if union else None
+        for name in ORACLES
+    }
+
+
 def oracle_agreement(truth: Sequence[SymbolTruth]) -> dict[str, Any]:
     """jedi vs basedpyright on the symbols both answered, overall and per kind."""
 
@@ -197,10 +215,32 @@ class Categorizer:
             self._contexts[relpath] = build_context(text, relpath, self._is_module)
         return self._contexts[relpath]
 
-    def __call__(self, symbol: Symbol, loc: Location) -> str:
+    def is_property(self, symbol: Symbol) -> bool:
+        """True when the symbol's definition is decorated ``@property``/``@cached_property``."""
+        decorators = decorators_at(self.context(symbol.path), symbol.line)
+        return any(is_property_decorator(d) for d in decorators)
+
+    def __call__(self, symbol: Symbol, loc: Location, calls: bool = False) -> str:
         ctx = self.context(loc[0])
-        category = categorize(ctx, loc[1], loc[2], symbol.name, loc == symbol.location)
+        category = categorize(
+            ctx,
+            loc[1],
+            loc[2],
+            symbol.name,
+            loc == symbol.location,
+            property_reads=calls and self.is_property(symbol),
+            calls=calls,
+        )
+        category = refine_definition(
+            category, decorators_at(self.context(symbol.path), symbol.line)
+        )
         return split_plain_name(category, loc[0], symbol.path)
+
+    def for_calls(self, symbol: Symbol, loc: Location) -> str:
+        """Category of an incoming call site: a use without call parentheses (a property read or
+        write runs its getter or setter, a method passed as a value) is told apart first, since
+        forge records only uses with parentheses as calls; then the receiver's category."""
+        return self(symbol, loc, calls=True)
 
 
 def _source(item: SymbolTruth, loc: Location) -> str:

@@ -26,8 +26,9 @@ from bench.categories import (
     IMPORT,
     KEYWORD_ARG,
     MODULE_ATTR,
+    NAME_ATTR,
+    NAME_CHAIN_ATTR,
     OTHER,
-    OTHER_ATTR,
     OTHER_DEFINITION,
     PLAIN_NAME,
     PLAIN_NAME_OTHER_FILE,
@@ -236,6 +237,9 @@ def f():
 '''
 
 
+UNBOUND = "not bound in the file (builtin or star import)"
+
+
 def _ctx(text: str = CATEGORY_SOURCE) -> FileContext:
     modules = {"pkg", "pkg.mod", "pkg.sibling"}
     return build_context(text, "pkg/user.py", lambda dotted: dotted in modules)
@@ -265,13 +269,13 @@ def _locate(text: str, line: int, needle: str, occurrence: int = 0) -> int:
         (17, "target", 0, MODULE_ATTR),
         (18, "target", 0, MODULE_ATTR),
         (19, "target", 0, CLASS_ATTR),
-        (20, "target", 0, OTHER_ATTR),
-        (21, "target", 0, OTHER_ATTR),
-        (22, "target", 0, OTHER_ATTR),
+        (20, "target", 0, f"{NAME_ATTR}, x: {UNBOUND}"),
+        (21, "target", 0, f"{NAME_ATTR}, x: {UNBOUND}"),
+        (22, "target", 0, f"{NAME_CHAIN_ATTR}, x: {UNBOUND}"),
         (23, "target", 0, KEYWORD_ARG),
         (24, "target", 0, PLAIN_NAME),
         (24, "target", 1, PLAIN_NAME),
-        (27, "target", 0, OTHER_ATTR),
+        (27, "target", 0, f"{NAME_ATTR}, x: {UNBOUND}"),
         (27, "target", 1, PLAIN_NAME),
         (29, "target", 0, ASSIGN_TARGET),
         (29, "target", 1, FSTRING),
@@ -395,6 +399,13 @@ def _grep(name: str) -> set[tuple[str, int, int]]:
     return found
 
 
+def _is_call(loc: tuple[str, int, int]) -> bool:
+    """A use followed by "(" that is not its def line."""
+    line = CORPUS[loc[0]].split("\n")[loc[1] - 1]
+    rest = line[loc[2] - 1 :]
+    return re.match(r"\w+\(", rest) is not None and not line[: loc[2] - 1].endswith("def ")
+
+
 def _dotted(locs: set[tuple[str, int, int]]) -> set[tuple[str, int, int]]:
     lines = {rel: text.split("\n") for rel, text in CORPUS.items()}
     return {loc for loc in locs if lines[loc[0]][loc[1] - 1][: loc[2] - 1].endswith(".")}
@@ -410,10 +421,14 @@ def test_end_to_end_with_fake_forge(tmp_path: Path) -> None:
     symbols = choose_sample(accuracy.collect_definitions(root), 0, counts)
     assert len(symbols) == 7
     cache: dict = {"format": accuracy.CACHE_FORMAT, "jedi": {}, "pyright": {}, "runs": []}
+    cache["pyright_calls"] = {}
     for symbol in symbols:
         everything = _grep(symbol.name)
         cache["pyright"][symbol.key] = {"status": "ok", "locations": sorted(everything)}
         cache["jedi"][symbol.key] = {"status": "ok", "locations": sorted(everything)}
+        if symbol.kind in accuracy.CALL_KINDS:
+            sites = sorted(loc for loc in everything if _is_call(loc))
+            cache["pyright_calls"][symbol.key] = {"status": "ok", "locations": sites}
     timed_out = next(s for s in symbols if s.name == "main")
     cache["jedi"][timed_out.key] = {"status": "timeout", "seconds": 60}
     cache_path = tmp_path / "oracle.json"
@@ -423,8 +438,11 @@ def test_end_to_end_with_fake_forge(tmp_path: Path) -> None:
     argv += ["--functions", "2", "--methods", "3", "--classes", "2"]
     argv += ["--forge-cmd", f"{sys.executable} {FAKE_FORGE}"]
     assert accuracy.main(argv) == 0
-    data = json.loads(Path(f"{out}.json").read_text())
-    assert Path(f"{out}.md").read_text().startswith("# forge_lsp")
+    data = json.loads(Path(f"{out}-corpus.json").read_text())
+    assert Path(f"{out}-corpus.md").read_text().startswith("# forge_lsp")
+    summary = json.loads(Path(f"{out}.json").read_text())
+    assert [row["corpus"] for row in summary["corpora"]] == ["corpus"]
+    assert "| corpus-" not in Path(f"{out}.md").read_text()  # the row is named after the tree
     assert args.seed == data["meta"]["seed"] == 0
 
     scored = [s for s in symbols if s is not timed_out]
@@ -441,10 +459,28 @@ def test_end_to_end_with_fake_forge(tmp_path: Path) -> None:
         row["category"]: row["count"] for row in data["forge"]["misses"]["false_negatives"]
     }
     # Both "run" methods have the same (grep) oracle set, so each dotted use counts twice.
-    assert negatives == {SELF_ATTR: 2, SUPER_CALL: 2, OTHER_ATTR: 2, MODULE_ATTR: 1}
+    from_call = f"{NAME_ATTR}, x: assigned from a call"  # t = Thing(); t.run()
+    assert negatives == {SELF_ATTR: 2, SUPER_CALL: 2, from_call: 2, MODULE_ATTR: 1}
     assert sum(negatives.values()) == dotted
     bogus = data["forge"]["misses"]["probable_false_positives"]
     assert [(row["category"], row["count"]) for row in bogus] == [(OTHER, 6)]  # the "from" keyword
+
+    # incoming calls: the fake answers call sites not after a dot, the oracle has them all
+    calls = data["forge"]["calls"]
+    sites = {
+        s.key: {loc for loc in _grep(s.name) if _is_call(loc)}
+        for s in symbols
+        if s.kind in accuracy.CALL_KINDS
+    }
+    dotted_calls = sum(len(_dotted(locs)) for locs in sites.values())
+    total_calls = sum(len(locs) for locs in sites.values())
+    assert calls["exact"]["overall"]["tp"] == total_calls - dotted_calls
+    assert calls["exact"]["overall"]["fn"] == dotted_calls
+    assert calls["exact"]["overall"]["fp"] == 0
+    assert calls["missed_but_in_refs"] == 0  # exact refs skip dotted uses too
+    call_negatives = {row["category"]: row["count"] for row in calls["misses"]["false_negatives"]}
+    assert call_negatives == {SELF_ATTR: 2, SUPER_CALL: 2, from_call: 2, MODULE_ATTR: 1}
+    assert summary["corpora"][0]["calls"]["exact"]["fn"] == dotted_calls
 
 
 def test_percentile_is_nearest_rank() -> None:
