@@ -491,3 +491,24 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile(values, 50) == 10.0
     assert percentile(values, 100) == 20.0
     assert percentile([3.0], 95) == 3.0
+
+
+def test_pyright_serves_a_copy_when_the_corpus_has_its_own_config(tmp_path: Path) -> None:
+    from bench.oracle_pyright import has_own_config, served_root
+
+    plain = tmp_path / "plain"
+    (plain / "pkg").mkdir(parents=True)
+    (plain / "pkg" / "m.py").write_text("x = 1\n")
+    with served_root(plain) as served:
+        assert served == plain
+    configured = tmp_path / "configured"
+    (configured / "tests").mkdir(parents=True)
+    (configured / "tests" / "t.py").write_text("y = 2\n")
+    (configured / "pyproject.toml").write_text('[tool.pyright]\ninclude = ["src"]\n')
+    assert has_own_config(configured) and not has_own_config(plain)
+    with served_root(configured) as served:
+        assert served != configured and served.name == configured.name
+        assert (served / "tests" / "t.py").read_text() == "y = 2\n"
+        assert json.loads((served / "pyrightconfig.json").read_text())["include"] == ["."]
+    assert not served.exists()
+    assert not (configured / "pyrightconfig.json").exists()
