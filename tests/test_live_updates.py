@@ -178,20 +178,21 @@ def test_a_new_init_file_renames_modules_and_their_relative_imports(tmp_path: Pa
     tree = LiveTree(
         tmp_path,
         {
-            "top/__init__.py": "",
             "top/helpers.py": "def h():\n    pass\n",
+            "top/sub/__init__.py": "",
             "top/sub/mod.py": "from .. import helpers\n\nhelpers.h()\n",
         },
     )
     try:
-        # Without top/sub/__init__.py, mod.py is the top-level module "mod": `..` leads nowhere.
+        # Without top/__init__.py, mod.py is "sub.mod" (the package sub at the top): `..` leads
+        # nowhere.
         assert tree.targets("top/sub/mod.py", "h") == [None]
-        tree.write("top/sub/__init__.py", "")
-        report = tree.apply(["top/sub/__init__.py"])
+        tree.write("top/__init__.py", "")
+        report = tree.apply(["top/__init__.py"])
         assert report.reresolved_files >= 1  # mod.py itself: its own module name changed
         assert tree.targets("top/sub/mod.py", "h") == ["top/helpers.py:h"]
         assert tree.differences() == []
-        tree.apply(deleted=["top/sub/__init__.py"])
+        tree.apply(deleted=["top/__init__.py"])
         assert tree.targets("top/sub/mod.py", "h") == [None]
         assert tree.differences() == []
     finally:

@@ -393,3 +393,28 @@ def test_annotated_parameters_and_local_instances(tmp_path: Path) -> None:
         ws.at("use.py", "fetch", 0),
         ws.at("use.py", "fetch", 1),
     }
+
+
+def test_a_directory_without_init_inside_a_package_is_a_namespace_portion(tmp_path: Path) -> None:
+    """`flask/sansio/app.py` (no `sansio/__init__.py`) is `flask.sansio.app`, as Python imports
+    it: its relative imports start from there."""
+    ws = index_tree(
+        tmp_path,
+        {
+            "src/flask/__init__.py": "",
+            "src/flask/helpers.py": "def get_root_path():\n    pass\n",
+            "src/flask/sansio/scaffold.py": """
+                from ..helpers import get_root_path
+                from flask.helpers import get_root_path as again
+
+                get_root_path()
+            """,
+        },
+    )
+    helper = ws.symbol("src/flask/helpers.py", "get_root_path")
+    assert ws.ref_set(helper) == {
+        ws.at("src/flask/helpers.py", "get_root_path"),
+        ws.at("src/flask/sansio/scaffold.py", "get_root_path", 0),
+        ws.at("src/flask/sansio/scaffold.py", "get_root_path", 1),
+        ws.at("src/flask/sansio/scaffold.py", "get_root_path", 2),
+    }

@@ -1,7 +1,8 @@
 """Dotted module names for workspace files.
 
 A file can be importable under several names: from the directory above its outermost package
-(`django/db/models/base.py` → `django.db.models.base`), from the workspace root (namespace
+(`django/db/models/base.py` → `django.db.models.base`; a directory without one inside a package
+is a namespace portion: `flask/sansio/app.py` → `flask.sansio.app`), from the workspace root (namespace
 packages, scripts), and from a `src/` layout. All are registered; the first is the primary one.
 """
 
@@ -31,6 +32,11 @@ def names_for(rel: str, packages: set[str]) -> list[str]:
     while start > 0 and "/".join(dirs[:start]) in packages:
         start -= 1
     candidates = [dirs[start:] + tail, dirs + tail]
+    # A directory without an __init__ file inside a package is a namespace portion of it
+    # (`flask/sansio/app.py` is `flask.sansio.app`): named from the outermost package.
+    outermost = next((k for k in range(start) if "/".join(dirs[: k + 1]) in packages), None)
+    if outermost is not None:
+        candidates.insert(0, dirs[outermost:] + tail)
     if dirs and dirs[0] == "src":
         candidates.append(dirs[1:] + tail)
     found: list[str] = []

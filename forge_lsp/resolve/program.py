@@ -229,8 +229,8 @@ class Program:
         if not info.is_package:
             parts = parts[:-1]
         drop = level - 1
-        if drop > len(parts):
-            return None
+        if drop > len(parts) or 0 < drop == len(parts):
+            return None  # beyond the top-level package (`from . import x` in a script is let be)
         base = parts[: len(parts) - drop]
         if module:
             base.append(module)
