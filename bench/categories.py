@@ -493,13 +493,19 @@ def is_property_decorator(decorator: str) -> bool:
     return last.endswith("property") or last == "getter"
 
 
+def is_accessor_decorator(decorator: str) -> bool:
+    """A property's getter, setter or deleter: ``property``, ``x.setter``, ``x.deleter`` ..."""
+    last = decorator.rsplit(".", 1)[-1]
+    return is_property_decorator(decorator) or ("." in decorator and last in ("setter", "deleter"))
+
+
 def _definition_category(ctx: FileContext, statement_index: int) -> str:
     """Another def of the same name: an overload signature, an accessor, or a different one."""
     for decorator in decorator_names(ctx, statement_index):
         last = decorator.rsplit(".", 1)[-1]
         if last == "overload":
             return OVERLOAD_DEF
-        if ("." in decorator and last in ("setter", "deleter")) or is_property_decorator(decorator):
+        if is_accessor_decorator(decorator):
             return ACCESSOR_DEF
     return OTHER_DEFINITION
 
@@ -513,7 +519,7 @@ def refine_definition(category: str, query_decorators: list[str]) -> str:
         last = decorator.rsplit(".", 1)[-1]
         if last == "overload":
             return OVERLOAD_DEF
-        if ("." in decorator and last in ("setter", "deleter")) or is_property_decorator(decorator):
+        if is_accessor_decorator(decorator):
             return ACCESSOR_DEF
     return category
 
@@ -549,7 +555,7 @@ def _name_category(
     ):
         return PARAMETER
     if prev == ".":
-        assigned = depth == 0 and (nxt == "=" or nxt in _ASSIGN_OPS)
+        assigned = depth == 0 and _is_assignment_target(statement, index, nxt)
         if property_reads and nxt != "(":
             return PROPERTY_WRITE if assigned else PROPERTY_READ
         if calls and nxt != "(" and not assigned:
@@ -562,6 +568,23 @@ def _name_category(
     if calls and nxt != "(":
         return VALUE_USE
     return PLAIN_NAME
+
+
+def _is_assignment_target(statement: list[_Token], index: int, nxt: str) -> bool:
+    """True for the attribute of ``x.a = v``, ``x.a += v``, ``x.a: T = v`` (whose chain starts
+    the statement); not for ``if x.a:``, ``lambda: x.a`` or ``{k: x.a}``."""
+    if nxt == "=":
+        return True
+    if nxt not in _ASSIGN_OPS:
+        return False
+    start = index
+    while (
+        start >= 2
+        and statement[start - 1].string == "."
+        and statement[start - 2].type == tokenize.NAME
+    ):
+        start -= 2
+    return start == 0
 
 
 def _is_decorator_target(statement: list[_Token], index: int) -> bool:

@@ -18,7 +18,7 @@ from bench.categories import (
     build_context,
     categorize,
     decorators_at,
-    is_property_decorator,
+    is_accessor_decorator,
     refine_definition,
     split_plain_name,
 )
@@ -216,9 +216,11 @@ class Categorizer:
         return self._contexts[relpath]
 
     def is_property(self, symbol: Symbol) -> bool:
-        """True when the symbol's definition is decorated ``@property``/``@cached_property``."""
+        """True when the symbol's definition is a property accessor (``@property``,
+        ``@cached_property``, ``@x.setter``, ``@x.deleter``): its name's reads and writes run
+        the property."""
         decorators = decorators_at(self.context(symbol.path), symbol.line)
-        return any(is_property_decorator(d) for d in decorators)
+        return any(is_accessor_decorator(d) for d in decorators)
 
     def __call__(self, symbol: Symbol, loc: Location, calls: bool = False) -> str:
         ctx = self.context(loc[0])

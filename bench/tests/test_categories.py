@@ -108,6 +108,8 @@ class Box:
         n = self.size
         m = foo.size + items["a"].size
         foo.size = 3
+        if x.size: y = self.size
+        self.size: int = 3
         return [x] if x.size else []
 
 
@@ -200,6 +202,8 @@ def test_categorize_types(snippet: str, name: str, occurrence: int, expected: st
         ('m = foo.size + items["a"].size', 1, PROPERTY_READ),
         ("return [x] if x.size else []", 0, PROPERTY_READ),
         ("foo.size = 3", 0, PROPERTY_WRITE),  # the setter runs; foo stays a parameter
+        ("if x.size: y = self.size", 0, PROPERTY_READ),  # not an annotation colon
+        ("self.size: int = 3", 0, PROPERTY_WRITE),
         ('items["a"].size.get(1)', 0, PROPERTY_READ),
     ],
 )
@@ -239,6 +243,10 @@ def test_categorizer_reports_property_reads_only_for_calls(tmp_path: Path) -> No
     line = _line_of("def make()")
     make = Symbol("pkg/box.py", line, _column(line, "make", 0), "make", "function", "make")
     assert not categorizer.is_property(make)
+    line = _line_of('def size(self, value: "int")')
+    setter = Symbol("pkg/box.py", line, _column(line, "size", 0), "size", "method", "Box.size")
+    assert categorizer.is_property(setter)  # reading the name runs the getter of its property
+    assert categorizer.for_calls(setter, read) == PROPERTY_READ
 
 
 def test_class_receivers_stay_class_attributes() -> None:
