@@ -356,6 +356,49 @@ def test_property_reads_are_calls_of_the_getter(tmp_path: Path) -> None:
     assert callees == {"Box.size", "Box.fail"}
 
 
+def test_incoming_calls_are_calls_and_uses_of_the_member_on_an_object(tmp_path: Path) -> None:
+    """As in pyright's call hierarchy: `obj.m` passed on, `@app.hook` and `obj.prop = v` are
+    calls of the member; a plain function named without parentheses is not."""
+    ws = index_tree(
+        tmp_path,
+        {
+            "lib.py": """
+                class App:
+                    def hook(self, func):
+                        return func
+
+                    def run(self):
+                        callback = self.hook
+                        return callback
+
+                def plain(func):
+                    return func
+
+                app = App()
+
+                @app.hook
+                def handler():
+                    pass
+
+                @plain
+                def other():
+                    return plain
+            """,
+        },
+    )
+    hook = ws.symbol("lib.py", "App.hook")
+    sites = {
+        (group.symbol.qualname, (site.line, site.col))
+        for group in ws.query.incoming_calls(hook)
+        for site in group.sites
+    }
+    assert sites == {
+        ("App.run", ws.pos("lib.py", "hook", 1)),
+        ("", ws.pos("lib.py", "hook", 2)),  # the decorator, at module level
+    }
+    assert ws.query.incoming_calls(ws.symbol("lib.py", "plain")) == []
+
+
 def test_inherited_methods_returning_self_mean_the_subclass(tmp_path: Path) -> None:
     ws = index_tree(
         tmp_path,

@@ -35,9 +35,10 @@ _SYMBOL_COLUMNS = (
 _SYMBOL_FROM = " FROM symbols s JOIN names n ON n.id = s.name_id JOIN files f ON f.id = s.file_id"
 _CALL = ROLE_CODES["call"]
 _ATTRIBUTE = ROLE_CODES["attribute"]
+_WRITE = ROLE_CODES["write"]
+_DECORATE = ROLE_CODES["decorate"]
 # A property's type expression starts with "@" (parsing.facts.SymbolFact.type): reading it runs
-# the getter, so its attribute reads are calls, as pyright's call hierarchy has them.
-_PROPERTY_TYPE = "@%"
+# the getter, so a function's property reads are among its outgoing calls, as in pyright's.
 _IS_PROPERTY = (
     "EXISTS (SELECT 1 FROM symbols ps JOIN names pn ON pn.id = ps.type_id"
     " WHERE ps.id = r.target_id AND pn.text LIKE '@%')"
@@ -296,34 +297,30 @@ class GraphQuery:
         targets = [symbol.id]
         if symbol.name == "__init__" and symbol.parent_id is not None:
             targets.append(symbol.parent_id)  # C(...) calls C.__init__
-        roles = [_CALL, _ATTRIBUTE] if self.is_property(symbol) else [_CALL]
+        # As pyright's call hierarchy has them: calls, and every use of the member on an object
+        # (`obj.prop` runs a getter, `@app.before_request` and `cb = self.handler` pass the
+        # method on to be called): attribute reads, writes and decorators, not on a module.
         rows = [
             (*row, EXACT)
             for row in self.conn.execute(
                 "SELECT f.path, r.line, r.col, r.end_col, r.role, r.scope_id FROM refs r"
-                " JOIN files f ON f.id = r.file_id WHERE r.target_id IN (SELECT value FROM json_each(?))"
-                " AND r.role IN (SELECT value FROM json_each(?))",
-                (_ids_json(targets), json.dumps(roles)),
+                " JOIN files f ON f.id = r.file_id LEFT JOIN names rn ON rn.id = r.receiver_id"
+                " WHERE r.target_id IN (SELECT value FROM json_each(?))"
+                " AND (r.role = ? OR r.role IN (?, ?, ?) AND rn.text NOT LIKE '<%'"
+                " AND rn.text != '.')",
+                (_ids_json(targets), _CALL, _ATTRIBUTE, _WRITE, _DECORATE),
             )
         ]
         if include_probable:
             rows.extend((*row, PROBABLE) for row in self._probable_rows(symbol, _CALL))
         return self._group_calls(rows, key_index=5)
 
-    def is_property(self, symbol: Symbol) -> bool:
-        """Whether the symbol is a property (its reads call the getter)."""
-        row = self.conn.execute(
-            "SELECT 1 FROM symbols s JOIN names n ON n.id = s.type_id WHERE s.id=? AND n.text LIKE ?",
-            (symbol.id, _PROPERTY_TYPE),
-        ).fetchone()
-        return row is not None
-
     def outgoing_calls(self, symbol: Symbol, *, include_probable: bool = False) -> list[CallGroup]:
         rows: list[tuple[Any, ...]] = []
         for line, col, end_col, target, name_id, recv in self.conn.execute(
             "SELECT r.line, r.col, r.end_col, r.target_id, r.name_id, rn.text FROM refs r"
             " LEFT JOIN names rn ON rn.id = r.receiver_id WHERE r.file_id=? AND r.line BETWEEN ? AND ?"
-            f" AND r.scope_id=? AND (r.role=? OR r.role=? AND {_IS_PROPERTY})",
+            f" AND r.scope_id=? AND (r.role = ? OR r.role = ? AND {_IS_PROPERTY})",
             (
                 symbol.file_id,
                 symbol.range.line,

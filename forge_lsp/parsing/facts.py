@@ -51,7 +51,8 @@ class SymbolFact(NamedTuple):
     signature: str
     # What using the symbol gives, as an expression of resolve/expressions.py: a variable's or
     # field's declared (else inferred) type, a function's return value; "@" first marks a
-    # property (its value is the rest). "" when unknown.
+    # property (its value is the rest), "~" an attribute declared only by `self.x = ...` in a
+    # method (a base class's declaration of the name wins over it). "" when unknown.
     type: str = ""
 
 

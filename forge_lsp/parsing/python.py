@@ -64,7 +64,7 @@ from forge_lsp.parsing.python_types import (
     Assignment,
     ExpressionEncoder,
     binding_of,
-    decorator_texts,
+    is_type_alias,
 )
 
 _SIGNATURE_LIMIT = 240
@@ -143,6 +143,8 @@ class _FileExtraction:
         self.overloads: set[int] = set()  # symbols declared by an @overload
         self.redeclarations: list[tuple[Node, int, Scope]] = []  # (def name, symbol, scope)
         self.exports: list[Node] = []  # the values assigned to a module-level __all__
+        self.implicit_fields: set[int] = set()  # fields declared by `self.x = ...` only
+        self.alias_values: list[Node] = []  # values of module- and class-level type aliases
         self.declared: set[tuple[int, str]] = set()  # (class index, field): declared elsewhere
 
     # ----- positions -------------------------------------------------------------------------
@@ -274,10 +276,14 @@ class _FileExtraction:
         self._collect_bases(caps.get("bases", []))
         python_declared.collect_returns(self, caps)
         self._emit_references(caps.get("id", []))
-        python_declared.annotation_refs(self, caps.get("annotation", []))
+        in_order = len(self.facts.refs)
+        annotations = caps.get("annotation", [])
+        annotations += python_declared.annotation_values(self, caps.get("call", []))
+        python_declared.annotation_refs(self, annotations)
         python_declared.export_refs(self, self.exports)
         python_declared.redeclaration_refs(self)
-        python_declared.sort_refs(self.facts.refs)
+        if len(self.facts.refs) > in_order:  # references from beside the code: put in place
+            python_declared.sort_refs(self.facts.refs)
         self._emit_instance_fields()
         python_declared.symbol_types(self)
         return self.facts
@@ -308,7 +314,7 @@ class _FileExtraction:
             if kind != CLASS:
                 self.function_scopes[idx] = scope
                 self.typed_symbols.append((idx, scope))
-                if any(d.rpartition(".")[2] == "overload" for d in decorator_texts(node)):
+                if any(d.rpartition(".")[2] == "overload" for d in self.encoder.decorators(node)):
                     self.overloads.add(idx)
         # Children created before their parents' symbol ids were known inherit them now.
         for scope in self.scopes[1:]:
@@ -402,6 +408,8 @@ class _FileExtraction:
                     binding = scope.bindings[name]
                     if typed is not None and binding[0] == SYMBOL:
                         self.symbol_values.setdefault(binding[1], []).append(typed)
+                        if typed.kind == ASSIGNED and typed.node and is_type_alias(typed.node):
+                            self.alias_values.append(typed.node)
                 else:
                     if name not in scope.bindings:
                         scope.bindings[name] = (LOCAL,)
@@ -479,6 +487,8 @@ class _FileExtraction:
                     self.skip.add(ident.start_byte)
                 if alias is not None:
                     self.skip.add(alias.start_byte)
+                    if alias_name == name:  # `from .m import x as x`: an explicit re-export
+                        self.import_refs.append((alias, name, receiver))
                 self.facts.imports.append(
                     ImportFact(module, name, alias_name, level, line, module_level)
                 )
@@ -523,6 +533,11 @@ class _FileExtraction:
 
     def lookup(self, name: str, scope: Scope) -> tuple[Any, ...] | None:
         """The binding a free name has in `scope`, or None when it is a module-level name."""
+        return self.binding_scope(name, scope)[0]
+
+    def binding_scope(self, name: str, scope: Scope) -> tuple[tuple[Any, ...] | None, Scope | None]:
+        """The binding a free name has in `scope` and the scope that holds it; (None, None)
+        when it is a module-level name."""
         s: Scope | None = scope
         innermost = True
         while s is not None and s is not self.module:
@@ -530,28 +545,17 @@ class _FileExtraction:
                 s = s.parent
                 continue
             if name in s.globals:
-                return None
+                return None, None
             binding = s.bindings.get(name)
             if binding is not None:
-                return binding
+                return binding, s
             innermost = False
             s = s.parent
-        return None
+        return None, None
 
     def receiver(self, node: Node, scope: Scope) -> str:
         """Encode a receiver expression so that resolution can evaluate it without the tree."""
         return self.encoder.receiver(node, scope)
-
-    def owner(self, name: str, scope: Scope) -> Scope | None:
-        """The scope whose binding a name used in `scope` is (None: the module's)."""
-        s: Scope | None = scope
-        innermost = True
-        while s is not None and s is not self.module:
-            if (s.kind != "class" or innermost) and name in s.bindings:
-                return s
-            innermost = False
-            s = s.parent
-        return None
 
     def _emit_references(self, identifiers: list[Node]) -> None:
         refs = self.facts.refs
@@ -564,6 +568,8 @@ class _FileExtraction:
         scopes = self.scopes
         roles = self._roles()
         ascii_text = self.ascii_text
+        encode = self.encoder.receiver
+        binding_scope = self.binding_scope
         scope = self.module
         scope_idx = 0
         for ident, name, import_receiver in self.import_refs:
@@ -602,11 +608,11 @@ class _FileExtraction:
             target = NO_TARGET
             recv_node = attributes.get(start)
             if recv_node is not None:
-                receiver = self.receiver(recv_node, scope)
+                receiver = encode(recv_node, scope)
                 if role == READ:
                     role = ATTRIBUTE
             else:
-                binding = self.lookup(name, scope)
+                binding = binding_scope(name, scope)[0]
                 receiver = None
                 if binding is not None:
                     kind = binding[0]
@@ -663,6 +669,7 @@ class _FileExtraction:
             declared.add(key)
             made[key] = (len(symbols), method)
             scope = self.function_scopes.get(ref.scope) or self.function_scopes.get(method)
+            self.implicit_fields.add(len(symbols))
             if scope is not None:
                 self.typed_symbols.append((len(symbols), scope))
                 self.symbol_values[len(symbols)] = [value] if value is not None else []

@@ -19,6 +19,7 @@ from forge_lsp.parsing.facts import (
     IMPORT,
     LOCAL_RECEIVER,
     METHOD,
+    MODULE,
     NO_TARGET,
     READ,
     UNKNOWN_RECEIVER,
@@ -28,9 +29,10 @@ from forge_lsp.parsing.facts import (
 from forge_lsp.parsing.python_syntax import BUILTINS, IMPORTED, SYMBOL, Scope, identifiers_in
 from forge_lsp.parsing.python_types import (
     ANNOTATED,
+    ASSIGNED,
     Assignment,
     ExpressionEncoder,
-    decorator_texts,
+    is_type_alias,
     string_annotation,
     union,
 )
@@ -52,7 +54,7 @@ def redeclared(x: _FileExtraction, parent: Scope, name: str, definition: Node) -
     symbols = x.facts.symbols
     if not 0 <= earlier < len(symbols) or symbols[earlier].kind not in (FUNCTION, METHOD):
         return None
-    decorators = decorator_texts(definition)
+    decorators = x.encoder.decorators(definition)
     if earlier in x.overloads or any(d.rpartition(".")[2] == "overload" for d in decorators):
         return earlier
     if any(d in (f"{name}.{a}" for a in _ACCESSORS) for d in decorators):
@@ -83,18 +85,27 @@ def redeclaration_refs(x: _FileExtraction) -> None:
 
 
 def symbol_types(x: _FileExtraction) -> None:
-    """Give each symbol made by this run its type (SymbolFact.type)."""
+    """Give each symbol made by this run that other code can reach by name its type
+    (SymbolFact.type). A def nested in a function is used only by its own file, through
+    targets decided there: its type would never be read."""
     symbols = x.facts.symbols
     for idx, scope in x.typed_symbols:
         sym = symbols[idx]
+        if sym.parent > 0 and symbols[sym.parent].kind not in (CLASS, MODULE):
+            continue
         if sym.kind in (FUNCTION, METHOD):
             text = _function_type(x, scope)
         elif sym.kind == CLASS:
             continue
         else:
             text = _binding_type(x, x.symbol_values.get(idx, []), scope)
+        if idx in x.implicit_fields:
+            text = "~" + text
         if text:
             symbols[idx] = sym._replace(type=text)
+    for idx in x.implicit_fields:  # those without a scope to type them in still are implicit
+        if not symbols[idx].type:
+            symbols[idx] = symbols[idx]._replace(type="~")
 
 
 def _function_type(x: _FileExtraction, scope: Scope) -> str:
@@ -103,7 +114,7 @@ def _function_type(x: _FileExtraction, scope: Scope) -> str:
     node = scope.node
     if node is None:
         return ""
-    names = {d.rpartition(".")[2] for d in decorator_texts(node)}
+    names = {d.rpartition(".")[2] for d in x.encoder.decorators(node)}
     mark = "@" if names & PROPERTIES else ""
     returns = node.child_by_field_name("return_type")
     if returns is not None:
@@ -124,10 +135,42 @@ def _binding_type(x: _FileExtraction, entries: list[Assignment], scope: Scope) -
             text = x.encoder.assigned(entry, scope)
             return "" if text == UNKNOWN_RECEIVER else text
     for entry in sorted(entries, key=lambda e: e.position):
-        text = x.encoder.assigned(entry, scope)
+        if entry.kind == ASSIGNED and entry.node is not None and is_type_alias(entry.node):
+            text = x.encoder.alias(entry.node, scope)
+        else:
+            text = x.encoder.assigned(entry, scope)
         if text != UNKNOWN_RECEIVER:
             return text
     return ""
+
+
+def annotation_values(x: _FileExtraction, calls: list[Node]) -> list[Node]:
+    """Expressions outside annotations that a type checker reads as types: type aliases'
+    values, `cast`'s first argument, a TypeVar's bound and constraints."""
+    found = list(x.alias_values)
+    for ident in calls:
+        name = x.text(ident)
+        if name not in ("cast", "TypeVar"):
+            continue
+        call = ident.parent if ident.parent is not None and ident.parent.type == "call" else None
+        if call is None and ident.parent is not None:
+            call = ident.parent.parent
+        args = call.child_by_field_name("arguments") if call is not None else None
+        if args is None:
+            continue
+        values = [a for a in args.named_children if a.type != "comment"]
+        positional = [a for a in values if a.type != "keyword_argument"]
+        if name == "cast":
+            found.extend(positional[:1])
+            continue
+        found.extend(positional[1:])
+        for a in values:
+            if a.type == "keyword_argument":
+                key = a.child_by_field_name("name")
+                value = a.child_by_field_name("value")
+                if key is not None and x.text(key) == "bound" and value is not None:
+                    found.append(value)
+    return found
 
 
 def collect_returns(x: _FileExtraction, caps: dict[str, list[Node]]) -> None:

@@ -14,6 +14,7 @@ library outside the workspace.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from tree_sitter import Node, Parser
@@ -82,6 +83,28 @@ _MAPPINGS = frozenset(
 )
 _TUPLES = frozenset({"tuple", "Tuple"})
 _NOTHING = frozenset({"None", "Any", "object", "NoReturn", "Never"})
+_SPECIAL_CALLS = frozenset({"cast", "TypeVar"})
+_LITERALS = frozenset(
+    {
+        "string",
+        "concatenated_string",
+        "integer",
+        "float",
+        "true",
+        "false",
+        "none",
+        "dictionary",
+        "dictionary_comprehension",
+        "tuple",
+        "lambda",
+        "unary_operator",
+        "comparison_operator",
+        "not_operator",
+    }
+)
+_ELEMENT_CALLS = frozenset(
+    {"type", "list", "tuple", "set", "frozenset", "sorted", "reversed", "iter", "next"}
+)
 _SELF = frozenset({"Self"})
 
 _local = threading.local()
@@ -100,10 +123,9 @@ def extend(base: str, suffix: str) -> str:
     """`base` followed by a step (`()`, `.name`, `[i]`), distributed over a union's arms."""
     if base == UNKNOWN_RECEIVER:
         return base
-    arms = split_arms(base)
-    if len(arms) == 1:
+    if "|" not in base:
         return base + suffix
-    return "|".join(arm + suffix for arm in arms)
+    return "|".join(arm + suffix for arm in split_arms(base))
 
 
 def split_arms(text: str) -> list[str]:
@@ -193,25 +215,32 @@ class ExpressionEncoder:
 
     def __init__(self, extraction: _FileExtraction) -> None:
         self.x = extraction
-        self._memo: dict[tuple[int, int], str] = {}
+        self._memo: dict[int, str] = {}  # by (start byte, end byte), packed
         self._delta = 0  # inside a string annotation: its nodes' offsets are the file's - delta
-
-    def text(self, node: Node) -> str:
-        if self._delta:
-            return node.text.decode("utf-8", "replace") if node.text is not None else ""
-        return self.x.text(node)
+        self.text: Callable[[Node], str] = extraction.text  # the hot path: no indirection
+        self._first: dict[int, str | None] = {}  # def start byte -> its first parameter
+        self._decorators: dict[int, list[str]] = {}  # def start byte -> decorator_texts
 
     def in_string(self, delta: int) -> ExpressionEncoder:
         """An encoder for the nodes of a string annotation parsed with string_annotation."""
         inner = ExpressionEncoder(self.x)
         inner._delta = delta
+        inner.text = _own_text
+        inner._first = self._first
         return inner
+
+    def decorators(self, definition: Node) -> list[str]:
+        """decorator_texts of a def, once per def."""
+        known = self._decorators.get(definition.start_byte)
+        if known is None:
+            known = self._decorators[definition.start_byte] = decorator_texts(definition)
+        return known
 
     # ----- values ----------------------------------------------------------------------------
 
     def receiver(self, node: Node, scope: Scope, depth: int = 0) -> str:
         """What the expression `node` evaluates to, as an expression resolution can finish."""
-        key = (node.start_byte, node.end_byte)
+        key = node.start_byte << 32 | node.end_byte
         cached = self._memo.get(key)
         if cached is not None:
             return cached
@@ -240,10 +269,13 @@ class ExpressionEncoder:
                 name = self.text(func)
                 if name == "super":
                     return "super()"
-                if name == "cast" or name == "type":
+                if name in _SPECIAL_CALLS or (name in _ELEMENT_CALLS and self._builtin(name)):
                     return self._special_call(name, node, scope, depth)
-            elif func.type == "attribute" and self.text(func).endswith(".cast"):
-                return self._special_call("cast", node, scope, depth)
+            elif func.type == "attribute":
+                attr = func.child_by_field_name("attribute")
+                name = self.text(attr) if attr is not None else ""
+                if name in _SPECIAL_CALLS:
+                    return self._special_call(name, node, scope, depth)
             return extend(self.receiver(func, scope, depth + 1), "()")
         if kind == "subscript":
             value = node.child_by_field_name("value")
@@ -251,6 +283,8 @@ class ExpressionEncoder:
             if value is None or (index is not None and index.type == "slice"):
                 return UNKNOWN_RECEIVER
             return extend(self.receiver(value, scope, depth + 1), "[]")
+        if kind in _LITERALS:
+            return UNKNOWN_RECEIVER
         if kind in ("parenthesized_expression", "await") and node.named_child_count == 1:
             return self.receiver(node.named_children[0], scope, depth + 1)
         if kind == "conditional_expression" and node.named_child_count == 3:
@@ -260,27 +294,62 @@ class ExpressionEncoder:
             left = node.child_by_field_name("left")
             right = node.child_by_field_name("right")
             return union([self.receiver(n, scope, depth + 1) for n in (left, right) if n])
+        if kind in ("list_comprehension", "set_comprehension", "generator_expression"):
+            body = node.child_by_field_name("body")
+            if body is None:
+                return UNKNOWN_RECEIVER
+            element = self.receiver(body, self.x.scope_at(body.start_byte), depth + 1)
+            return _container(element, element)
+        if kind in ("list", "set") and node.named_child_count:
+            element = union([self.receiver(c, scope, depth + 1) for c in node.named_children])
+            return _container(element, element)
         return UNKNOWN_RECEIVER
 
     def _special_call(self, name: str, node: Node, scope: Scope, depth: int) -> str:
-        """`cast(T, x)` is a T; `type(x)` is x's class."""
+        """`cast(T, x)` is a T; `type(x)` is x's class; `TypeVar("T", bound=C)` stands for C
+        (its constraints, for several); `list(xs)`, `sorted(xs)`, `next(it)`... keep the
+        elements of what they are given."""
         args = node.child_by_field_name("arguments")
         values = [a for a in args.named_children if a.type != "comment"] if args else []
+        positional = [a for a in values if a.type != "keyword_argument"]
         if name == "cast" and len(values) == 2:
             return self.annotation(values[0], scope, depth + 1)
-        if name == "type" and len(values) == 1:
-            return extend(self.receiver(values[0], scope, depth + 1), ".__class__")
-        return UNKNOWN_RECEIVER
+        if name == "TypeVar":
+            bounds = [
+                a.child_by_field_name("value")
+                for a in values
+                if a.type == "keyword_argument" and self._keyword(a) == "bound"
+            ]
+            types = [b for b in bounds if b is not None] or positional[1:]
+            classes = [self.annotation(t, scope, depth + 1) for t in types]
+            return union([extend(c, ".__class__") for c in classes])
+        if len(positional) != 1 or len(values) != 1:
+            return UNKNOWN_RECEIVER
+        value = self.receiver(positional[0], scope, depth + 1)
+        if name == "type":
+            return extend(value, ".__class__")
+        if name == "next":
+            return extend(value, "[i]")
+        element = extend(value, "[i]")
+        return _container(element, element)
+
+    def _keyword(self, argument: Node) -> str:
+        name = argument.child_by_field_name("name")
+        return self.text(name) if name is not None else ""
+
+    def alias(self, node: Node, scope: Scope) -> str:
+        """The classes a type alias (`Types = Union["URL", Proxy]`, `Maybe = Optional[C]`)
+        stands for, so that an annotation naming it means their instances."""
+        instances = split_arms(self.annotation(node, scope))
+        return union([arm[:-2] for arm in instances if arm.endswith("()")])
 
     def _name(self, node: Node, scope: Scope, depth: int) -> str:
-        x = self.x
         name = self.text(node)
-        binding = x.lookup(name, scope)
+        binding, owner = self.x.binding_scope(name, scope)
         if binding is None:  # a module-level name: resolution looks it up
             return UNKNOWN_RECEIVER if self._builtin(name) else name
         if binding[0] == IMPORTED:
             return f"{binding[1]}.{binding[2]}" if binding[1] != "<0|>" else f"<0|{binding[2]}>"
-        owner = x.owner(name, scope)
         if binding[0] == PARAM and binding[1] == 0 and owner is not None:
             first = self._first_parameter(owner)
             if first is not None:
@@ -306,10 +375,17 @@ class ExpressionEncoder:
             return None
         if owner.node is None:
             return "self"
-        decorators = {d.rpartition(".")[2] for d in decorator_texts(owner.node)}
+        known = self._first.get(owner.start, False)
+        if known is not False:
+            return known  # type: ignore[return-value]
+        found = self._first[owner.start] = self._first_parameter_of(owner.node)
+        return found
+
+    def _first_parameter_of(self, owner_node: Node) -> str | None:
+        decorators = {d.rpartition(".")[2] for d in self.decorators(owner_node)}
         if "staticmethod" in decorators:
             return None
-        name = owner.node.child_by_field_name("name")
+        name = owner_node.child_by_field_name("name")
         if "classmethod" in decorators or (name is not None and self.text(name) == "__new__"):
             return "self.__class__"
         return "self"
@@ -399,11 +475,37 @@ class ExpressionEncoder:
         return name in BUILTINS and name not in x.module.bindings and not x.has_star_import
 
 
+def is_type_alias(node: Node) -> bool:
+    """Whether a value assigned to a name is a type (`Optional[C]`, `Union[...]`, `A | None`,
+    `"C" | None`), so that the name is an alias of it."""
+    kind = node.type
+    if kind == "subscript":
+        head = node.child_by_field_name("value")
+        if head is not None and head.type == "attribute":
+            head = head.child_by_field_name("attribute")
+        text = head.text if head is not None else None
+        return text is not None and text.decode("utf-8", "replace") in _SAME | _UNION
+    if kind == "binary_operator":
+        operator = node.child_by_field_name("operator")
+        if operator is None or operator.type != "|":
+            return False
+        operands = [node.child_by_field_name("left"), node.child_by_field_name("right")]
+        return any(
+            o is not None and (o.type in ("none", "string") or is_type_alias(o)) for o in operands
+        )
+    return False
+
+
 def _container(iterated: str, item: str) -> str:
     if iterated == UNKNOWN_RECEIVER and item == UNKNOWN_RECEIVER:
         return UNKNOWN_RECEIVER
     parts = ["" if p == UNKNOWN_RECEIVER else p for p in (iterated, item)]
     return "{" + parts[0] + "," + parts[1] + "}"
+
+
+def _own_text(node: Node) -> str:
+    """A node's text from the tree it was parsed in (a string annotation's)."""
+    return node.text.decode("utf-8", "replace") if node.text is not None else ""
 
 
 def _pick(entries: list[Assignment], use: int) -> Assignment:

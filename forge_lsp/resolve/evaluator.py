@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from forge_lsp.resolve.program import Entity, Program
 
 PROPERTY_MARK = "@"  # a symbol type starting with it: a property, its value is the rest
+IMPLICIT_MARK = "~"  # an attribute only assigned in methods (`self.x = ...`): a base's wins
+_MARKS = PROPERTY_MARK + IMPLICIT_MARK
 _VALUES = (VARIABLE, FIELD)
 _CALLABLES = (FUNCTION, METHOD)
 
@@ -77,7 +79,7 @@ class TypeEvaluator:
         text = program.symbol_types.get(symbol_id)
         if not text:
             return None
-        if text[0] == PROPERTY_MARK:
+        if text[0] in _MARKS:
             text = text[1:]
         expr = parse_expression(text) if text else None
         if expr is None:
@@ -97,6 +99,12 @@ class TypeEvaluator:
 
     def is_property(self, symbol_id: int) -> bool:
         return self.program.symbol_types.get(symbol_id, "").startswith(PROPERTY_MARK)
+
+    def is_implicit(self, symbol_id: int) -> bool:
+        """An attribute declared only by `self.x = ...` in a method: a declaration of the same
+        name in a base class (a property, a method, an annotated or assigned class attribute)
+        is what the name means, as a type checker has it."""
+        return self.program.symbol_types.get(symbol_id, "").startswith(IMPLICIT_MARK)
 
     # ----- evaluation ------------------------------------------------------------------------
 

@@ -373,17 +373,21 @@ class Program:
     def _class_member(self, class_id: int, name: str) -> int | None:
         seen = {class_id}
         queue = [class_id]
+        implicit: int | None = None  # the first `self.x = ...` attribute met, if nothing better
         while queue:
             current = queue.pop(0)
             self.deps.add(self.symbols.file_id(current))
             found = self.members.get(current, {}).get(name)
             if found is not None:
-                return found
+                if not self.types.is_implicit(found):
+                    return found
+                if implicit is None:
+                    implicit = found
             for base in self.class_bases(current):
                 if base not in seen:
                     seen.add(base)
                     queue.append(base)
-        return None
+        return implicit
 
     def enclosing_class(self, scope_id: int) -> int | None:
         """The class whose method (or a closure inside it) is `scope_id`."""
