@@ -459,3 +459,133 @@ def test_unannotated_and_dynamic_values_stay_unresolved(tmp_path: Path) -> None:
     assert ws.ref_set(ws.symbol("lib.py", "Builder.fail"), probable=True) >= {
         ws.at("use.py", "fail()", 0)
     }
+
+
+def test_typevar_bounds_type_aliases_and_context_manager_generators(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "lib.py": BUILDER
+            + """
+    import typing
+    from contextlib import contextmanager
+    from typing import Iterator, Optional, TypeVar
+
+    T = TypeVar("T", bound="Client")
+    Maybe = Optional["Builder"]
+
+    class Client:
+        def __enter__(self: T) -> T:
+            return self
+
+        def get(self):
+            pass
+
+    @contextmanager
+    def session() -> Iterator[Builder]:
+        yield Builder()
+
+    @contextmanager
+    def unannotated():
+        yield Builder()
+""",
+            "use.py": """
+                from lib import Client, Maybe, session, unannotated
+
+                def go(x: Maybe):
+                    x.fail()
+                    with Client() as c:
+                        c.get()
+                    with session() as s:
+                        s.fail()
+                    with unannotated() as u:
+                        u.fail()
+            """,
+        },
+    )
+    assert _fail_uses(ws) == _calls_of_fail(ws, "use.py", 3)
+    get = ws.symbol("lib.py", "Client.get")
+    assert ws.ref_set(get, include_declaration=False) == {ws.at("use.py", "get")}
+    # the strings of a TypeVar's bound and of an alias are references, as annotations are
+    client = ws.symbol("lib.py", "Client")
+    assert ws.at("lib.py", "Client", 0) in ws.ref_set(client)
+    builder = ws.symbol("lib.py", "Builder")
+    assert ws.at("lib.py", '"Builder"]', offset=1) in ws.ref_set(builder)
+
+
+def test_element_keeping_builtins_and_comprehensions(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "lib.py": BUILDER,
+            "use.py": """
+                from lib import Builder
+
+                def go(parts: list[Builder]):
+                    for a in sorted(parts):
+                        a.fail()
+                    made = [Builder() for _ in range(3)]
+                    for b in made:
+                        b.fail()
+                    next(iter(parts)).fail()
+                    [Builder(), Builder()][0].fail()
+            """,
+        },
+    )
+    assert _fail_uses(ws) == _calls_of_fail(ws, "use.py", 4)
+
+
+def test_a_base_class_declaration_wins_over_self_assignments(tmp_path: Path) -> None:
+    """`self.debug = ...` in a subclass sets the base's property; it declares nothing new."""
+    ws = index_tree(
+        tmp_path,
+        {
+            "lib.py": BUILDER,
+            "base.py": """
+                from lib import Builder
+
+                class Base:
+                    @property
+                    def debug(self) -> Builder:
+                        return Builder()
+
+                    @debug.setter
+                    def debug(self, value):
+                        pass
+            """,
+            "app.py": """
+                from base import Base
+
+                class App(Base):
+                    def __init__(self):
+                        self.debug = True
+                        self.own = 1
+
+                    def run(self):
+                        self.debug.fail()
+                        return self.own
+            """,
+        },
+    )
+    debug = ws.symbol("base.py", "Base.debug")
+    uses = {r for r in ws.ref_set(debug) if r[0] == "app.py"}
+    assert uses == {ws.at("app.py", "debug", 0), ws.at("app.py", "debug", 1)}
+    assert _fail_uses(ws, "app.py") == {ws.at("app.py", "fail")}
+    own = ws.symbol("app.py", "App.own")  # nothing above declares it: the subclass's own
+    assert ws.ref_set(own) == {ws.at("app.py", "own", 0), ws.at("app.py", "own", 1)}
+
+
+def test_an_explicit_reexport_alias_is_a_reference(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "from .impl import helper as helper\n",
+            "pkg/impl.py": "def helper():\n    pass\n",
+        },
+    )
+    helper = ws.symbol("pkg/impl.py", "helper")
+    assert ws.ref_set(helper) == {
+        ws.at("pkg/impl.py", "helper"),
+        ws.at("pkg/__init__.py", "helper", 0),
+        ws.at("pkg/__init__.py", "helper", 1),
+    }

@@ -139,7 +139,7 @@ class _FileExtraction:
         self.attribute_values: dict[tuple[int, int], Assignment] = {}  # `self.x = ...` by position
         self.function_scopes: dict[int, Scope] = {}  # symbol index -> its def's scope
         self.returns: dict[int, list[Node]] = {}  # def start byte -> values it returns
-        self.generators: set[int] = set()  # start bytes of defs that yield
+        self.generators: dict[int, list[Node]] = {}  # def start byte -> the values it yields
         self.overloads: set[int] = set()  # symbols declared by an @overload
         self.redeclarations: list[tuple[Node, int, Scope]] = []  # (def name, symbol, scope)
         self.exports: list[Node] = []  # the values assigned to a module-level __all__

@@ -32,6 +32,7 @@ from forge_lsp.parsing.python_types import (
     ASSIGNED,
     Assignment,
     ExpressionEncoder,
+    container,
     is_type_alias,
     string_annotation,
     union,
@@ -110,7 +111,8 @@ def symbol_types(x: _FileExtraction) -> None:
 
 def _function_type(x: _FileExtraction, scope: Scope) -> str:
     """What calling the function gives: its return annotation; unannotated, the union of what
-    its `return` statements give (not for generators). A property is marked."""
+    its `return` statements give; a generator's, what it yields (an iterator of it, which a
+    `@contextmanager` enters as). A property is marked."""
     node = scope.node
     if node is None:
         return ""
@@ -120,7 +122,8 @@ def _function_type(x: _FileExtraction, scope: Scope) -> str:
     if returns is not None:
         text = x.encoder.annotation(returns, scope.parent or x.module)
     elif node.start_byte in x.generators:
-        text = UNKNOWN_RECEIVER
+        element = union([x.encoder.receiver(v, scope) for v in x.generators[node.start_byte]])
+        text = container(element, element)
     else:
         values = x.returns.get(node.start_byte, [])
         text = union([x.encoder.receiver(v, scope) for v in values])
@@ -186,7 +189,10 @@ def collect_returns(x: _FileExtraction, caps: dict[str, list[Node]]) -> None:
         while owner is not None and owner.kind in ("comp", "lambda"):
             owner = owner.parent
         if owner is not None and owner.node is not None:
-            x.generators.add(owner.node.start_byte)
+            values = x.generators.setdefault(owner.node.start_byte, [])
+            delegated = any(c.type == "from" for c in node.children)
+            if node.named_child_count == 1 and not delegated:
+                values.append(node.named_children[0])
 
 
 # ----- names in string annotations and __all__ ----------------------------------------------

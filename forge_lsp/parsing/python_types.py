@@ -496,6 +496,11 @@ def is_type_alias(node: Node) -> bool:
     return False
 
 
+def container(iterated: str, item: str) -> str:
+    """A container type: what iterating it gives, what indexing it gives."""
+    return _container(iterated, item)
+
+
 def _container(iterated: str, item: str) -> str:
     if iterated == UNKNOWN_RECEIVER and item == UNKNOWN_RECEIVER:
         return UNKNOWN_RECEIVER

@@ -193,6 +193,10 @@ class TypeEvaluator:
             return None
         if entity[0] == "inst" and name == "__class__":
             return ("sym", entity[1])
+        if entity[0] == "elem":
+            # a generator-based context manager (`@contextmanager`) is the iterator it wraps:
+            # entering it gives what it yields
+            return ("entered", entity[1][0]) if name in ("__enter__", "__aenter__") else None
         return self.program.member(entity, name)
 
     def call(self, entity: Entity | None, bound: int | None = None) -> Entity | None:
@@ -211,6 +215,8 @@ class TypeEvaluator:
             return None
         if kind == "inst":
             return self._dunder(value, "__call__")
+        if kind == "entered":
+            return value
         if kind == "union":
             return union_of([r for arm in value if (r := self.call(arm)) is not None])
         return None
