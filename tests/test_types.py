@@ -589,3 +589,95 @@ def test_an_explicit_reexport_alias_is_a_reference(tmp_path: Path) -> None:
         ws.at("pkg/__init__.py", "helper", 0),
         ws.at("pkg/__init__.py", "helper", 1),
     }
+
+
+def test_isinstance_narrows_a_name_where_it_holds(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "lib.py": BUILDER,
+            "use.py": """
+                from lib import Builder, Other
+
+                def go(x, y: Other, z, w):
+                    if isinstance(x, Builder) and x.fail():
+                        x.fail()
+                    x.fail()
+                    if isinstance(y, (Builder, int)):
+                        y.fail()
+                    y.fail()
+                    if not isinstance(z, Builder):
+                        return
+                    z.fail()
+                    assert isinstance(w, Builder)
+                    w.fail()
+                    w = Other()
+                    w.fail()
+            """,
+        },
+    )
+    narrowed = {0, 1, 3, 5, 6}  # the `.fail(` that isinstance says are Builder's
+    assert _fail_uses(ws) == {ws.at("use.py", "fail(", n) for n in narrowed}
+    other = ws.symbol("lib.py", "Other.fail")
+    assert ws.ref_set(other, include_declaration=False) == {
+        ws.at("use.py", "fail(", 4),
+        ws.at("use.py", "fail(", 7),
+    }
+
+
+def test_pytest_fixtures_are_found_the_way_pytest_finds_them(tmp_path: Path) -> None:
+    """A test's parameter is a reference to the fixture of that name (its module, then each
+    conftest.py up the directories), and holds what the fixture returns or yields."""
+    ws = index_tree(
+        tmp_path,
+        {
+            "app.py": "class Client:\n    def get(self):\n        pass\n",
+            "tests/conftest.py": """
+                import pytest
+                from app import Client
+
+                class AuthActions:
+                    def login(self):
+                        pass
+
+                @pytest.fixture
+                def client():
+                    return Client()
+
+                @pytest.fixture(scope="module")
+                def auth(client):
+                    yield AuthActions()
+            """,
+            "tests/unit/test_login.py": """
+                import pytest
+
+                @pytest.mark.parametrize("value", [1, 2])
+                def test_login(client, auth, value):
+                    client.get()
+                    auth.login()
+
+                class TestThing:
+                    def test_method(self, client):
+                        client.get()
+
+                def helper(client):
+                    client.get()
+            """,
+        },
+    )
+    client = ws.symbol("tests/conftest.py", "client")
+    assert ws.ref_set(client) == {
+        ws.at("tests/conftest.py", "client", 0),
+        ws.at("tests/conftest.py", "client", 1),  # `auth(client)` requests it
+        ws.at("tests/unit/test_login.py", "client", 0),
+        ws.at("tests/unit/test_login.py", "client", 2),
+    }
+    get = ws.symbol("app.py", "Client.get")
+    assert ws.ref_set(get, include_declaration=False) == {
+        ws.at("tests/unit/test_login.py", "get", 0),
+        ws.at("tests/unit/test_login.py", "get", 1),
+    }
+    login = ws.symbol("tests/conftest.py", "AuthActions.login")
+    assert ws.ref_set(login, include_declaration=False) == {
+        ws.at("tests/unit/test_login.py", "login()")
+    }

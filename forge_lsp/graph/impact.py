@@ -23,7 +23,7 @@ _EXACT_SQL = (
 _PROBABLE_SQL = (
     "SELECT s.id, r.scope_id, r.role, r.file_id, r.line, r.col, r.end_col FROM symbols s"
     " JOIN refs r ON r.name_id = s.name_id AND r.target_id IS NULL"
-    " JOIN names rn ON rn.id = r.receiver_id AND rn.text NOT LIKE '<%'"
+    " JOIN names rn ON rn.id = r.receiver_id AND rn.text NOT LIKE '<%' AND rn.text != '^'"
     " WHERE s.id IN (SELECT value FROM json_each(?)) AND s.kind IN ('method', 'field', 'function')"
 )
 

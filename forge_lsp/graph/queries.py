@@ -283,7 +283,7 @@ class GraphQuery:
             "SELECT f.path, r.line, r.col, r.end_col, r.role, r.scope_id FROM refs r"
             " JOIN files f ON f.id = r.file_id JOIN names rn ON rn.id = r.receiver_id"
             " WHERE r.target_id IS NULL AND r.name_id = (SELECT name_id FROM symbols WHERE id=?)"
-            " AND rn.text NOT LIKE ?"
+            " AND rn.text NOT LIKE ? AND rn.text != '^'"  # not a module's, not a fixture's
         )
         params: list[Any] = [symbol.id, _IMPORT_RECEIVER]
         if role is not None:

@@ -33,6 +33,7 @@ ROLES = (CALL, READ, WRITE, IMPORT, INHERIT, DECORATE, ATTRIBUTE, EXPORT)
 
 NO_TARGET = -1
 UNKNOWN_RECEIVER = "?"
+FIXTURE_RECEIVER = "^"  # a test's parameter: the pytest fixture of that name
 LOCAL_RECEIVER = "."  # resolved inside the file at extraction time; the target is final
 
 
@@ -52,7 +53,8 @@ class SymbolFact(NamedTuple):
     # What using the symbol gives, as an expression of resolve/expressions.py: a variable's or
     # field's declared (else inferred) type, a function's return value; "@" first marks a
     # property (its value is the rest), "~" an attribute declared only by `self.x = ...` in a
-    # method (a base class's declaration of the name wins over it). "" when unknown.
+    # method (a base class's declaration of the name wins over it), "^" a pytest fixture (its
+    # value, what a test's parameter receives, is the rest). "" when unknown.
     type: str = ""
 
 

@@ -60,11 +60,13 @@ from forge_lsp.parsing.python_syntax import (
 from forge_lsp.parsing.python_types import (
     ANNOTATED,
     ASSIGNED,
+    FIXTURE,
     UNKNOWN,
     Assignment,
     ExpressionEncoder,
     binding_of,
     is_type_alias,
+    narrowing,
 )
 
 _SIGNATURE_LIMIT = 240
@@ -145,6 +147,7 @@ class _FileExtraction:
         self.exports: list[Node] = []  # the values assigned to a module-level __all__
         self.implicit_fields: set[int] = set()  # fields declared by `self.x = ...` only
         self.alias_values: list[Node] = []  # values of module- and class-level type aliases
+        self.fixture_params: list[tuple[Node, Scope]] = []  # a test's parameters: fixtures
         self.declared: set[tuple[int, str]] = set()  # (class index, field): declared elsewhere
 
     # ----- positions -------------------------------------------------------------------------
@@ -267,6 +270,8 @@ class _FileExtraction:
             self.skip.add(node.start_byte)
         for node in caps.get("call", []):
             self.calls.add(node.start_byte)
+            if node.parent is not None and self.text(node) == "isinstance":
+                self._narrow(node.parent)
         for node in caps.get("attribute", []):
             attr = node.child_by_field_name("attribute")
             obj = node.child_by_field_name("object")
@@ -282,6 +287,7 @@ class _FileExtraction:
         python_declared.annotation_refs(self, annotations)
         python_declared.export_refs(self, self.exports)
         python_declared.redeclaration_refs(self)
+        python_declared.fixture_refs(self)
         if len(self.facts.refs) > in_order:  # references from beside the code: put in place
             python_declared.sort_refs(self.facts.refs)
         self._emit_instance_fields()
@@ -324,6 +330,8 @@ class _FileExtraction:
     def _collect_parameters(self, params_nodes: list[Node]) -> None:
         for params in params_nodes:
             scope = self.scope_at(params.start_byte)
+            takes_fixtures = python_declared.takes_fixtures(self, scope)
+            method = scope.parent is not None and scope.parent.kind == "class"
             position = 0
             for child in params.named_children:
                 ident: Node | None = None
@@ -352,6 +360,9 @@ class _FileExtraction:
                     scope.var_types[name] = [Assignment(-1, ANNOTATED, annotation)]
                 elif default is not None and default.type != "none":
                     scope.var_types[name] = [Assignment(-1, ASSIGNED, default)]
+                elif takes_fixtures and child.type == "identifier" and (position or not method):
+                    scope.var_types[name] = [Assignment(-1, FIXTURE, ident)]
+                    self.fixture_params.append((ident, scope))
                 else:
                     scope.var_types[name] = [Assignment(-1, UNKNOWN, None)]
                 position += 1
@@ -416,6 +427,16 @@ class _FileExtraction:
                     self.writes.add(ident.start_byte)
                     if typed is not None:
                         scope.var_types.setdefault(name, []).append(typed)
+
+    def _narrow(self, call: Node) -> None:
+        found = narrowing(call)
+        if found is None:
+            return
+        ident, assignment = found
+        scope = self.scope_at(ident.start_byte)
+        binding, owner = self.binding_scope(self.text(ident), scope)
+        if owner is not None and binding is not None and binding[0] != SYMBOL:
+            owner.var_types.setdefault(self.text(ident), []).append(assignment)
 
     def _string_list(self, node: Node) -> list[str] | None:
         if node.type not in ("list", "tuple"):

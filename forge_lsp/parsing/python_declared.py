@@ -15,6 +15,7 @@ from forge_lsp.parsing.facts import (
     ATTRIBUTE,
     CLASS,
     EXPORT,
+    FIXTURE_RECEIVER,
     FUNCTION,
     IMPORT,
     LOCAL_RECEIVER,
@@ -61,6 +62,44 @@ def redeclared(x: _FileExtraction, parent: Scope, name: str, definition: Node) -
     if any(d in (f"{name}.{a}" for a in _ACCESSORS) for d in decorators):
         return earlier
     return None
+
+
+def takes_fixtures(x: _FileExtraction, scope: Scope) -> bool:
+    """Whether pytest passes fixtures to this def's parameters: a test (`test*`, at module
+    level or in a `Test*` class) or a fixture (`@pytest.fixture`, `@fixture(...)`)."""
+    node = scope.node
+    if scope.kind != "function" or node is None or scope.parent is None:
+        return False
+    if any(d.rpartition(".")[2] == "fixture" for d in x.encoder.decorators(node)):
+        return True
+    name = node.child_by_field_name("name")
+    if name is None or not x.text(name).startswith("test"):
+        return False
+    parent = scope.parent
+    if parent.kind == "module":
+        return True
+    owner = parent.node.child_by_field_name("name") if parent.node is not None else None
+    return parent.kind == "class" and owner is not None and x.text(owner).startswith("Test")
+
+
+def fixture_refs(x: _FileExtraction) -> None:
+    """A parameter pytest fills with a fixture is a reference to the fixture (resolved by
+    pytest's lookup: the module, then conftest.py files up the directories)."""
+    for ident, scope in x.fixture_params:
+        row, c0 = ident.start_point
+        c1 = ident.end_point[1]
+        x.facts.refs.append(
+            RefFact(
+                x.text(ident),
+                row,
+                x.col(row, c0),
+                x.col(row, c1),
+                READ,
+                scope.symbol,
+                NO_TARGET,
+                FIXTURE_RECEIVER,
+            )
+        )
 
 
 def redeclaration_refs(x: _FileExtraction) -> None:
@@ -117,13 +156,14 @@ def _function_type(x: _FileExtraction, scope: Scope) -> str:
     if node is None:
         return ""
     names = {d.rpartition(".")[2] for d in x.encoder.decorators(node)}
-    mark = "@" if names & PROPERTIES else ""
+    fixture = "fixture" in names
+    mark = "@" if names & PROPERTIES else "^" if fixture else ""
     returns = node.child_by_field_name("return_type")
-    if returns is not None:
+    if returns is not None and not (fixture and node.start_byte in x.generators):
         text = x.encoder.annotation(returns, scope.parent or x.module)
     elif node.start_byte in x.generators:
         element = union([x.encoder.receiver(v, scope) for v in x.generators[node.start_byte]])
-        text = container(element, element)
+        text = element if fixture else container(element, element)  # a fixture: what it yields
     else:
         values = x.returns.get(node.start_byte, [])
         text = union([x.encoder.receiver(v, scope) for v in values])

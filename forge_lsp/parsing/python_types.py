@@ -35,6 +35,8 @@ ENTERED = 3  # `with value as x`
 AENTERED = 4  # `async with value as x`
 CAUGHT = 5  # `except value as x`
 UNKNOWN = 6  # a parameter without an annotation, as the function starts
+NARROWED = 7  # `isinstance(x, C)` holds from `position` to `end` (an if, a while, an assert)
+FIXTURE = 8  # a test's (or a fixture's) parameter: the value of the pytest fixture it names
 
 # typing's vocabulary, by the last name of the subscripted expression
 _SAME = frozenset(
@@ -117,6 +119,7 @@ class Assignment(NamedTuple):
     position: int
     kind: int
     node: Node | None
+    end: int = -1  # NARROWED: where the narrowing stops holding
 
 
 def extend(base: str, suffix: str) -> str:
@@ -365,7 +368,11 @@ class ExpressionEncoder:
             return value
         # Unknown there (a parameter before it is rebound, a library call, narrowing by
         # isinstance): what the name's other bindings hold is the best guess there is.
-        others = [self.assigned(e, owner, depth) for e in entries if e is not picked]
+        others = [
+            self.assigned(e, owner, depth)
+            for e in entries
+            if e is not picked and e.kind != NARROWED  # a narrowing holds only where it does
+        ]
         return union(others)
 
     def _first_parameter(self, owner: Scope) -> str | None:
@@ -398,7 +405,9 @@ class ExpressionEncoder:
         kind = entry.kind
         if kind == ANNOTATED:
             return self.annotation(node, scope, depth + 1)
-        if kind == CAUGHT:
+        if kind == FIXTURE:
+            return "^" + self.text(node)
+        if kind in (CAUGHT, NARROWED):
             classes = node.named_children if node.type == "tuple" else [node]
             return union([extend(self.receiver(c, scope, depth + 1), "()") for c in classes])
         value = self.receiver(node, scope, depth + 1)
@@ -514,18 +523,77 @@ def _own_text(node: Node) -> str:
 
 
 def _pick(entries: list[Assignment], use: int) -> Assignment:
-    """The assignment a use at byte `use` sees: a declaration wins; else the last assignment
-    that took effect before the use; else (a use in a loop, before its assignment) the last."""
+    """The assignment a use at byte `use` sees: an `isinstance` narrowing that holds there
+    (and no assignment since); else a declaration; else the last assignment that took effect
+    before the use; else (a use in a loop, before its assignment) the last."""
     before: Assignment | None = None
+    declared: Assignment | None = None
     last = entries[0]
     for entry in entries:
+        if entry.kind == NARROWED and not entry.position <= use < entry.end:
+            continue
         if entry.kind == ANNOTATED:
-            return entry
+            declared = entry
+            continue
         if entry.position <= use and (before is None or entry.position > before.position):
             before = entry
         if entry.position > last.position:
             last = entry
+    if before is not None and before.kind == NARROWED:
+        return before
+    if declared is not None:
+        return declared
     return before if before is not None else last
+
+
+def narrowing(call: Node) -> tuple[Node, Assignment] | None:
+    """`isinstance(x, C)` where it narrows the name x: the condition of an `if` or a `while`
+    (in its body, and in the rest of an `and`), `if not isinstance(x, C): return` (after the
+    if), `assert isinstance(x, C)` (after the assert); to the end of the enclosing block."""
+    args = call.child_by_field_name("arguments")
+    values = [a for a in args.named_children if a.type != "comment"] if args else []
+    if len(values) != 2 or values[0].type != "identifier":
+        return None
+    name, classes = values
+    node = call
+    parent = node.parent
+    while parent is not None and parent.type in ("boolean_operator", "parenthesized_expression"):
+        operator = parent.child_by_field_name("operator")
+        if parent.type == "boolean_operator" and (operator is None or operator.type != "and"):
+            return None
+        node, parent = parent, parent.parent
+    if parent is None:
+        return None
+    if parent.type in ("if_statement", "elif_clause", "while_statement"):
+        body = parent.child_by_field_name(
+            "consequence" if parent.type != "while_statement" else "body"
+        )
+        if body is None or parent.child_by_field_name("condition") != node:
+            return None
+        return name, Assignment(call.end_byte, NARROWED, classes, body.end_byte)
+    if parent.type == "assert_statement" and node == call:
+        block = parent.parent
+        if block is None:
+            return None
+        return name, Assignment(parent.end_byte, NARROWED, classes, block.end_byte)
+    if parent.type == "not_operator" and node == call:
+        statement = parent.parent
+        if statement is None or statement.type != "if_statement":
+            return None
+        if statement.child_by_field_name("condition") != parent:
+            return None
+        body = statement.child_by_field_name("consequence")
+        last = body.named_children[-1] if body is not None and body.named_children else None
+        if last is None or last.type not in _EXITS or statement.child_by_field_name("alternative"):
+            return None
+        block = statement.parent
+        if block is None:
+            return None
+        return name, Assignment(statement.end_byte, NARROWED, classes, block.end_byte)
+    return None
+
+
+_EXITS = frozenset({"return_statement", "raise_statement", "continue_statement", "break_statement"})
 
 
 def binding_of(target: Node, value: Node | None, statement: Node) -> Assignment | None:

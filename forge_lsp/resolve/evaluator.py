@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 PROPERTY_MARK = "@"  # a symbol type starting with it: a property, its value is the rest
 IMPLICIT_MARK = "~"  # an attribute only assigned in methods (`self.x = ...`): a base's wins
-_MARKS = PROPERTY_MARK + IMPLICIT_MARK
+FIXTURE_MARK = "^"  # a pytest fixture: its value (what a test receives) is the rest
+_MARKS = PROPERTY_MARK + IMPLICIT_MARK + FIXTURE_MARK
 _VALUES = (VARIABLE, FIELD)
 _CALLABLES = (FUNCTION, METHOD)
 
@@ -100,6 +101,9 @@ class TypeEvaluator:
     def is_property(self, symbol_id: int) -> bool:
         return self.program.symbol_types.get(symbol_id, "").startswith(PROPERTY_MARK)
 
+    def is_fixture(self, symbol_id: int) -> bool:
+        return self.program.symbol_types.get(symbol_id, "").startswith(FIXTURE_MARK)
+
     def is_implicit(self, symbol_id: int) -> bool:
         """An attribute declared only by `self.x = ...` in a method: a declaration of the same
         name in a base class (a property, a method, an annotated or assigned class attribute)
@@ -153,6 +157,9 @@ class TypeEvaluator:
         if kind == "super":
             cls = program.enclosing_class(scope_id)
             return ("super", cls) if cls is not None else None
+        if kind == "fixture":
+            fixture = program.fixture(file_id, head[1])
+            return self.symbol_type(fixture) if fixture is not None else None
         if kind == "module":
             dotted = program.absolute_module(file_id, head[2], head[1])
             return program.module_entity(dotted) if dotted is not None else None

@@ -26,6 +26,7 @@ from typing import Any
 
 from forge_lsp.parsing.facts import (
     CLASS,
+    FIXTURE_RECEIVER,
     FUNCTION,
     LOCAL_RECEIVER,
     METHOD,
@@ -418,9 +419,37 @@ class Program:
             return self.lookup(file_id, name)
         if receiver in (UNKNOWN_RECEIVER, LOCAL_RECEIVER):
             return None
+        if receiver == FIXTURE_RECEIVER:
+            fixture = self.fixture(file_id, name)
+            return ("sym", fixture) if fixture is not None else None
         types = self.types
         base = types.receiver(file_id, receiver, scope_id, depends_on_scope(receiver))
         return types.member(types.value(base), name) if base is not None else None
+
+    def fixture(self, file_id: int, name: str) -> int | None:
+        """The pytest fixture a test of file `file_id` receives as parameter `name`: one of the
+        module's names (defined or imported), else of the `conftest.py` of its directory and
+        of each directory above. Each conftest is looked up by its path's dotted name, so that
+        one appearing later re-resolves the tests below it."""
+        found = self._fixture_in(file_id, name)
+        info = self.files.get(file_id)
+        if found is not None or info is None or not info.names:
+            return found
+        dotted = max(info.names, key=lambda n: n.count("."))  # the one from the root
+        parts = dotted.split(".")[:-1]
+        for i in range(len(parts), -1, -1):
+            entity = self.module_entity(".".join([*parts[:i], "conftest"]))
+            if entity is not None and entity[0] == "mod" and entity[1] != file_id:
+                found = self._fixture_in(entity[1], name)
+                if found is not None:
+                    return found
+        return None
+
+    def _fixture_in(self, file_id: int, name: str) -> int | None:
+        entity = self.lookup(file_id, name)
+        if entity is not None and entity[0] == "sym" and self.types.is_fixture(entity[1]):
+            return int(entity[1])
+        return None
 
     def target_symbol(self, entity: Entity | None) -> int | None:
         """The symbol id a reference to `entity` points at (a module's own symbol for modules)."""
