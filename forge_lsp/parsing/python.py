@@ -60,7 +60,6 @@ from forge_lsp.parsing.python_syntax import (
 from forge_lsp.parsing.python_types import (
     ANNOTATED,
     ASSIGNED,
-    FIXTURE,
     UNKNOWN,
     Assignment,
     ExpressionEncoder,
@@ -360,10 +359,9 @@ class _FileExtraction:
                     scope.var_types[name] = [Assignment(-1, ANNOTATED, annotation)]
                 elif default is not None and default.type != "none":
                     scope.var_types[name] = [Assignment(-1, ASSIGNED, default)]
-                elif takes_fixtures and child.type == "identifier" and (position or not method):
-                    scope.var_types[name] = [Assignment(-1, FIXTURE, ident)]
-                    self.fixture_params.append((ident, scope))
                 else:
+                    if takes_fixtures and child.type == "identifier" and (position or not method):
+                        self.fixture_params.append((ident, scope))
                     scope.var_types[name] = [Assignment(-1, UNKNOWN, None)]
                 position += 1
 

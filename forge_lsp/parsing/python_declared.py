@@ -7,6 +7,7 @@ function here reads the extraction's state and appends to its facts.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node
@@ -162,12 +163,36 @@ def _function_type(x: _FileExtraction, scope: Scope) -> str:
     if returns is not None and not (fixture and node.start_byte in x.generators):
         text = x.encoder.annotation(returns, scope.parent or x.module)
     elif node.start_byte in x.generators:
-        element = union([x.encoder.receiver(v, scope) for v in x.generators[node.start_byte]])
-        text = element if fixture else container(element, element)  # a fixture: what it yields
+        yielded = x.generators[node.start_byte]
+        if fixture:  # what a test receives: whatever the fixture yields
+            text = union([x.encoder.receiver(v, scope) for v in yielded])
+        else:
+            element = union([_constructed(x, v, scope) for v in yielded])
+            text = container(element, element)
     else:
         values = x.returns.get(node.start_byte, [])
-        text = union([x.encoder.receiver(v, scope) for v in values])
+        encode = x.encoder.receiver if fixture else partial(_constructed, x)
+        text = union([encode(v, scope) for v in values])
     return mark + ("" if text == UNKNOWN_RECEIVER else text)
+
+
+def _constructed(x: _FileExtraction, value: Node, scope: Scope) -> str:
+    """What an unannotated function's `return` gives, where it plainly says so: `self`, or
+    a constructor-like call (`C(...)`, `mod.C(...)`, `cls(...)`). Nothing finer: the function's
+    type is part of its file's interface, and typing in a body (`return self._chain()`,
+    `return result`) must not change it at every keystroke."""
+    if value.type == "identifier":
+        receiver = x.encoder.receiver(value, scope)
+        return receiver if receiver == "self" else UNKNOWN_RECEIVER
+    if value.type != "call":
+        return UNKNOWN_RECEIVER
+    func = value.child_by_field_name("function")
+    if func is None or func.type not in ("identifier", "attribute"):
+        return UNKNOWN_RECEIVER
+    receiver = x.encoder.receiver(value, scope)
+    if receiver.startswith("self") and not receiver.startswith("self.__class__("):
+        return UNKNOWN_RECEIVER
+    return receiver
 
 
 def _binding_type(x: _FileExtraction, entries: list[Assignment], scope: Scope) -> str:

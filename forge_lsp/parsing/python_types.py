@@ -36,7 +36,6 @@ AENTERED = 4  # `async with value as x`
 CAUGHT = 5  # `except value as x`
 UNKNOWN = 6  # a parameter without an annotation, as the function starts
 NARROWED = 7  # `isinstance(x, C)` holds from `position` to `end` (an if, a while, an assert)
-FIXTURE = 8  # a test's (or a fixture's) parameter: the value of the pytest fixture it names
 
 # typing's vocabulary, by the last name of the subscripted expression
 _SAME = frozenset(
@@ -405,8 +404,6 @@ class ExpressionEncoder:
         kind = entry.kind
         if kind == ANNOTATED:
             return self.annotation(node, scope, depth + 1)
-        if kind == FIXTURE:
-            return "^" + self.text(node)
         if kind in (CAUGHT, NARROWED):
             classes = node.named_children if node.type == "tuple" else [node]
             return union([extend(self.receiver(c, scope, depth + 1), "()") for c in classes])

@@ -157,9 +157,6 @@ class TypeEvaluator:
         if kind == "super":
             cls = program.enclosing_class(scope_id)
             return ("super", cls) if cls is not None else None
-        if kind == "fixture":
-            fixture = program.fixture(file_id, head[1])
-            return self.symbol_type(fixture) if fixture is not None else None
         if kind == "module":
             dotted = program.absolute_module(file_id, head[2], head[1])
             return program.module_entity(dotted) if dotted is not None else None

@@ -9,7 +9,6 @@ little language states a symbol's declared or inferred type (`SymbolFact.type`).
     head  := '<' LEVEL '|' DOTTED '>'    a module, relative at LEVEL (0: absolute)
            | 'self' | 'super()'          the enclosing class's instance, its bases
            | '{' [expr] ',' [expr] '}'   a container: what iterating it gives, what `c[k]` gives
-           | '^' NAME                    the value of the pytest fixture NAME, as a test sees it
            | NAME                        a module-level name of the file
     step  := '.' NAME                    an attribute (a variable's value is its declared type)
            | '()'                        a call: a class's instance, a function's return type
@@ -27,7 +26,7 @@ from typing import Any
 
 # Parsed forms, as tuples (hashable, small, memoised by text):
 #   expression: ("chain", head, steps) or ("union", chains)
-#   head: ("module", level, dotted) | ("self",) | ("super",) | ("name", text) | ("fixture", name)
+#   head: ("module", level, dotted) | ("self",) | ("super",) | ("name", text)
 #         | ("container", iteration expression or None, item expression or None)
 #   step: ("attr", name) | ("call",) | ("item",) | ("iter",)
 Expr = tuple[Any, ...]
@@ -119,9 +118,6 @@ def _head(text: str, i: int) -> tuple[Head, int]:
         return ("container", iteration, item), i + 1
     if text.startswith("super()", i):
         return ("super",), i + 7
-    if c == "^":
-        name, end = _name(text, i + 1)
-        return ("fixture", name), end
     name, end = _name(text, i)
     if name == "self":
         return ("self",), end
