@@ -680,3 +680,30 @@ def test_pytest_fixtures_are_found_the_way_pytest_finds_them(tmp_path: Path) -> 
     assert value is None  # a parametrized argument is no fixture
     get = ws.symbol("app.py", "Client.get")
     assert ws.ref_set(get, include_declaration=False) == set()
+
+
+def test_names_in_type_comments_are_references(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "lib.py": BUILDER,
+            "use.py": """
+                from typing import List
+                from lib import Builder
+
+                items = []  # type: List[Builder]
+                other = 1  # type: ignore
+
+                def go(a, b):
+                    # type: (Builder, int) -> Builder
+                    return a
+            """,
+        },
+    )
+    builder = ws.symbol("lib.py", "Builder")
+    assert {r for r in ws.ref_set(builder) if r[0] == "use.py"} == {
+        ws.at("use.py", "Builder", 0),  # the import
+        ws.at("use.py", "Builder", 1),
+        ws.at("use.py", "Builder", 2),
+        ws.at("use.py", "Builder", 3),
+    }

@@ -235,7 +235,6 @@ class GraphUpdater:
         if cold:
             drop_bulk_indexes(self.conn)
         program = self.load_program()
-        program.reset_memo()
 
         renamed, candidates = self._rename(added, removed)
         before = {m: program.module_state(m) for m in candidates}
@@ -267,6 +266,11 @@ class GraphUpdater:
                 stale_names.add(state.id)
         changed |= stale_names
         moved = {m for m in candidates if program.module_state(m) != before[m]}
+        if changed or moved or added:
+            # Memoised answers read namespaces, members, bases and types, which only an
+            # interface change, a module name that moved or a new file can change: after
+            # body-only edits (typing) they still hold, and resolution starts warm.
+            program.reset_memo()
         report.phases["parse"] = time.perf_counter() - started
 
         phase = time.perf_counter()

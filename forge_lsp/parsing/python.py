@@ -284,6 +284,7 @@ class _FileExtraction:
         annotations = caps.get("annotation", [])
         annotations += python_declared.annotation_values(self, caps.get("call", []))
         python_declared.annotation_refs(self, annotations)
+        python_declared.type_comment_refs(self, caps.get("type_comment", []))
         python_declared.export_refs(self, self.exports)
         python_declared.redeclaration_refs(self)
         python_declared.fixture_refs(self)

@@ -7,6 +7,7 @@ function here reads the extraction's state and appends to its facts.
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ from forge_lsp.parsing.python_types import (
     Assignment,
     ExpressionEncoder,
     container,
+    expression_at,
     is_type_alias,
     string_annotation,
     union,
@@ -178,19 +180,24 @@ def _function_type(x: _FileExtraction, scope: Scope) -> str:
 
 def _constructed(x: _FileExtraction, value: Node, scope: Scope) -> str:
     """What an unannotated function's `return` gives, where it plainly says so: `self`, or
-    a constructor-like call (`C(...)`, `mod.C(...)`, `cls(...)`). Nothing finer: the function's
-    type is part of its file's interface, and typing in a body (`return self._chain()`,
-    `return result`) must not change it at every keystroke."""
+    a constructor call (`C(...)`, `mod.C(...)`: a CapWords name, as classes are named;
+    `cls(...)`). Nothing finer: the function's type is part of its file's interface, and
+    typing in a body (`return self._chain()`, `return result`, `return make()`) must not
+    change it at every keystroke."""
     if value.type == "identifier":
         receiver = x.encoder.receiver(value, scope)
         return receiver if receiver == "self" else UNKNOWN_RECEIVER
     if value.type != "call":
         return UNKNOWN_RECEIVER
     func = value.child_by_field_name("function")
-    if func is None or func.type not in ("identifier", "attribute"):
+    if func is not None and func.type == "attribute":
+        func = func.child_by_field_name("attribute")
+    if func is None or func.type != "identifier":
         return UNKNOWN_RECEIVER
     receiver = x.encoder.receiver(value, scope)
-    if receiver.startswith("self") and not receiver.startswith("self.__class__("):
+    if receiver.startswith("self.__class__("):
+        return receiver
+    if not x.text(func)[:1].isupper() or receiver.startswith("self"):
         return UNKNOWN_RECEIVER
     return receiver
 
@@ -282,6 +289,35 @@ def annotation_refs(x: _FileExtraction, annotations: list[Node]) -> None:
                 ref = _snippet_ref(x, encoder.text(ident), ident, scope, encoder)
                 if ref is not None:
                     x.facts.refs.append(ref)
+
+
+def type_comment_refs(x: _FileExtraction, comments: list[Node]) -> None:
+    """Names in type comments (`x = []  # type: List[Node]`, `# type: (int) -> Node`) are
+    references, as they are to a type checker."""
+    for comment in comments:
+        raw = x.src[comment.start_byte : comment.end_byte]
+        found = _TYPE_COMMENT.match(raw)
+        if found is None or raw[found.end() :].startswith(b"ignore"):
+            continue
+        body = raw[found.end() :].split(b"#", 1)[0]
+        arrow = body.find(b"->")
+        parts = [(0, body)] if arrow < 0 else [(0, body[:arrow]), (arrow + 2, body[arrow + 2 :])]
+        row, col = comment.start_point
+        scope = x.scope_at(comment.start_byte)
+        for offset, part in parts:
+            at = found.end() + offset
+            parsed = expression_at(part, comment.start_byte + at, row, col + at)
+            if parsed is None:
+                continue
+            expr, delta = parsed
+            encoder = x.encoder.in_string(delta)
+            for ident in identifiers_in(expr):
+                ref = _snippet_ref(x, encoder.text(ident), ident, scope, encoder)
+                if ref is not None:
+                    x.facts.refs.append(ref)
+
+
+_TYPE_COMMENT = re.compile(rb"#\s*type:\s*")
 
 
 def _snippet_ref(

@@ -38,6 +38,7 @@ QUERY_SOURCE = """
 (decorator) @decorator
 (class_definition superclasses: (argument_list) @bases)
 (type) @annotation
+((comment) @type_comment (#match? @type_comment "^#[ ]*type:"))
 (return_statement) @return
 (yield) @yield
 (import_statement) @import

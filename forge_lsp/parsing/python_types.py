@@ -181,7 +181,15 @@ def string_annotation(node: Node, source: bytes) -> tuple[Node, int] | None:
     if content.end_point[0] != row:
         return None
     text = source[content.start_byte : content.end_byte]
-    if not text.strip() or b"\\" in text:
+    if b"\\" in text:
+        return None
+    return expression_at(text, content.start_byte, row, col)
+
+
+def expression_at(text: bytes, start: int, row: int, col: int) -> tuple[Node, int] | None:
+    """`text`, which stands at byte `start` (row, byte column) of a file, parsed as one
+    expression where it stands; with the delta from its nodes' byte offsets to the file's."""
+    if not text.strip():
         return None
     padded = b"\n" * row + b" " * col + text
     tree = _snippet_parser().parse(padded)
@@ -191,7 +199,7 @@ def string_annotation(node: Node, source: bytes) -> tuple[Node, int] | None:
     statement = root.named_children[0]
     if statement.type != "expression_statement" or statement.named_child_count != 1:
         return None
-    return statement.named_children[0], content.start_byte - (row + col)
+    return statement.named_children[0], start - (row + col)
 
 
 def decorator_texts(definition: Node) -> list[str]:
