@@ -21,7 +21,6 @@ from forge_lsp.parsing.facts import (
     CALL,
     CLASS,
     DECORATE,
-    FIELD,
     FUNCTION,
     IMPORT,
     INHERIT,
@@ -30,48 +29,32 @@ from forge_lsp.parsing.facts import (
     MODULE,
     NO_TARGET,
     READ,
-    VARIABLE,
     WRITE,
     FileFacts,
-    ImportFact,
     RefFact,
     SymbolFact,
 )
 
 if TYPE_CHECKING:
     from forge_lsp.parsing.incremental import ByteEdit
-from forge_lsp.parsing import python_declared
+from forge_lsp.parsing import python_bindings, python_declared, python_imports
+from forge_lsp.parsing.python_bindings import (
+    Assignment,
+)
 from forge_lsp.parsing.python_syntax import (
     BUILTINS,
     IMPORTED,
     LANGUAGE,
-    LOCAL,
-    PARAM,
     QUERY,
     SYMBOL,
     Scope,
-    attribute_targets,
-    binding_identifiers,
     head_identifier,
     identifiers_in,
-    split_alias,
     start_byte,
 )
-from forge_lsp.parsing.python_types import (
-    ANNOTATED,
-    ASSIGNED,
-    UNKNOWN,
-    Assignment,
-    ExpressionEncoder,
-    binding_of,
-    is_type_alias,
-    narrowing,
-)
+from forge_lsp.parsing.python_types import ExpressionEncoder
 
 _SIGNATURE_LIMIT = 240
-
-
-_INSTANCE_RECEIVERS = ("self", "self.__class__")  # `self.x = ...`, `cls.x = ...` declare x
 
 
 class PythonExtractor:
@@ -258,11 +241,11 @@ class _FileExtraction:
             )
         self._build_scopes(caps)
         self._collect_definitions(caps)
-        self._collect_parameters(caps.get("params", []))
+        python_bindings.collect_parameters(self, caps.get("params", []))
         for node in caps.get("global", []):
             self.scope_at(node.start_byte).globals.add(self.text(node))
-        self._collect_targets(caps)
-        self._collect_imports(caps.get("import", []))
+        python_bindings.collect_targets(self, caps)
+        python_imports.collect_imports(self, caps.get("import", []))
         for node in caps.get("future", []):
             self.skip.update(n.start_byte for n in identifiers_in(node))
         for node in caps.get("skip", []):
@@ -270,7 +253,7 @@ class _FileExtraction:
         for node in caps.get("call", []):
             self.calls.add(node.start_byte)
             if node.parent is not None and self.text(node) == "isinstance":
-                self._narrow(node.parent)
+                python_bindings.narrow(self, node.parent)
         for node in caps.get("attribute", []):
             attr = node.child_by_field_name("attribute")
             obj = node.child_by_field_name("object")
@@ -290,7 +273,7 @@ class _FileExtraction:
         python_declared.fixture_refs(self)
         if len(self.facts.refs) > in_order:  # references from beside the code: put in place
             python_declared.sort_refs(self.facts.refs)
-        self._emit_instance_fields()
+        python_declared.instance_fields(self)
         python_declared.symbol_types(self)
         return self.facts
 
@@ -326,209 +309,6 @@ class _FileExtraction:
         for scope in self.scopes[1:]:
             if scope.kind in ("lambda", "comp") and scope.parent is not None:
                 scope.symbol = scope.parent.symbol
-
-    def _collect_parameters(self, params_nodes: list[Node]) -> None:
-        for params in params_nodes:
-            scope = self.scope_at(params.start_byte)
-            takes_fixtures = python_declared.takes_fixtures(self, scope)
-            method = scope.parent is not None and scope.parent.kind == "class"
-            position = 0
-            for child in params.named_children:
-                ident: Node | None = None
-                annotation: Node | None = None
-                if child.type == "identifier":
-                    ident = child
-                elif child.type in ("default_parameter", "typed_default_parameter"):
-                    ident = child.child_by_field_name("name")
-                    annotation = child.child_by_field_name("type")
-                elif child.type == "typed_parameter":
-                    ident = next((c for c in child.named_children if c.type == "identifier"), None)
-                    annotation = child.child_by_field_name("type")
-                    if ident is None:  # *args: T / **kw: T
-                        for c in child.named_children:
-                            if c.type in ("list_splat_pattern", "dictionary_splat_pattern"):
-                                ident = next(iter(identifiers_in(c)), None)
-                elif child.type in ("list_splat_pattern", "dictionary_splat_pattern"):
-                    ident = next(iter(identifiers_in(child)), None)
-                if ident is None:
-                    continue
-                name = self.text(ident)
-                self.skip.add(ident.start_byte)
-                scope.bindings[name] = (PARAM, position)
-                default = child.child_by_field_name("value") if annotation is None else None
-                if annotation is not None:
-                    scope.var_types[name] = [Assignment(-1, ANNOTATED, annotation)]
-                elif default is not None and default.type != "none":
-                    scope.var_types[name] = [Assignment(-1, ASSIGNED, default)]
-                else:
-                    if takes_fixtures and child.type == "identifier" and (position or not method):
-                        self.fixture_params.append((ident, scope))
-                    scope.var_types[name] = [Assignment(-1, UNKNOWN, None)]
-                position += 1
-
-    def _collect_targets(self, caps: dict[str, list[Node]]) -> None:
-        targets: list[tuple[Node, Node | None, Node]] = []  # (target, value, statement)
-        for node in caps.get("assign", []):
-            left = node.child_by_field_name("left")
-            if left is None:
-                continue
-            value = node.child_by_field_name("right")
-            targets.append((left, value, node))
-            if (
-                value is not None
-                and left.type == "identifier"
-                and self.text(left) == "__all__"
-                and self.scope_at(node.start_byte) is self.module
-            ):
-                self.facts.exports = self._string_list(value)
-                self.exports.append(value)
-        for node in caps.get("target", []):
-            statement = node.parent or node
-            targets.append((node, None, statement))
-            if statement.type == "augmented_assignment" and self.text(node) == "__all__":
-                value = statement.child_by_field_name("right")
-                if value is not None and self.scope_at(node.start_byte) is self.module:
-                    self.exports.append(value)
-        for target, value, statement in targets:
-            scope = self.scope_at(target.start_byte)
-            assigned = binding_of(target, value, statement)
-            for attr in attribute_targets(target):
-                self.writes.add(attr.start_byte)
-                if assigned is not None and target.type == "attribute":
-                    key = (attr.start_point[0], self.col(*attr.start_point))
-                    self.attribute_values[key] = assigned
-            for ident in binding_identifiers(target):
-                name = self.text(ident)
-                if name in scope.globals:
-                    self.writes.add(ident.start_byte)
-                    continue
-                sole = ident is target or (
-                    target.type == "as_pattern_target" and target.named_child_count == 1
-                )
-                typed = assigned if sole else None
-                if scope.kind in ("module", "class"):
-                    if name not in scope.bindings:
-                        kind = VARIABLE if scope.kind == "module" else FIELD
-                        idx = self.add_symbol(name, kind, scope.symbol, statement, ident)
-                        scope.bindings[name] = (SYMBOL, idx)
-                        self.skip.add(ident.start_byte)
-                        self.typed_symbols.append((idx, scope))
-                    else:
-                        self.writes.add(ident.start_byte)
-                    binding = scope.bindings[name]
-                    if typed is not None and binding[0] == SYMBOL:
-                        self.symbol_values.setdefault(binding[1], []).append(typed)
-                        if typed.kind == ASSIGNED and typed.node and is_type_alias(typed.node):
-                            self.alias_values.append(typed.node)
-                else:
-                    if name not in scope.bindings:
-                        scope.bindings[name] = (LOCAL,)
-                    self.writes.add(ident.start_byte)
-                    if typed is not None:
-                        scope.var_types.setdefault(name, []).append(typed)
-
-    def _narrow(self, call: Node) -> None:
-        found = narrowing(call)
-        if found is None:
-            return
-        ident, assignment = found
-        scope = self.scope_at(ident.start_byte)
-        binding, owner = self.binding_scope(self.text(ident), scope)
-        if owner is not None and binding is not None and binding[0] != SYMBOL:
-            owner.var_types.setdefault(self.text(ident), []).append(assignment)
-
-    def _string_list(self, node: Node) -> list[str] | None:
-        if node.type not in ("list", "tuple"):
-            return None
-        names: list[str] = []
-        for child in node.named_children:
-            if child.type != "string":
-                return None
-            content = [c for c in child.named_children if c.type == "string_content"]
-            names.append(self.text(content[0]) if content else "")
-        return names
-
-    # ----- imports ---------------------------------------------------------------------------
-
-    def _collect_imports(self, nodes: list[Node]) -> None:
-        for node in nodes:
-            scope = self.scope_at(node.start_byte)
-            module_level = scope is self.module
-            line = node.start_point[0]
-            if node.type == "import_statement":
-                for child in node.named_children:
-                    dotted, alias = split_alias(child)
-                    if dotted is None:
-                        continue
-                    parts = [self.text(p) for p in dotted.named_children]
-                    module = ".".join(parts)
-                    alias_name = self.text(alias) if alias is not None else None
-                    self._module_path_refs(dotted, 0, "")
-                    self.facts.imports.append(
-                        ImportFact(module, None, alias_name, 0, line, module_level)
-                    )
-                    if alias is not None:
-                        self.skip.add(alias.start_byte)
-                        bound = (IMPORTED, "<0|" + ".".join(parts[:-1]) + ">", parts[-1])
-                        self._bind_import(scope, alias_name or parts[-1], bound)
-                    else:
-                        self._bind_import(scope, parts[0], (IMPORTED, "<0|>", parts[0]))
-                continue
-            level, module = 0, ""
-            module_node = node.child_by_field_name("module_name")
-            if module_node is not None:
-                if module_node.type == "relative_import":
-                    for c in module_node.named_children:
-                        if c.type == "import_prefix":
-                            level = c.end_byte - c.start_byte
-                        elif c.type == "dotted_name":
-                            module = self.text(c)
-                            self._module_path_refs(c, level, "")
-                else:
-                    module = self.text(module_node)
-                    self._module_path_refs(module_node, 0, "")
-            receiver = f"<{level}|{module}>"
-            for child in node.named_children:
-                if child.type == "wildcard_import":
-                    self.has_star_import = True
-                    self.facts.imports.append(
-                        ImportFact(module, "*", None, level, line, module_level)
-                    )
-                    continue
-                if child == module_node:
-                    continue
-                dotted, alias = split_alias(child)
-                if dotted is None:
-                    continue
-                name = self.text(dotted)
-                alias_name = self.text(alias) if alias is not None else None
-                for ident in identifiers_in(dotted):
-                    self.import_refs.append((ident, name, receiver))
-                    self.skip.add(ident.start_byte)
-                if alias is not None:
-                    self.skip.add(alias.start_byte)
-                    if alias_name == name:  # `from .m import x as x`: an explicit re-export
-                        self.import_refs.append((alias, name, receiver))
-                self.facts.imports.append(
-                    ImportFact(module, name, alias_name, level, line, module_level)
-                )
-                self._bind_import(scope, alias_name or name, (IMPORTED, receiver, name))
-
-    def _module_path_refs(self, dotted: Node, level: int, prefix: str) -> None:
-        parts = prefix
-        for ident in dotted.named_children:
-            name = self.text(ident)
-            self.import_refs.append((ident, name, f"<{level}|{parts}>"))
-            self.skip.add(ident.start_byte)
-            parts = f"{parts}.{name}" if parts else name
-
-    def _bind_import(self, scope: Scope, name: str, binding: tuple[Any, ...]) -> None:
-        if scope is self.module:
-            scope.bindings.setdefault(name, binding)
-        elif scope.kind != "class":
-            scope.bindings[name] = binding
-
-    # ----- decorators and bases --------------------------------------------------------------
 
     def _collect_decorators(self, nodes: list[Node]) -> None:
         for node in nodes:
@@ -658,54 +438,3 @@ class _FileExtraction:
         roles.update(dict.fromkeys(self.decorates, DECORATE))
         roles.update(dict.fromkeys(self.calls, CALL))
         return roles
-
-    def _emit_instance_fields(self) -> None:
-        """`self.x = ...` (or `cls.x = ...`) in a method declares the field x when the class
-        body does not."""
-        symbols = self.facts.symbols
-        declared: set[tuple[int, str]] = {
-            (s.parent, s.name) for s in symbols if s.parent >= 0 and symbols[s.parent].kind == CLASS
-        } | self.declared
-        made: dict[tuple[int, str], tuple[int, int]] = {}  # (class, name) -> (field, method)
-        for ref in self.facts.refs:
-            if ref.role != WRITE or ref.receiver not in _INSTANCE_RECEIVERS:
-                continue
-            method = ref.scope
-            while method > 0 and symbols[method].kind != METHOD:
-                method = symbols[method].parent
-            if method <= 0:
-                continue
-            cls = symbols[method].parent
-            key = (cls, ref.name)
-            value = self.attribute_values.get((ref.line, ref.col))
-            if key in made:
-                # the declaring method's later assignments can give the type its first lacks
-                field_idx, declaring = made[key]
-                if declaring == method and value is not None:
-                    self.symbol_values[field_idx].append(value)
-                continue
-            if key in declared:
-                continue
-            declared.add(key)
-            made[key] = (len(symbols), method)
-            scope = self.function_scopes.get(ref.scope) or self.function_scopes.get(method)
-            self.implicit_fields.add(len(symbols))
-            if scope is not None:
-                self.typed_symbols.append((len(symbols), scope))
-                self.symbol_values[len(symbols)] = [value] if value is not None else []
-            symbols.append(
-                SymbolFact(
-                    name=ref.name,
-                    qualname=f"{symbols[cls].qualname}.{ref.name}",
-                    kind=FIELD,
-                    parent=cls,
-                    line=ref.line,
-                    col=ref.col,
-                    end_line=ref.line,
-                    end_col=ref.end_col,
-                    sel_line=ref.line,
-                    sel_col=ref.col,
-                    sel_end_col=ref.end_col,
-                    signature="",
-                )
-            )

@@ -17,6 +17,7 @@ from forge_lsp.parsing.facts import (
     ATTRIBUTE,
     CLASS,
     EXPORT,
+    FIELD,
     FIXTURE_RECEIVER,
     FUNCTION,
     IMPORT,
@@ -28,24 +29,26 @@ from forge_lsp.parsing.facts import (
     UNKNOWN_RECEIVER,
     WRITE,
     RefFact,
+    SymbolFact,
 )
-from forge_lsp.parsing.python_syntax import BUILTINS, IMPORTED, SYMBOL, Scope, identifiers_in
-from forge_lsp.parsing.python_types import (
-    ANNOTATED,
-    ASSIGNED,
-    Assignment,
-    ExpressionEncoder,
-    container,
+from forge_lsp.parsing.python_bindings import ANNOTATED, ASSIGNED, Assignment
+from forge_lsp.parsing.python_syntax import (
+    BUILTINS,
+    IMPORTED,
+    SYMBOL,
+    Scope,
     expression_at,
+    identifiers_in,
     is_type_alias,
     string_annotation,
-    union,
 )
+from forge_lsp.parsing.python_types import ExpressionEncoder, container, union
 
 if TYPE_CHECKING:
     from forge_lsp.parsing.python import _FileExtraction
 
 PROPERTIES = frozenset({"property", "cached_property"})
+_INSTANCE_RECEIVERS = ("self", "self.__class__")  # `self.x = ...`, `cls.x = ...` declare x
 _ACCESSORS = ("setter", "deleter", "getter")
 
 
@@ -65,24 +68,6 @@ def redeclared(x: _FileExtraction, parent: Scope, name: str, definition: Node) -
     if any(d in (f"{name}.{a}" for a in _ACCESSORS) for d in decorators):
         return earlier
     return None
-
-
-def takes_fixtures(x: _FileExtraction, scope: Scope) -> bool:
-    """Whether pytest passes fixtures to this def's parameters: a test (`test*`, at module
-    level or in a `Test*` class) or a fixture (`@pytest.fixture`, `@fixture(...)`)."""
-    node = scope.node
-    if scope.kind != "function" or node is None or scope.parent is None:
-        return False
-    if any(d.rpartition(".")[2] == "fixture" for d in x.encoder.decorators(node)):
-        return True
-    name = node.child_by_field_name("name")
-    if name is None or not x.text(name).startswith("test"):
-        return False
-    parent = scope.parent
-    if parent.kind == "module":
-        return True
-    owner = parent.node.child_by_field_name("name") if parent.node is not None else None
-    return parent.kind == "class" and owner is not None and x.text(owner).startswith("Test")
 
 
 def fixture_refs(x: _FileExtraction) -> None:
@@ -398,3 +383,55 @@ def sort_refs(refs: list[RefFact]) -> None:
     while first < len(refs) and refs[first].role == IMPORT:
         first += 1
     refs[first:] = sorted(refs[first:], key=lambda r: (r.line, r.col))
+
+
+def instance_fields(x: _FileExtraction) -> None:
+    """`x.x = ...` (or `cls.x = ...`) in a method declares the field x when the class
+    body does not."""
+    symbols = x.facts.symbols
+    declared: set[tuple[int, str]] = {
+        (s.parent, s.name) for s in symbols if s.parent >= 0 and symbols[s.parent].kind == CLASS
+    } | x.declared
+    made: dict[tuple[int, str], tuple[int, int]] = {}  # (class, name) -> (field, method)
+    for ref in x.facts.refs:
+        if ref.role != WRITE or ref.receiver not in _INSTANCE_RECEIVERS:
+            continue
+        method = ref.scope
+        while method > 0 and symbols[method].kind != METHOD:
+            method = symbols[method].parent
+        if method <= 0:
+            continue
+        cls = symbols[method].parent
+        key = (cls, ref.name)
+        value = x.attribute_values.get((ref.line, ref.col))
+        if key in made:
+            # the declaring method's later assignments can give the type its first lacks
+            field_idx, declaring = made[key]
+            if declaring == method and value is not None:
+                x.symbol_values[field_idx].append(value)
+            continue
+        if key in declared:
+            continue
+        declared.add(key)
+        made[key] = (len(symbols), method)
+        scope = x.function_scopes.get(ref.scope) or x.function_scopes.get(method)
+        x.implicit_fields.add(len(symbols))
+        if scope is not None:
+            x.typed_symbols.append((len(symbols), scope))
+            x.symbol_values[len(symbols)] = [value] if value is not None else []
+        symbols.append(
+            SymbolFact(
+                name=ref.name,
+                qualname=f"{symbols[cls].qualname}.{ref.name}",
+                kind=FIELD,
+                parent=cls,
+                line=ref.line,
+                col=ref.col,
+                end_line=ref.line,
+                end_col=ref.end_col,
+                sel_line=ref.line,
+                sel_col=ref.col,
+                sel_end_col=ref.end_col,
+                signature="",
+            )
+        )

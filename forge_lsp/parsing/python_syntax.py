@@ -6,10 +6,11 @@ Split from parsing.python so that the extractor reads as the two-pass scope anal
 from __future__ import annotations
 
 import builtins
+import threading
 from typing import Any
 
 import tree_sitter_python
-from tree_sitter import Language, Node, Query
+from tree_sitter import Language, Node, Parser, Query
 
 LANGUAGE = Language(tree_sitter_python.language())
 
@@ -158,3 +159,102 @@ def head_identifier(expr: Node | None) -> Node | None:
     if expr.type == "attribute":
         return expr.child_by_field_name("attribute")
     return None
+
+
+_local = threading.local()
+
+
+def _snippet_parser() -> Parser:
+    parser: Parser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = Parser(LANGUAGE)
+    return parser
+
+
+def string_annotation(node: Node, source: bytes) -> tuple[Node, int] | None:
+    """The expression inside a one-line string annotation (`"Foo"`, `'pkg.Foo[int]'`), parsed
+    where it stands: rows and byte columns are the file's, and its byte offsets are the file's
+    minus the returned delta. None for other strings (prefixed, escaped, several lines)."""
+    if node.type != "string" or node.named_child_count != 3:
+        return None
+    start, content, _end = node.named_children
+    if content.type != "string_content" or start.end_byte - start.start_byte != 1:
+        return None
+    row, col = content.start_point
+    if content.end_point[0] != row:
+        return None
+    text = source[content.start_byte : content.end_byte]
+    if b"\\" in text:
+        return None
+    return expression_at(text, content.start_byte, row, col)
+
+
+def expression_at(text: bytes, start: int, row: int, col: int) -> tuple[Node, int] | None:
+    """`text`, which stands at byte `start` (row, byte column) of a file, parsed as one
+    expression where it stands; with the delta from its nodes' byte offsets to the file's."""
+    if not text.strip():
+        return None
+    padded = b"\n" * row + b" " * col + text
+    tree = _snippet_parser().parse(padded)
+    root = tree.root_node
+    if root.has_error or root.named_child_count != 1:
+        return None
+    statement = root.named_children[0]
+    if statement.type != "expression_statement" or statement.named_child_count != 1:
+        return None
+    return statement.named_children[0], start - (row + col)
+
+
+def decorator_texts(definition: Node) -> list[str]:
+    """Each decorator of a def or class as written, without a call's arguments
+    (`property`, `x.setter`, `functools.cached_property`)."""
+    parent = definition.parent
+    if parent is None or parent.type != "decorated_definition":
+        return []
+    texts: list[str] = []
+    for child in parent.named_children:
+        if child.type != "decorator" or not child.named_children:
+            continue
+        expr = child.named_children[0]
+        if expr.type == "call":
+            expr = expr.child_by_field_name("function") or expr
+        if expr.type in ("identifier", "attribute") and expr.text is not None:
+            texts.append(expr.text.decode("utf-8", "replace"))
+    return texts
+
+
+# typing's names whose subscript is a type again (what an alias `X = Optional[C]` is made of)
+TYPE_WRAPPERS = frozenset(
+    {
+        "Optional",
+        "Union",
+        "ClassVar",
+        "Final",
+        "Annotated",
+        "Required",
+        "NotRequired",
+        "ReadOnly",
+        "InitVar",
+    }
+)
+
+
+def is_type_alias(node: Node) -> bool:
+    """Whether a value assigned to a name is a type (`Optional[C]`, `Union[...]`, `A | None`,
+    `"C" | None`), so that the name is an alias of it."""
+    kind = node.type
+    if kind == "subscript":
+        head = node.child_by_field_name("value")
+        if head is not None and head.type == "attribute":
+            head = head.child_by_field_name("attribute")
+        text = head.text if head is not None else None
+        return text is not None and text.decode("utf-8", "replace") in TYPE_WRAPPERS
+    if kind == "binary_operator":
+        operator = node.child_by_field_name("operator")
+        if operator is None or operator.type != "|":
+            return False
+        operands = [node.child_by_field_name("left"), node.child_by_field_name("right")]
+        return any(
+            o is not None and (o.type in ("none", "string") or is_type_alias(o)) for o in operands
+        )
+    return False

@@ -4,8 +4,8 @@ Extraction sees one file; whether `self.msg` is a `MessageBuilder`, or what `mak
 is decided later against the whole program. This module writes down, while the tree is at hand,
 an expression in the grammar of resolve/expressions.py: `self.msg`, `<0|pkg.mod>.make()`,
 `Console()|Text()`, `{Part(),Part()}`. It knows Python's typing vocabulary (Optional, Union,
-`|`, string annotations, Self, the generic containers, `cast`) and the binding forms that give
-a local its value (annotation, assignment, `for`, `with`, `except ... as`).
+`|`, string annotations, Self, the generic containers, `cast`, TypeVar) and turns the binding a
+use of a local sees (parsing/python_bindings.py) into what the local holds.
 
 "?" (UNKNOWN_RECEIVER) is the answer wherever the value would need flow analysis or a
 library outside the workspace.
@@ -13,29 +13,35 @@ library outside the workspace.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
-from tree_sitter import Node, Parser
+from tree_sitter import Node
 
 from forge_lsp.parsing.facts import UNKNOWN_RECEIVER
-from forge_lsp.parsing.python_syntax import BUILTINS, IMPORTED, LANGUAGE, PARAM, Scope
+from forge_lsp.parsing.python_bindings import (
+    AENTERED,
+    ANNOTATED,
+    CAUGHT,
+    ENTERED,
+    ITERATED,
+    NARROWED,
+    Assignment,
+    pick,
+)
+from forge_lsp.parsing.python_syntax import (
+    BUILTINS,
+    IMPORTED,
+    PARAM,
+    Scope,
+    decorator_texts,
+    string_annotation,
+)
 
 if TYPE_CHECKING:
     from forge_lsp.parsing.python import _FileExtraction
 
 _MAX_DEPTH = 8
-
-# How a local got its value (Assignment.kind).
-ANNOTATED = 0  # `x: T` (a parameter or a variable): declared, wins over every assignment
-ASSIGNED = 1  # `x = value`, `(x := value)`
-ITERATED = 2  # `for x in value`, `[... for x in value]`
-ENTERED = 3  # `with value as x`
-AENTERED = 4  # `async with value as x`
-CAUGHT = 5  # `except value as x`
-UNKNOWN = 6  # a parameter without an annotation, as the function starts
-NARROWED = 7  # `isinstance(x, C)` holds from `position` to `end` (an if, a while, an assert)
 
 # typing's vocabulary, by the last name of the subscripted expression
 _SAME = frozenset(
@@ -108,18 +114,6 @@ _ELEMENT_CALLS = frozenset(
 )
 _SELF = frozenset({"Self"})
 
-_local = threading.local()
-
-
-class Assignment(NamedTuple):
-    """One way a local name got a value: where it takes effect (a byte offset; uses before it
-    see earlier assignments), how, and the node that says what."""
-
-    position: int
-    kind: int
-    node: Node | None
-    end: int = -1  # NARROWED: where the narrowing stops holding
-
 
 def extend(base: str, suffix: str) -> str:
     """`base` followed by a step (`()`, `.name`, `[i]`), distributed over a union's arms."""
@@ -159,65 +153,6 @@ def union(parts: list[str]) -> str:
             if arm not in arms:
                 arms.append(arm)
     return "|".join(arms) if arms else UNKNOWN_RECEIVER
-
-
-def _snippet_parser() -> Parser:
-    parser: Parser | None = getattr(_local, "parser", None)
-    if parser is None:
-        parser = _local.parser = Parser(LANGUAGE)
-    return parser
-
-
-def string_annotation(node: Node, source: bytes) -> tuple[Node, int] | None:
-    """The expression inside a one-line string annotation (`"Foo"`, `'pkg.Foo[int]'`), parsed
-    where it stands: rows and byte columns are the file's, and its byte offsets are the file's
-    minus the returned delta. None for other strings (prefixed, escaped, several lines)."""
-    if node.type != "string" or node.named_child_count != 3:
-        return None
-    start, content, _end = node.named_children
-    if content.type != "string_content" or start.end_byte - start.start_byte != 1:
-        return None
-    row, col = content.start_point
-    if content.end_point[0] != row:
-        return None
-    text = source[content.start_byte : content.end_byte]
-    if b"\\" in text:
-        return None
-    return expression_at(text, content.start_byte, row, col)
-
-
-def expression_at(text: bytes, start: int, row: int, col: int) -> tuple[Node, int] | None:
-    """`text`, which stands at byte `start` (row, byte column) of a file, parsed as one
-    expression where it stands; with the delta from its nodes' byte offsets to the file's."""
-    if not text.strip():
-        return None
-    padded = b"\n" * row + b" " * col + text
-    tree = _snippet_parser().parse(padded)
-    root = tree.root_node
-    if root.has_error or root.named_child_count != 1:
-        return None
-    statement = root.named_children[0]
-    if statement.type != "expression_statement" or statement.named_child_count != 1:
-        return None
-    return statement.named_children[0], start - (row + col)
-
-
-def decorator_texts(definition: Node) -> list[str]:
-    """Each decorator of a def or class as written, without a call's arguments
-    (`property`, `x.setter`, `functools.cached_property`)."""
-    parent = definition.parent
-    if parent is None or parent.type != "decorated_definition":
-        return []
-    texts: list[str] = []
-    for child in parent.named_children:
-        if child.type != "decorator" or not child.named_children:
-            continue
-        expr = child.named_children[0]
-        if expr.type == "call":
-            expr = expr.child_by_field_name("function") or expr
-        if expr.type in ("identifier", "attribute") and expr.text is not None:
-            texts.append(expr.text.decode("utf-8", "replace"))
-    return texts
 
 
 class ExpressionEncoder:
@@ -369,7 +304,7 @@ class ExpressionEncoder:
         entries = owner.var_types.get(name)
         if not entries:
             return UNKNOWN_RECEIVER
-        picked = _pick(entries, node.start_byte + self._delta)
+        picked = pick(entries, node.start_byte + self._delta)
         value = self.assigned(picked, owner, depth)
         if value != UNKNOWN_RECEIVER:
             return value
@@ -489,27 +424,6 @@ class ExpressionEncoder:
         return name in BUILTINS and name not in x.module.bindings and not x.has_star_import
 
 
-def is_type_alias(node: Node) -> bool:
-    """Whether a value assigned to a name is a type (`Optional[C]`, `Union[...]`, `A | None`,
-    `"C" | None`), so that the name is an alias of it."""
-    kind = node.type
-    if kind == "subscript":
-        head = node.child_by_field_name("value")
-        if head is not None and head.type == "attribute":
-            head = head.child_by_field_name("attribute")
-        text = head.text if head is not None else None
-        return text is not None and text.decode("utf-8", "replace") in _SAME | _UNION
-    if kind == "binary_operator":
-        operator = node.child_by_field_name("operator")
-        if operator is None or operator.type != "|":
-            return False
-        operands = [node.child_by_field_name("left"), node.child_by_field_name("right")]
-        return any(
-            o is not None and (o.type in ("none", "string") or is_type_alias(o)) for o in operands
-        )
-    return False
-
-
 def container(iterated: str, item: str) -> str:
     """A container type: what iterating it gives, what indexing it gives."""
     return _container(iterated, item)
@@ -525,106 +439,3 @@ def _container(iterated: str, item: str) -> str:
 def _own_text(node: Node) -> str:
     """A node's text from the tree it was parsed in (a string annotation's)."""
     return node.text.decode("utf-8", "replace") if node.text is not None else ""
-
-
-def _pick(entries: list[Assignment], use: int) -> Assignment:
-    """The assignment a use at byte `use` sees: an `isinstance` narrowing that holds there
-    (and no assignment since); else a declaration; else the last assignment that took effect
-    before the use; else (a use in a loop, before its assignment) the last."""
-    before: Assignment | None = None
-    declared: Assignment | None = None
-    last = entries[0]
-    for entry in entries:
-        if entry.kind == NARROWED and not entry.position <= use < entry.end:
-            continue
-        if entry.kind == ANNOTATED:
-            declared = entry
-            continue
-        if entry.position <= use and (before is None or entry.position > before.position):
-            before = entry
-        if entry.position > last.position:
-            last = entry
-    if before is not None and before.kind == NARROWED:
-        return before
-    if declared is not None:
-        return declared
-    return before if before is not None else last
-
-
-def narrowing(call: Node) -> tuple[Node, Assignment] | None:
-    """`isinstance(x, C)` where it narrows the name x: the condition of an `if` or a `while`
-    (in its body, and in the rest of an `and`), `if not isinstance(x, C): return` (after the
-    if), `assert isinstance(x, C)` (after the assert); to the end of the enclosing block."""
-    args = call.child_by_field_name("arguments")
-    values = [a for a in args.named_children if a.type != "comment"] if args else []
-    if len(values) != 2 or values[0].type != "identifier":
-        return None
-    name, classes = values
-    node = call
-    parent = node.parent
-    while parent is not None and parent.type in ("boolean_operator", "parenthesized_expression"):
-        operator = parent.child_by_field_name("operator")
-        if parent.type == "boolean_operator" and (operator is None or operator.type != "and"):
-            return None
-        node, parent = parent, parent.parent
-    if parent is None:
-        return None
-    if parent.type in ("if_statement", "elif_clause", "while_statement"):
-        body = parent.child_by_field_name(
-            "consequence" if parent.type != "while_statement" else "body"
-        )
-        if body is None or parent.child_by_field_name("condition") != node:
-            return None
-        return name, Assignment(call.end_byte, NARROWED, classes, body.end_byte)
-    if parent.type == "assert_statement" and node == call:
-        block = parent.parent
-        if block is None:
-            return None
-        return name, Assignment(parent.end_byte, NARROWED, classes, block.end_byte)
-    if parent.type == "not_operator" and node == call:
-        statement = parent.parent
-        if statement is None or statement.type != "if_statement":
-            return None
-        if statement.child_by_field_name("condition") != parent:
-            return None
-        body = statement.child_by_field_name("consequence")
-        last = body.named_children[-1] if body is not None and body.named_children else None
-        if last is None or last.type not in _EXITS or statement.child_by_field_name("alternative"):
-            return None
-        block = statement.parent
-        if block is None:
-            return None
-        return name, Assignment(statement.end_byte, NARROWED, classes, block.end_byte)
-    return None
-
-
-_EXITS = frozenset({"return_statement", "raise_statement", "continue_statement", "break_statement"})
-
-
-def binding_of(target: Node, value: Node | None, statement: Node) -> Assignment | None:
-    """How the statement that binds `target` gives it a value, if it does in a way types can
-    follow (`x: T`, `x = v`, `for x in v`, `with v as x`, `except v as x`, `(x := v)`)."""
-    kind = statement.type
-    if kind == "assignment":
-        annotation = statement.child_by_field_name("type")
-        if annotation is not None:
-            return Assignment(-1, ANNOTATED, annotation)
-        while value is not None and value.type == "assignment":  # a = b = value
-            value = value.child_by_field_name("right")
-        return Assignment(value.end_byte, ASSIGNED, value) if value is not None else None
-    if kind in ("for_statement", "for_in_clause"):
-        iterable = statement.child_by_field_name("right")
-        return Assignment(iterable.end_byte, ITERATED, iterable) if iterable is not None else None
-    if kind == "named_expression":
-        value = statement.child_by_field_name("value")
-        return Assignment(value.end_byte, ASSIGNED, value) if value is not None else None
-    if kind == "as_pattern" and statement.named_child_count == 2:
-        value = statement.named_children[0]
-        owner = statement.parent
-        if owner is not None and owner.type == "except_clause":
-            return Assignment(value.end_byte, CAUGHT, value)
-        if owner is not None and owner.type == "with_item":
-            statement_node = owner.parent.parent if owner.parent is not None else None
-            is_async = statement_node is not None and statement_node.children[0].type == "async"
-            return Assignment(value.end_byte, AENTERED if is_async else ENTERED, value)
-    return None
