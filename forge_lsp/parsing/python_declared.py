@@ -70,43 +70,27 @@ def redeclared(x: _FileExtraction, parent: Scope, name: str, definition: Node) -
     return None
 
 
+def ref_at(
+    x: _FileExtraction, ident: Node, role: str, scope: int, target: int, receiver: str | None
+) -> RefFact:
+    """A reference at an identifier's place, with its text for name (code-point columns)."""
+    row, c0 = ident.start_point
+    c1 = ident.end_point[1]
+    name = x.text(ident)
+    return RefFact(name, row, x.col(row, c0), x.col(row, c1), role, scope, target, receiver)
+
+
 def fixture_refs(x: _FileExtraction) -> None:
     """A parameter pytest fills with a fixture is a reference to the fixture (resolved by
     pytest's lookup: the module, then conftest.py files up the directories)."""
     for ident, scope in x.fixture_params:
-        row, c0 = ident.start_point
-        c1 = ident.end_point[1]
-        x.facts.refs.append(
-            RefFact(
-                x.text(ident),
-                row,
-                x.col(row, c0),
-                x.col(row, c1),
-                READ,
-                scope.symbol,
-                NO_TARGET,
-                FIXTURE_RECEIVER,
-            )
-        )
+        x.facts.refs.append(ref_at(x, ident, READ, scope.symbol, NO_TARGET, FIXTURE_RECEIVER))
 
 
 def redeclaration_refs(x: _FileExtraction) -> None:
     """The name of a def that re-declares a symbol is a reference to it (role write)."""
     for name_node, target, scope in x.redeclarations:
-        row, c0 = name_node.start_point
-        c1 = name_node.end_point[1]
-        x.facts.refs.append(
-            RefFact(
-                x.text(name_node),
-                row,
-                x.col(row, c0),
-                x.col(row, c1),
-                WRITE,
-                scope.symbol,
-                target,
-                LOCAL_RECEIVER,
-            )
-        )
+        x.facts.refs.append(ref_at(x, name_node, WRITE, scope.symbol, target, LOCAL_RECEIVER))
 
 
 # ----- symbol types --------------------------------------------------------------------------
