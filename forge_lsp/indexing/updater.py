@@ -266,11 +266,14 @@ class GraphUpdater:
                 stale_names.add(state.id)
         changed |= stale_names
         moved = {m for m in candidates if program.module_state(m) != before[m]}
-        if changed or moved or added:
-            # Memoised answers read namespaces, members, bases and types, which only an
-            # interface change, a module name that moved or a new file can change: after
-            # body-only edits (typing) they still hold, and resolution starts warm.
+        if cold:
             program.reset_memo()
+        elif changed or moved:
+            # Memoised answers read namespaces, members, bases and types, which only an
+            # interface change or a module name that moved can change (a new file's names
+            # are among the moved ones), and each records what it read: only those that read
+            # the change go; after body-only edits (typing) all still hold.
+            program.forget({*changed, *moved})
         report.phases["parse"] = time.perf_counter() - started
 
         phase = time.perf_counter()

@@ -54,6 +54,13 @@ class DependencyRecorder:
             self.current = outer
             outer.clear()
 
+    @staticmethod
+    def forget(memo: dict[Any, tuple[Any, Deps]], stale: set[Dep]) -> None:
+        """Drop the answers that consulted anything in `stale`: every answer records the whole
+        closure of what it read, so the others are what they would be if computed now."""
+        for key in [k for k, (_value, deps) in memo.items() if not stale.isdisjoint(deps)]:
+            del memo[key]
+
     def memoised(
         self,
         memo: dict[K, tuple[V, Deps]],

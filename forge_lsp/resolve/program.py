@@ -102,6 +102,12 @@ class Program:
         self._member_memo: dict[tuple[int, str], tuple[int | None, Deps]] = {}
         self.types.reset()
 
+    def forget(self, stale: set[Dep]) -> None:
+        """Forget the memoised answers that consulted a changed file or a dotted module name
+        whose meaning moved; the rest still hold, and the next update starts warm."""
+        for memo in (self._ns_memo, self._base_memo, self._member_memo, self.types.types):
+            self.deps.forget(memo, stale)
+
     def end_file(self) -> None:
         """One file's references are resolved. Its receivers (memoised per file) will not be
         asked again, and the shared memos are kept bounded: at 100,000 files they would

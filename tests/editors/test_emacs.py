@@ -539,11 +539,12 @@ def test_impact_use_locations(demo: dict[str, Any]) -> None:
 
 def test_impact_of_a_whole_file(demo: dict[str, Any]) -> None:
     # forge-lsp-impact-file in models.py: what uses Order or Product, e.g. Checkout.__init__
-    # (`Order()`), Checkout.scan (`Product(...)`), with_vat (its `order: Order` annotation).
+    # (`Order()`), Checkout.scan (`self.order.add(...)`, `self.order` being the Order that
+    # __init__ assigns: the first use in the line), with_vat (its `order: Order` annotation).
     got = {(i["file"], i["line"], i["column"], i["summary"]) for i in demo["impactFile"]["items"]}
     expected = {
         ("shop/checkout.py", 6, 8, "Order <-call- Checkout.__init__"),
-        ("shop/checkout.py", 9, 8, "Product <-call- Checkout.scan"),
+        ("shop/checkout.py", 9, 8, "Order.add <-call- Checkout.scan"),
         ("shop/pricing.py", 6, 4, "Order <-read- with_vat"),
         ("tests/test_checkout.py", 12, 4, "Order <-call- test_with_vat_of_empty_order  [test]"),
     }
