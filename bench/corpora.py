@@ -12,6 +12,8 @@ The accuracy corpora (``CORPORA``), each of a different style:
   forward references in type aliases, ``TYPE_CHECKING`` imports, many properties and setters.
 - ``httpie``: a command-line application, dynamic (argparse namespaces, plugins), shipping its
   tests (``tests/``, about half of the sdist).
+- ``rich``: a typed terminal-rendering library: forward references and string annotations
+  everywhere, protocol-typed aliases (``RenderableType``), ``TYPE_CHECKING`` imports, NamedTuples.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ CORPORA: dict[str, Corpus] = {
         Corpus("flask", FLASK_VERSION, "src/flask/__init__.py"),
         Corpus("httpx", "0.28.1", "httpx/__init__.py"),
         Corpus("httpie", "3.2.4", "httpie/__init__.py"),
+        Corpus("rich", "13.9.4", "rich/__init__.py"),
     )
 }
 

@@ -707,3 +707,27 @@ def test_names_in_type_comments_are_references(tmp_path: Path) -> None:
         ws.at("use.py", "Builder", 2),
         ws.at("use.py", "Builder", 3),
     }
+
+
+def test_strings_in_generic_aliases_are_names_but_literal_values_are_not(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "lib.py": BUILDER,
+            "use.py": """
+                from typing import Callable, Literal
+                from lib import Builder
+
+                Handler = Callable[["Builder"], "Builder"]
+
+                def go(mode: Literal["Builder", "other"]) -> None:
+                    pass
+            """,
+        },
+    )
+    builder = ws.symbol("lib.py", "Builder")
+    assert {r for r in ws.ref_set(builder) if r[0] == "use.py"} == {
+        ws.at("use.py", "Builder", 0),  # the import
+        ws.at("use.py", '"Builder"', 0, offset=1),
+        ws.at("use.py", '"Builder"', 1, offset=1),
+    }

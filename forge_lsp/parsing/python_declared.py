@@ -245,7 +245,7 @@ def annotation_refs(x: _FileExtraction, annotations: list[Node]) -> None:
     seen: set[int] = set()
     for annotation in annotations:
         for string in _strings_in(annotation):
-            if string.start_byte in seen:
+            if string.start_byte in seen or _inside_literal(string):
                 continue
             seen.add(string.start_byte)
             found = string_annotation(string, x.src)
@@ -332,6 +332,25 @@ def _strings_in(node: Node) -> list[Node]:
             continue
         stack.extend(current.named_children)
     return found
+
+
+_TYPE_PARTS = frozenset(
+    {"type", "type_parameter", "generic_type", "subscript", "union_type", "binary_operator"}
+)
+
+
+def _inside_literal(string: Node) -> bool:
+    """Whether a string of a type expression is a `Literal[...]` value, not a name."""
+    node = string.parent
+    while node is not None and node.type in _TYPE_PARTS:
+        if node.type in ("generic_type", "subscript") and node.named_children:
+            head = node.named_children[0]
+            if head.type == "attribute":
+                head = head.child_by_field_name("attribute") or head
+            if head.text == b"Literal":
+                return True
+        node = node.parent
+    return False
 
 
 def export_refs(x: _FileExtraction, values: list[Node]) -> None:

@@ -235,6 +235,18 @@ TYPE_WRAPPERS = frozenset(
         "NotRequired",
         "ReadOnly",
         "InitVar",
+        # generics: an alias of one (`Handler = Callable[["Request"], "Response"]`) holds names
+        "Callable",
+        "Type",
+        "List",
+        "Dict",
+        "Tuple",
+        "Set",
+        "FrozenSet",
+        "Sequence",
+        "Mapping",
+        "Iterable",
+        "Iterator",
     }
 )
 
