@@ -49,11 +49,13 @@ def test_migrates_a_version_1_database_forward(tmp_path: Path) -> None:
     conn = open_writer(db)
     version = conn.execute("PRAGMA user_version").fetchall()[0][0]
     columns = [row[1] for row in conn.execute("PRAGMA table_info(files)")]
+    symbol_columns = [row[1] for row in conn.execute("PRAGMA table_info(symbols)")]
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
     kept = conn.execute("SELECT value FROM meta WHERE key='root'").fetchall()
     conn.close()
     assert version == SCHEMA_VERSION
     assert "exports" in columns and "skipped" in tables
+    assert "type_id" in symbol_columns  # v4: each symbol's type
     assert kept == [("/somewhere",)]  # migrated, not rebuilt
 
 

@@ -120,6 +120,14 @@ INDEX_NAMES = (
     "module_deps_name",
 )
 
+# What a migration that cannot fill in what older versions never recorded deletes, so that the
+# next index is a cold one (file_deps and module_deps exist from v3 on; deleting from them
+# before is harmless once v3 created them).
+_DROP_CONTENT = "".join(
+    f"DELETE FROM {table};\n"
+    for table in ("files", "modules", "names", "symbols", "refs", "imports", "skipped")
+)
+
 # version -> statements that bring a database at `version - 1` to `version`.
 MIGRATIONS: dict[int, str] = {
     # v1 had no `skipped` table and kept no per-file `exports`.
@@ -129,8 +137,7 @@ MIGRATIONS: dict[int, str] = {
     """,
     # v3 records what each file's resolution consulted (file_deps, module_deps), and stores
     # `__all__` as JSON (v2 read an empty `__all__` back as none). Older graphs have no such
-    # record, and propagation cannot be trusted without it: their content is dropped, so the
-    # next index is a cold one.
+    # record, and propagation cannot be trusted without it: their content is dropped.
     3: """
     CREATE TABLE IF NOT EXISTS file_deps(
         file_id INTEGER NOT NULL, dep_id INTEGER NOT NULL, PRIMARY KEY(file_id, dep_id)
@@ -138,28 +145,13 @@ MIGRATIONS: dict[int, str] = {
     CREATE TABLE IF NOT EXISTS module_deps(
         file_id INTEGER NOT NULL, name_id INTEGER NOT NULL, PRIMARY KEY(file_id, name_id)
     ) STRICT, WITHOUT ROWID;
-    DELETE FROM files;
-    DELETE FROM modules;
-    DELETE FROM names;
-    DELETE FROM symbols;
-    DELETE FROM refs;
-    DELETE FROM imports;
-    DELETE FROM skipped;
-    """,
+    """
+    + _DROP_CONTENT,
     # v4 stores each symbol's declared or inferred type, and references in string
-    # annotations, `__all__` and overloads: older graphs lack them, so the next index is cold.
-    4: """
-    ALTER TABLE symbols ADD COLUMN type_id INTEGER;
-    DELETE FROM files;
-    DELETE FROM modules;
-    DELETE FROM names;
-    DELETE FROM symbols;
-    DELETE FROM refs;
-    DELETE FROM imports;
-    DELETE FROM skipped;
-    DELETE FROM file_deps;
-    DELETE FROM module_deps;
-    """,
+    # annotations, `__all__` and overloads: older graphs lack them, so their content is dropped.
+    4: "ALTER TABLE symbols ADD COLUMN type_id INTEGER;\n"
+    + _DROP_CONTENT
+    + "DELETE FROM file_deps;\nDELETE FROM module_deps;\n",
 }
 
 ROLE_CODES = {
