@@ -154,6 +154,8 @@ def _constructed(x: _FileExtraction, value: Node, scope: Scope) -> str:
     typing in a body (`return self._chain()`, `return result`, `return make()`) must not
     change it at every keystroke."""
     if value.type == "identifier":
+        if x.text(value) != "self":
+            return UNKNOWN_RECEIVER
         receiver = x.encoder.receiver(value, scope)
         return receiver if receiver == "self" else UNKNOWN_RECEIVER
     if value.type != "call":
@@ -163,12 +165,13 @@ def _constructed(x: _FileExtraction, value: Node, scope: Scope) -> str:
         func = func.child_by_field_name("attribute")
     if func is None or func.type != "identifier":
         return UNKNOWN_RECEIVER
+    name = x.text(func)
+    if not name[:1].isupper() and name != "cls":
+        return UNKNOWN_RECEIVER
     receiver = x.encoder.receiver(value, scope)
     if receiver.startswith("self.__class__("):
         return receiver
-    if not x.text(func)[:1].isupper() or receiver.startswith("self"):
-        return UNKNOWN_RECEIVER
-    return receiver
+    return UNKNOWN_RECEIVER if receiver.startswith("self") else receiver
 
 
 def _binding_type(x: _FileExtraction, entries: list[Assignment], scope: Scope) -> str:
