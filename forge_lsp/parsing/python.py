@@ -252,7 +252,12 @@ class _FileExtraction:
             self.skip.add(node.start_byte)
         for node in caps.get("call", []):
             self.calls.add(node.start_byte)
-            if node.parent is not None and self.text(node) == "isinstance":
+            # (the length first: this runs for every call in the file)
+            if (
+                node.end_byte - node.start_byte == 10
+                and self.text(node) == "isinstance"
+                and node.parent
+            ):
                 python_bindings.narrow(self, node.parent)
         for node in caps.get("attribute", []):
             attr = node.child_by_field_name("attribute")
