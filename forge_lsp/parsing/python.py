@@ -358,10 +358,6 @@ class _FileExtraction:
             s = s.parent
         return None, None
 
-    def receiver(self, node: Node, scope: Scope) -> str:
-        """Encode a receiver expression so that resolution can evaluate it without the tree."""
-        return self.encoder.receiver(node, scope)
-
     def _emit_references(self, identifiers: list[Node]) -> None:
         refs = self.facts.refs
         module_names = self.module.bindings

@@ -93,7 +93,7 @@ class Scope:
         self.symbol = 0  # enclosing symbol index used as the `scope` of references
         self.bindings: dict[str, tuple[Any, ...]] = {}
         self.globals: set[str] = set()
-        # a local's bindings that say what it holds (parsing/python_types.Assignment)
+        # a local's bindings that say what it holds (parsing/python_bindings.Assignment)
         self.var_types: dict[str, list[Any]] = {}
 
 

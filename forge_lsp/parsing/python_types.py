@@ -244,10 +244,10 @@ class ExpressionEncoder:
             if body is None:
                 return UNKNOWN_RECEIVER
             element = self.receiver(body, self.x.scope_at(body.start_byte), depth + 1)
-            return _container(element, element)
+            return container(element, element)
         if kind in ("list", "set") and node.named_child_count:
             element = union([self.receiver(c, scope, depth + 1) for c in node.named_children])
-            return _container(element, element)
+            return container(element, element)
         return UNKNOWN_RECEIVER
 
     def _special_call(self, name: str, node: Node, scope: Scope, depth: int) -> str:
@@ -276,7 +276,7 @@ class ExpressionEncoder:
         if name == "next":
             return extend(value, "[i]")
         element = extend(value, "[i]")
-        return _container(element, element)
+        return container(element, element)
 
     def _keyword(self, argument: Node) -> str:
         name = argument.child_by_field_name("name")
@@ -407,14 +407,14 @@ class ExpressionEncoder:
             return extend(self.annotation(arguments[0], scope, depth + 1), ".__class__")
         if name in _SEQUENCES and arguments:
             element = self.annotation(arguments[0], scope, depth + 1)
-            return _container(element, element)
+            return container(element, element)
         if name in _MAPPINGS and len(arguments) == 2:
             key, value = (self.annotation(a, scope, depth + 1) for a in arguments)
-            return _container(key, value)
+            return container(key, value)
         if name in _TUPLES and arguments:
             elements = [a for a in arguments if a.type != "ellipsis" and self.text(a) != "..."]
             element = union([self.annotation(a, scope, depth + 1) for a in elements])
-            return _container(element, element)
+            return container(element, element)
         if head.type == "identifier" and self._builtin(name):
             return UNKNOWN_RECEIVER
         return extend(self.receiver(head, scope, depth + 1), "()")  # a workspace generic: C[T]
@@ -426,10 +426,6 @@ class ExpressionEncoder:
 
 def container(iterated: str, item: str) -> str:
     """A container type: what iterating it gives, what indexing it gives."""
-    return _container(iterated, item)
-
-
-def _container(iterated: str, item: str) -> str:
     if iterated == UNKNOWN_RECEIVER and item == UNKNOWN_RECEIVER:
         return UNKNOWN_RECEIVER
     parts = ["" if p == UNKNOWN_RECEIVER else p for p in (iterated, item)]
