@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
-from forge_lsp.live.cache import QueryCache
+from live_support import LiveTree
+
+from forge_lsp.graph.queries import GraphQuery
+from forge_lsp.live.cache import CachedQueries, QueryCache
 from forge_lsp.live.metrics import Distribution, percentile
 from forge_lsp.live.scheduler import BUFFER, CLOSED, DISK, UpdateScheduler
 from forge_lsp.parsing.incremental import DocumentTree, SourceText
@@ -222,3 +226,34 @@ def test_percentiles_and_distributions() -> None:
     for v in values:
         dist.add(v)
     assert dist.summary() == {"count": 20, "p50": 10.0, "p95": 19.0, "max": 20.0}
+
+
+def test_cached_outgoing_calls_follow_a_method_that_becomes_a_property(tmp_path: Path) -> None:
+    """A property read is an outgoing call: turning the method it reads into a property (in
+    another file) must drop the cached answer of the function that reads it."""
+    box = "class Box:\n    {}def size(self):\n        return 1\n"
+    tree = LiveTree(
+        tmp_path,
+        {
+            "box.py": box.format(""),
+            "use.py": "from box import Box\n\n\ndef measure(b: Box):\n    return b.size\n",
+        },
+    )
+    try:
+        cache = QueryCache(100)
+        cached = CachedQueries(cache)
+        query = GraphQuery(tree.updater.conn)
+
+        def callees() -> set[str]:
+            measure = next(
+                s for s in query.file_symbols(tree.path("use.py")) if s.qualname == "measure"
+            )
+            groups = cached.calls(query, measure, incoming=False, probable=False)
+            return {g.symbol.qualname for g in groups}
+
+        assert callees() == set()
+        report = tree.edit("box.py", box.format("@property\n    "))
+        cache.invalidate(report.touched)
+        assert callees() == {"Box.size"}
+    finally:
+        tree.close()

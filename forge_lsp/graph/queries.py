@@ -340,6 +340,18 @@ class GraphQuery:
                     rows.append((symbol.path, line, col, end_col, _CALL, candidate, PROBABLE))
         return self._group_calls(rows, key_index=5)
 
+    def attribute_targets(self, symbol: Symbol) -> set[int]:
+        """What the attribute uses inside a function resolve to: whether each is a property
+        (and so among its outgoing calls) can change without the function changing."""
+        return {
+            target
+            for (target,) in self.conn.execute(
+                "SELECT DISTINCT target_id FROM refs WHERE file_id=? AND line BETWEEN ? AND ?"
+                " AND scope_id=? AND role=? AND target_id IS NOT NULL",
+                (symbol.file_id, symbol.range.line, symbol.range.end_line, symbol.id, _ATTRIBUTE),
+            )
+        }
+
     def _group_calls(self, rows: list[tuple[Any, ...]], key_index: int) -> list[CallGroup]:
         grouped: dict[int, list[tuple[Any, ...]]] = {}
         for row in rows:

@@ -153,6 +153,8 @@ class CachedQueries:
                     deps.update((NAME, n) for n in query.name_ids([symbol.id]))
             else:
                 deps.update(((USES, symbol.id), (ROW, symbol.id)))  # its range bounds the calls
+                # an attribute it reads becomes a call when its target becomes a property
+                deps.update((ROW, target) for target in query.attribute_targets(symbol))
                 if probable:
                     deps.add(ALL_SYMBOLS)  # candidates: any symbol named like a call in it
             return groups, deps
