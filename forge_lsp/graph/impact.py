@@ -15,6 +15,7 @@ from typing import Any
 from forge_lsp.graph.model import EXACT, PROBABLE, Edge, ImpactNode, ImpactResult, Location, Symbol
 from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.graph.schema import ROLE_NAMES
+from forge_lsp.parsing.facts import FIXTURE_RECEIVER
 
 _EXACT_SQL = (
     "SELECT r.target_id, r.scope_id, r.role, r.file_id, r.line, r.col, r.end_col FROM refs r"
@@ -23,7 +24,8 @@ _EXACT_SQL = (
 _PROBABLE_SQL = (
     "SELECT s.id, r.scope_id, r.role, r.file_id, r.line, r.col, r.end_col FROM symbols s"
     " JOIN refs r ON r.name_id = s.name_id AND r.target_id IS NULL"
-    " JOIN names rn ON rn.id = r.receiver_id AND rn.text NOT LIKE '<%' AND rn.text != '^'"
+    " JOIN names rn ON rn.id = r.receiver_id AND rn.text NOT LIKE '<%'"
+    f" AND rn.text != '{FIXTURE_RECEIVER}'"  # a fixture parameter is no probable use
     " WHERE s.id IN (SELECT value FROM json_each(?)) AND s.kind IN ('method', 'field', 'function')"
 )
 

@@ -27,6 +27,7 @@ from forge_lsp.graph.model import (
 )
 from forge_lsp.graph.schema import ROLE_CODES, ROLE_NAMES
 from forge_lsp.graph.store import graph_totals, open_reader
+from forge_lsp.parsing.facts import FIXTURE_RECEIVER, PROPERTY_MARK
 
 _SYMBOL_COLUMNS = (
     "s.id, s.file_id, f.path, n.text, s.qualname, s.kind, s.parent_id, s.line, s.col, s.end_line,"
@@ -37,11 +38,11 @@ _CALL = ROLE_CODES["call"]
 _ATTRIBUTE = ROLE_CODES["attribute"]
 _WRITE = ROLE_CODES["write"]
 _DECORATE = ROLE_CODES["decorate"]
-# A property's type expression starts with "@" (parsing.facts.SymbolFact.type): reading it runs
-# the getter, so a function's property reads are among its outgoing calls, as in pyright's.
+# A property's type starts with PROPERTY_MARK (parsing.facts.SymbolFact.type): reading it runs the
+# getter, so a function's property reads are among its outgoing calls, as in pyright's.
 _IS_PROPERTY = (
     "EXISTS (SELECT 1 FROM symbols ps JOIN names pn ON pn.id = ps.type_id"
-    " WHERE ps.id = r.target_id AND pn.text LIKE '@%')"
+    f" WHERE ps.id = r.target_id AND pn.text LIKE '{PROPERTY_MARK}%')"
 )
 _IMPORT_RECEIVER = "<%"
 
@@ -283,7 +284,7 @@ class GraphQuery:
             "SELECT f.path, r.line, r.col, r.end_col, r.role, r.scope_id FROM refs r"
             " JOIN files f ON f.id = r.file_id JOIN names rn ON rn.id = r.receiver_id"
             " WHERE r.target_id IS NULL AND r.name_id = (SELECT name_id FROM symbols WHERE id=?)"
-            " AND rn.text NOT LIKE ? AND rn.text != '^'"  # not a module's, not a fixture's
+            f" AND rn.text NOT LIKE ? AND rn.text != '{FIXTURE_RECEIVER}'"  # a module's, a fixture's
         )
         params: list[Any] = [symbol.id, _IMPORT_RECEIVER]
         if role is not None:

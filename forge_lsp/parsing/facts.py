@@ -34,6 +34,12 @@ ROLES = (CALL, READ, WRITE, IMPORT, INHERIT, DECORATE, ATTRIBUTE, EXPORT)
 NO_TARGET = -1
 UNKNOWN_RECEIVER = "?"
 FIXTURE_RECEIVER = "^"  # a test's parameter: the pytest fixture of that name
+
+# The first character of a SymbolFact.type may say what kind of value the symbol is.
+PROPERTY_MARK = "@"  # a property: reading it runs the getter; its value is the rest
+IMPLICIT_MARK = "~"  # declared only by `self.x = ...` in a method: a base's declaration wins
+FIXTURE_MARK = "^"  # a pytest fixture: its value (what a test receives) is the rest
+TYPE_MARKS = PROPERTY_MARK + IMPLICIT_MARK + FIXTURE_MARK
 LOCAL_RECEIVER = "."  # resolved inside the file at extraction time; the target is final
 
 

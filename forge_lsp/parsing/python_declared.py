@@ -18,13 +18,16 @@ from forge_lsp.parsing.facts import (
     CLASS,
     EXPORT,
     FIELD,
+    FIXTURE_MARK,
     FIXTURE_RECEIVER,
     FUNCTION,
+    IMPLICIT_MARK,
     IMPORT,
     LOCAL_RECEIVER,
     METHOD,
     MODULE,
     NO_TARGET,
+    PROPERTY_MARK,
     READ,
     UNKNOWN_RECEIVER,
     WRITE,
@@ -112,12 +115,12 @@ def symbol_types(x: _FileExtraction) -> None:
         else:
             text = _binding_type(x, x.symbol_values.get(idx, []), scope)
         if idx in x.implicit_fields:
-            text = "~" + text
+            text = IMPLICIT_MARK + text
         if text:
             symbols[idx] = sym._replace(type=text)
     for idx in x.implicit_fields:  # those without a scope to type them in still are implicit
         if not symbols[idx].type:
-            symbols[idx] = symbols[idx]._replace(type="~")
+            symbols[idx] = symbols[idx]._replace(type=IMPLICIT_MARK)
 
 
 def _function_type(x: _FileExtraction, scope: Scope) -> str:
@@ -129,7 +132,7 @@ def _function_type(x: _FileExtraction, scope: Scope) -> str:
         return ""
     names = {d.rpartition(".")[2] for d in x.encoder.decorators(node)}
     fixture = "fixture" in names
-    mark = "@" if names & PROPERTIES else "^" if fixture else ""
+    mark = PROPERTY_MARK if names & PROPERTIES else FIXTURE_MARK if fixture else ""
     returns = node.child_by_field_name("return_type")
     if returns is not None and not (fixture and node.start_byte in x.generators):
         text = x.encoder.annotation(returns, scope.parent or x.module)

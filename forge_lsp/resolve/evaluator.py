@@ -1,32 +1,39 @@
 """The declared-type evaluator: what a receiver expression, or a symbol's type, evaluates to.
 
 Lazy and memoised like the rest of the Program: a symbol's type (its annotation, or what
-extraction inferred from `x = C(...)` or a single kind of `return`) is evaluated the first time
+extraction inferred from `x = C(...)`, `return self` or `return C(...)`) is evaluated the first time
 a receiver reaches it, in the symbol's own file, and every answer records what it consulted
 (resolve/memo.py), so a type declared in another file makes the reader depend on that file
 exactly as a name resolved through its imports does.
 
 Where the line is (ARCHITECTURE.md, "Types"): declared types and single-assignment inference,
-no flow analysis. A variable is what its annotation says, else what its one binding (or, for a
-local, the last binding before the use) evaluates to; unions keep every arm that is a
-workspace class; generics go as far as "iterating or indexing a container of C gives C".
+no flow analysis beyond `isinstance` narrowing. A variable is what its annotation says, else
+what its one binding (or, for a local, the last binding before the use) evaluates to; unions
+keep every arm that is a workspace class; generics go as far as "iterating or indexing a
+container of C gives C".
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from forge_lsp.parsing.facts import CLASS, FIELD, FUNCTION, METHOD, VARIABLE
+from forge_lsp.parsing.facts import (
+    CLASS,
+    FIELD,
+    FIXTURE_MARK,
+    FUNCTION,
+    IMPLICIT_MARK,
+    METHOD,
+    PROPERTY_MARK,
+    TYPE_MARKS,
+    VARIABLE,
+)
 from forge_lsp.resolve.expressions import ATTR, CALL, ITEM, ITER, Expr, Head, parse_expression
 from forge_lsp.resolve.memo import Deps
 
 if TYPE_CHECKING:
     from forge_lsp.resolve.program import Entity, Program
 
-PROPERTY_MARK = "@"  # a symbol type starting with it: a property, its value is the rest
-IMPLICIT_MARK = "~"  # an attribute only assigned in methods (`self.x = ...`): a base's wins
-FIXTURE_MARK = "^"  # a pytest fixture: its value (what a test receives) is the rest
-_MARKS = PROPERTY_MARK + IMPLICIT_MARK + FIXTURE_MARK
 _VALUES = (VARIABLE, FIELD)
 _CALLABLES = (FUNCTION, METHOD)
 
@@ -80,7 +87,7 @@ class TypeEvaluator:
         text = program.symbol_types.get(symbol_id)
         if not text:
             return None
-        if text[0] in _MARKS:
+        if text[0] in TYPE_MARKS:
             text = text[1:]
         expr = parse_expression(text) if text else None
         if expr is None:
