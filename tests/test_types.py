@@ -521,7 +521,7 @@ def test_element_keeping_builtins_and_comprehensions(tmp_path: Path) -> None:
             "use.py": """
                 from lib import Builder
 
-                def go(parts: list[Builder]):
+                def go(parts: list[Builder], graph: dict[str, Builder]):
                     for a in sorted(parts):
                         a.fail()
                     made = [Builder() for _ in range(3)]
@@ -529,10 +529,17 @@ def test_element_keeping_builtins_and_comprehensions(tmp_path: Path) -> None:
                         b.fail()
                     next(iter(parts)).fail()
                     [Builder(), Builder()][0].fail()
+                    for v in graph.values():
+                        v.fail()
+                    graph.get("a").fail()
+                    parts.pop().fail()
+                    for k in graph.keys():
+                        k.fail()
             """,
         },
     )
-    assert _fail_uses(ws) == _calls_of_fail(ws, "use.py", 4)
+    # the keys are str: `k.fail()` is nothing of the workspace's
+    assert _fail_uses(ws) == _calls_of_fail(ws, "use.py", 7)
 
 
 def test_a_base_class_declaration_wins_over_self_assignments(tmp_path: Path) -> None:

@@ -51,6 +51,27 @@ def union_of(entities: list[Entity]) -> Entity | None:
     return distinct[0] if len(distinct) == 1 else ("union", tuple(distinct))
 
 
+def _container_method(parts: tuple[Entity | None, Entity | None], name: str) -> Entity | None:
+    """The methods of a container that give its elements back: `d.values()`, `d.keys()`,
+    `d.get(k)`, `l.pop()`, `c.copy()`; and `__enter__` of a generator-based context manager
+    (`@contextmanager` is the iterator it wraps: entering it gives what it yields). As a
+    ("returns", value) entity: calling it gives the value."""
+    iterated, item = parts
+    if name in ("__enter__", "__aenter__", "__next__"):
+        value = iterated
+    elif name in ("get", "pop", "setdefault", "__getitem__"):
+        value = item
+    elif name == "values":
+        value = ("elem", (item, item)) if item is not None else None
+    elif name == "keys":
+        value = ("elem", (iterated, iterated)) if iterated is not None else None
+    elif name == "copy":
+        value = ("elem", parts)
+    else:
+        return None
+    return ("returns", value) if value is not None else None
+
+
 class TypeEvaluator:
     """Evaluates expressions (resolve/expressions.py) against a Program's namespaces."""
 
@@ -205,9 +226,7 @@ class TypeEvaluator:
         if entity[0] == "inst" and name == "__class__":
             return ("sym", entity[1])
         if entity[0] == "elem":
-            # a generator-based context manager (`@contextmanager`) is the iterator it wraps:
-            # entering it gives what it yields
-            return ("entered", entity[1][0]) if name in ("__enter__", "__aenter__") else None
+            return _container_method(entity[1], name)
         return self.program.member(entity, name)
 
     def call(self, entity: Entity | None, bound: int | None = None) -> Entity | None:
@@ -226,7 +245,7 @@ class TypeEvaluator:
             return None
         if kind == "inst":
             return self._dunder(value, "__call__")
-        if kind == "entered":
+        if kind == "returns":
             return value
         if kind == "union":
             return union_of([r for arm in value if (r := self.call(arm)) is not None])

@@ -47,8 +47,8 @@ from forge_lsp.resolve.symbol_table import SymbolInfo, SymbolTable
 #   ("super", class_id) the bases of a class, as `super()` sees them
 #   ("union", entities) any of several (resolve/evaluator.py)
 #   ("elem", (iterated, item)) a container: what iterating it gives, what indexing it gives
-#   ("entered", entity) the `__enter__` of a generator-based context manager: calling it gives
-#                       the entity
+#   ("returns", entity) a container's method that gives its elements back (`d.values`, `l.pop`,
+#                       a context manager generator's `__enter__`): calling it gives the entity
 Entity = tuple[str, Any]
 
 ROOT: Entity = ("pkg", "")
