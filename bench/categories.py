@@ -499,15 +499,20 @@ def is_accessor_decorator(decorator: str) -> bool:
     return is_property_decorator(decorator) or ("." in decorator and last in ("setter", "deleter"))
 
 
-def _definition_category(ctx: FileContext, statement_index: int) -> str:
-    """Another def of the same name: an overload signature, an accessor, or a different one."""
-    for decorator in decorator_names(ctx, statement_index):
-        last = decorator.rsplit(".", 1)[-1]
-        if last == "overload":
+def _decorated_definition(decorators: list[str]) -> str:
+    """What a def's decorators make it: an overload signature, a property accessor, or
+    OTHER_DEFINITION."""
+    for decorator in decorators:
+        if decorator.rsplit(".", 1)[-1] == "overload":
             return OVERLOAD_DEF
         if is_accessor_decorator(decorator):
             return ACCESSOR_DEF
     return OTHER_DEFINITION
+
+
+def _definition_category(ctx: FileContext, statement_index: int) -> str:
+    """Another def of the same name: an overload signature, an accessor, or a different one."""
+    return _decorated_definition(decorator_names(ctx, statement_index))
 
 
 def refine_definition(category: str, query_decorators: list[str]) -> str:
@@ -515,13 +520,7 @@ def refine_definition(category: str, query_decorators: list[str]) -> str:
     overload signature or a property accessor, the other def is one of its siblings."""
     if category != OTHER_DEFINITION:
         return category
-    for decorator in query_decorators:
-        last = decorator.rsplit(".", 1)[-1]
-        if last == "overload":
-            return OVERLOAD_DEF
-        if is_accessor_decorator(decorator):
-            return ACCESSOR_DEF
-    return category
+    return _decorated_definition(query_decorators)
 
 
 def _name_category(

@@ -131,63 +131,45 @@ class PyrightOracle:
 
     def references(self, symbol: Symbol, timeout: float) -> OracleResult:
         """``textDocument/references`` (declaration included) for one symbol, normalised."""
-        path = self.root / symbol.path
-        uri = path_to_uri(path)
-        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-            text = handle.read()
-        self.client.notify(
-            "textDocument/didOpen",
-            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
-        )
         start = time.monotonic()
         try:
-            raw = self.client.request(
-                "textDocument/references",
-                {
-                    "textDocument": {"uri": uri},
-                    "position": self._position(symbol),
-                    "context": {"includeDeclaration": True},
-                },
-                timeout=timeout,
-            )
+            with self._opened(symbol) as uri:
+                raw = self.client.request(
+                    "textDocument/references",
+                    {
+                        "textDocument": {"uri": uri},
+                        "position": self._position(symbol),
+                        "context": {"includeDeclaration": True},
+                    },
+                    timeout=timeout,
+                )
         except LspTimeout:
             return {"status": "timeout", "seconds": timeout}
         except LspError as exc:
             return {"status": "error", "error": str(exc)}
-        finally:
-            self.client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
         return self._normalise(raw or [], time.monotonic() - start)
 
     def incoming(self, symbol: Symbol, timeout: float) -> OracleResult:
         """``prepareCallHierarchy`` + ``callHierarchy/incomingCalls`` for one symbol: the call
         sites (each ``fromRanges`` start), normalised like references.  No call-hierarchy item
         at the position is an ``ok`` answer with no locations and ``"prepared": false``."""
-        path = self.root / symbol.path
-        uri = path_to_uri(path)
-        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-            text = handle.read()
-        self.client.notify(
-            "textDocument/didOpen",
-            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
-        )
         start = time.monotonic()
         try:
-            items = self.client.request(
-                "textDocument/prepareCallHierarchy",
-                {"textDocument": {"uri": uri}, "position": self._position(symbol)},
-                timeout=timeout,
-            )
-            calls = []
-            if items:
-                calls = self.client.request(
-                    "callHierarchy/incomingCalls", {"item": items[0]}, timeout=timeout
+            with self._opened(symbol) as uri:
+                items = self.client.request(
+                    "textDocument/prepareCallHierarchy",
+                    {"textDocument": {"uri": uri}, "position": self._position(symbol)},
+                    timeout=timeout,
                 )
+                calls = []
+                if items:
+                    calls = self.client.request(
+                        "callHierarchy/incomingCalls", {"item": items[0]}, timeout=timeout
+                    )
         except LspTimeout:
             return {"status": "timeout", "seconds": timeout}
         except LspError as exc:
             return {"status": "error", "error": str(exc)}
-        finally:
-            self.client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
         sites = [
             {"uri": call["from"]["uri"], "range": r}
             for call in calls or []
@@ -196,6 +178,22 @@ class PyrightOracle:
         result = self._normalise(sites, time.monotonic() - start)
         result["prepared"] = bool(items)
         return result
+
+    @contextlib.contextmanager
+    def _opened(self, symbol: Symbol) -> Iterator[str]:
+        """The symbol's file open in the server while the block asks about it; its uri."""
+        path = self.root / symbol.path
+        uri = path_to_uri(path)
+        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+            text = handle.read()
+        self.client.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+        )
+        try:
+            yield uri
+        finally:
+            self.client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
 
     def _normalise(self, raw: list[JsonObj], seconds: float) -> OracleResult:
         locations = set()

@@ -300,28 +300,40 @@ def render_summary(summary: dict[str, Any], top: int = 12, per: int = 3) -> str:
             lines.append("forge was not run.")
             continue
         refs = r["refs"]["exact"]
-        lines += [
+        lines += _misses_section(
             f"### References: {refs['fn']} missed, {refs['fp']} extra "
             f"(of {refs['tp'] + refs['fn']} in the union)",
-            "",
-            *_examples(r["refs_misses"]["false_negatives"], top, per),
-            *_families_line(r["refs_misses"]["false_negatives"]),
-        ]
-        if r["refs_misses"]["false_positives"]:
-            lines += ["", "Extra (in forge, in no oracle):", ""]
-            lines += _examples(r["refs_misses"]["false_positives"], 3, 2)
+            r["refs_misses"],
+            "Extra (in forge, in no oracle):",
+            top,
+            per,
+        )
         if "calls" in r:
             calls = r["calls"]["exact"]
-            lines += [
-                "",
+            lines.append("")
+            lines += _misses_section(
                 f"### Incoming calls: {calls['fn']} missed, {calls['fp']} extra "
                 f"(of {calls['tp'] + calls['fn']} basedpyright call sites; "
                 f"{r['calls_missed_but_in_refs']} of the missed are in forge's references)",
-                "",
-                *_examples(r["calls_misses"]["false_negatives"], top, per),
-                *_families_line(r["calls_misses"]["false_negatives"]),
-            ]
-            if r["calls_misses"]["false_positives"]:
-                lines += ["", "Extra (in forge, not in basedpyright):", ""]
-                lines += _examples(r["calls_misses"]["false_positives"], 3, 2)
+                r["calls_misses"],
+                "Extra (in forge, not in basedpyright):",
+                top,
+                per,
+            )
     return "\n".join(lines) + "\n"
+
+
+def _misses_section(
+    title: str, misses: dict[str, Any], extra_title: str, top: int, per: int
+) -> list[str]:
+    """One block of a corpus's details: the misses by category, then forge's extras."""
+    lines = [
+        title,
+        "",
+        *_examples(misses["false_negatives"], top, per),
+        *_families_line(misses["false_negatives"]),
+    ]
+    if misses["false_positives"]:
+        lines += ["", extra_title, ""]
+        lines += _examples(misses["false_positives"], 3, 2)
+    return lines
