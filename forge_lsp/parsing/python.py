@@ -336,9 +336,22 @@ class _FileExtraction:
 
     # ----- references ------------------------------------------------------------------------
 
-    def lookup(self, name: str, scope: Scope) -> tuple[Any, ...] | None:
-        """The binding a free name has in `scope`, or None when it is a module-level name."""
-        return self.binding_scope(name, scope)[0]
+    def is_builtin(self, name: str) -> bool:
+        """A builtin that the module does not shadow (and no star import might)."""
+        return name in BUILTINS and name not in self.module.bindings and not self.has_star_import
+
+    def free_name(self, name: str, scope: Scope) -> tuple[str, int, str | None] | None:
+        """What a use of the bare name `name` in `scope` refers to, as (name, target,
+        receiver) of its reference; None when it is no reference (a local, a builtin).
+        `_emit_references` inlines the same rule: it runs for every identifier."""
+        binding = self.binding_scope(name, scope)[0]
+        if binding is None:
+            return None if self.is_builtin(name) else (name, NO_TARGET, None)
+        if binding[0] == SYMBOL:
+            return name, binding[1], LOCAL_RECEIVER
+        if binding[0] == IMPORTED:
+            return binding[2], NO_TARGET, binding[1]
+        return None
 
     def binding_scope(self, name: str, scope: Scope) -> tuple[tuple[Any, ...] | None, Scope | None]:
         """The binding a free name has in `scope` and the scope that holds it; (None, None)
@@ -412,7 +425,7 @@ class _FileExtraction:
                 receiver = encode(recv_node, scope)
                 if role == READ:
                     role = ATTRIBUTE
-            else:
+            else:  # free_name(name, scope), inlined
                 binding = binding_scope(name, scope)[0]
                 receiver = None
                 if binding is not None:

@@ -36,8 +36,6 @@ from forge_lsp.parsing.facts import (
 )
 from forge_lsp.parsing.python_bindings import ANNOTATED, ASSIGNED, Assignment
 from forge_lsp.parsing.python_syntax import (
-    BUILTINS,
-    IMPORTED,
     SYMBOL,
     Scope,
     expression_at,
@@ -315,16 +313,10 @@ def _snippet_ref(
         receiver = encoder.receiver(obj, scope)
         role = ATTRIBUTE
     else:
-        binding = x.lookup(name, scope)
-        if binding is not None:
-            if binding[0] == SYMBOL:
-                target, receiver = binding[1], LOCAL_RECEIVER
-            elif binding[0] == IMPORTED:
-                receiver, name = binding[1], binding[2]
-            else:
-                return None
-        elif name in BUILTINS and name not in x.module.bindings and not x.has_star_import:
+        found = x.free_name(name, scope)
+        if found is None:
             return None
+        name, target, receiver = found
     row, c0 = ident.start_point
     c1 = ident.end_point[1]
     return RefFact(name, row, x.col(row, c0), x.col(row, c1), role, scope.symbol, target, receiver)

@@ -30,7 +30,6 @@ from forge_lsp.parsing.python_bindings import (
     pick,
 )
 from forge_lsp.parsing.python_syntax import (
-    BUILTINS,
     IMPORTED,
     PARAM,
     Scope,
@@ -214,7 +213,7 @@ class ExpressionEncoder:
                 name = self.text(func)
                 if name == "super":
                     return "super()"
-                if name in _SPECIAL_CALLS or (name in _ELEMENT_CALLS and self._builtin(name)):
+                if name in _SPECIAL_CALLS or (name in _ELEMENT_CALLS and self.x.is_builtin(name)):
                     return self._special_call(name, node, scope, depth)
             elif func.type == "attribute":
                 attr = func.child_by_field_name("attribute")
@@ -292,7 +291,7 @@ class ExpressionEncoder:
         name = self.text(node)
         binding, owner = self.x.binding_scope(name, scope)
         if binding is None:  # a module-level name: resolution looks it up
-            return UNKNOWN_RECEIVER if self._builtin(name) else name
+            return UNKNOWN_RECEIVER if self.x.is_builtin(name) else name
         if binding[0] == IMPORTED:
             return f"{binding[1]}.{binding[2]}" if binding[1] != "<0|>" else f"<0|{binding[2]}>"
         if binding[0] == PARAM and binding[1] == 0 and owner is not None:
@@ -374,7 +373,7 @@ class ExpressionEncoder:
             name = self.text(last) if last is not None else ""
             if name in _SELF:
                 return "self"
-            if name in _NOTHING or (kind == "identifier" and self._builtin(name)):
+            if name in _NOTHING or (kind == "identifier" and self.x.is_builtin(name)):
                 return UNKNOWN_RECEIVER
             return extend(self.receiver(node, scope, depth + 1), "()")
         if kind == "string":
@@ -415,13 +414,9 @@ class ExpressionEncoder:
             elements = [a for a in arguments if a.type != "ellipsis" and self.text(a) != "..."]
             element = union([self.annotation(a, scope, depth + 1) for a in elements])
             return container(element, element)
-        if head.type == "identifier" and self._builtin(name):
+        if head.type == "identifier" and self.x.is_builtin(name):
             return UNKNOWN_RECEIVER
         return extend(self.receiver(head, scope, depth + 1), "()")  # a workspace generic: C[T]
-
-    def _builtin(self, name: str) -> bool:
-        x = self.x
-        return name in BUILTINS and name not in x.module.bindings and not x.has_star_import
 
 
 def container(iterated: str, item: str) -> str:
