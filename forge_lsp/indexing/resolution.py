@@ -47,14 +47,18 @@ def resolve_rows(
     memory or read back from the graph; a (name, receiver, scope where it matters) is resolved
     once per file: the same `self.assertEqual` recurs a hundred times."""
     seen: dict[tuple[int, int | None, int], int | None] = {}
+    scoped_receivers: dict[int | None, bool] = {}  # receiver name id -> depends_on_scope
     for rid, name_id, receiver_id, scope, old in rows:
         receiver = texts[receiver_id] if receiver_id is not None else None
-        key = (name_id, receiver_id, scope if depends_on_scope(receiver) else 0)
+        scoped = scoped_receivers.get(receiver_id)
+        if scoped is None:
+            scoped = scoped_receivers[receiver_id] = depends_on_scope(receiver)
+        key = (name_id, receiver_id, scope if scoped else 0)
         if key in seen:
             target = seen[key]
         else:
             target = seen[key] = program.target_symbol(
-                program.resolve(fid, texts[name_id], receiver, scope)
+                program.resolve(fid, texts[name_id], receiver, scope, scoped)
             )
         yield rid, name_id, scope, old, target
 

@@ -417,10 +417,16 @@ class Program:
     # ----- receivers and references ----------------------------------------------------------
 
     def resolve(
-        self, file_id: int, name: str, receiver: str | None, scope_id: int
+        self,
+        file_id: int,
+        name: str,
+        receiver: str | None,
+        scope_id: int,
+        scoped: bool | None = None,
     ) -> Entity | None:
         """What the name `name` of file `file_id` means: a module-level name when `receiver`
-        is None, else the attribute `name` of the value the receiver evaluates to."""
+        is None, else the attribute `name` of the value the receiver evaluates to. `scoped`:
+        depends_on_scope(receiver), when the caller knows it already."""
         if receiver is None:
             return self.lookup(file_id, name)
         if receiver in (UNKNOWN_RECEIVER, LOCAL_RECEIVER):
@@ -429,7 +435,9 @@ class Program:
             fixture = self.fixture(file_id, name)
             return ("sym", fixture) if fixture is not None else None
         types = self.types
-        base = types.receiver(file_id, receiver, scope_id, depends_on_scope(receiver))
+        if scoped is None:
+            scoped = depends_on_scope(receiver)
+        base = types.receiver(file_id, receiver, scope_id, scoped)
         return types.member(types.value(base), name) if base is not None else None
 
     def fixture(self, file_id: int, name: str) -> int | None:
