@@ -16,13 +16,14 @@ from pathlib import Path
 
 from forge_lsp import __version__, render
 from forge_lsp.config import DB_ENV, ConfigError, load_settings
-from forge_lsp.graph.impact import impact
+from forge_lsp.graph.impact import DEFAULT_MAX_NODES, LimitError, check_limits, impact_of, roots_for
 from forge_lsp.graph.model import Symbol
 from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.graph.store import StoreError
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
+EXIT_UNANALYSABLE = 3  # `affected`: the change cannot be analysed; run every test
 
 
 class CliError(Exception):
@@ -72,12 +73,27 @@ def _parser() -> argparse.ArgumentParser:
     direction.add_argument("--outgoing", action="store_true")
     calls.add_argument("--probable", action="store_true")
 
-    imp = query_command("impact", "everything that transitively depends on a symbol or a file")
-    imp.add_argument("target", metavar="FILE[:LINE:COL]")
-    imp.add_argument("--depth", type=int, default=3)
-    imp.add_argument("--max-nodes", type=int, default=1000)
+    imp = query_command("impact", "everything that transitively depends on symbols or files")
+    imp.add_argument("targets", nargs="+", metavar="FILE[:LINE[:COL]]")
+    imp.add_argument("--depth", type=int, help="stop after N levels (default: a fixed point)")
+    imp.add_argument(
+        "--max-nodes", type=int, default=DEFAULT_MAX_NODES, help="stop after N dependents"
+    )
     imp.add_argument("--probable", action="store_true")
     imp.add_argument("--format", choices=("text", "json", "mermaid", "dot"), default="text")
+
+    aff = sub.add_parser("affected", help="the tests a change can break (for CI)")
+    aff.add_argument("--since", metavar="REV", help="compare the work tree with REV (default HEAD)")
+    aff.add_argument(
+        "--diff", metavar="FILE", help="read the change as a unified diff (- for stdin)"
+    )
+    aff.add_argument("--format", choices=("text", "json", "pytest", "github"), default="text")
+    aff.add_argument(
+        "--db", help=f"graph database (default: ${DB_ENV}, else the nearest .forge/graph.db)"
+    )
+    aff.add_argument(
+        "--probable", action="store_true", help="follow uses on receivers of unknown type too"
+    )
 
     sym = query_command("symbols", "search symbols by name (exact, prefix, then fuzzy)")
     sym.add_argument("query")
@@ -297,34 +313,43 @@ def cmd_calls(args: argparse.Namespace) -> int:
     return 0
 
 
+def _targets(query: GraphQuery, texts: Sequence[str]) -> list[Symbol]:
+    """The roots FILE, FILE:LINE and FILE:LINE:COL stand for: a whole file; the innermost
+    function, class or variable holding the line (or the position), else the module-level code;
+    a name at a position means what it names."""
+    roots: list[Symbol] = []
+    for text in texts:
+        parts = text.rsplit(":", 2)
+        numbers = [p for p in parts[1:] if p.isdigit()]
+        path_text = text.rsplit(":", len(numbers))[0] if numbers else text
+        path = _existing_file(path_text).as_posix()
+        if query.file_id(path) is None:
+            raise CliError(f"{text}: file is not in the index")
+        if not numbers:
+            roots.extend(roots_for(query, None, path))
+            continue
+        line, col = int(numbers[0]) - 1, int(numbers[1]) - 1 if len(numbers) > 1 else None
+        if line < 0 or (col is not None and col < 0):
+            raise CliError(f"{text}: LINE and COL are 1-based")
+        named = query.symbol_at(path, line, col) if col is not None else None
+        sym = named or query.enclosing_symbol(path, line, col)
+        if sym is None:
+            raise CliError(f"{text}: no symbol here")
+        roots.extend(roots_for(query, sym, None) if sym.kind != "module" else [sym])
+    return roots
+
+
 def cmd_impact(args: argparse.Namespace) -> int:
-    if args.depth < 1 or args.max_nodes < 1:
-        raise CliError("--depth and --max-nodes must be at least 1")
-    target = args.target
-    parts = target.rsplit(":", 2)
-    is_position = len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit()
-    hint = Path(parts[0] if is_position else target).expanduser().resolve()
-    query = _open(args, hint)
-    if is_position:
-        _path, sym = _symbol_at(query, target)
-        result = impact(
-            query,
-            symbol=sym,
-            depth=args.depth,
-            max_nodes=args.max_nodes,
-            include_probable=args.probable,
-        )
-    else:
-        path = _existing_file(target)
-        if query.file_id(path.as_posix()) is None:
-            raise CliError(f"{target}: file is not in the index")
-        result = impact(
-            query,
-            path=path.as_posix(),
-            depth=args.depth,
-            max_nodes=args.max_nodes,
-            include_probable=args.probable,
-        )
+    try:
+        check_limits(args.depth, args.max_nodes)
+    except LimitError as exc:
+        raise CliError(str(exc)) from None
+    first = args.targets[0].rsplit(":", 2)[0]
+    query = _open(args, Path(first).expanduser().resolve())
+    roots = _targets(query, args.targets)
+    result = impact_of(
+        query, roots, depth=args.depth, max_nodes=args.max_nodes, include_probable=args.probable
+    )
     fmt = "json" if args.json else args.format
     if fmt == "json":
         _print_json(render.impact_json(result))
@@ -334,6 +359,42 @@ def cmd_impact(args: argparse.Namespace) -> int:
         print(render.impact_dot(result))
     else:
         print(render.impact_text(result))
+    return 0
+
+
+def cmd_affected(args: argparse.Namespace) -> int:
+    from forge_lsp.changes import report
+    from forge_lsp.changes.affected import Unanalysable
+    from forge_lsp.changes.run import AffectedError, run_affected
+
+    if args.diff is not None and args.since is not None:
+        raise CliError("--since and --diff are exclusive: a diff says what changed")
+    try:
+        result, base = run_affected(
+            Path.cwd(), since=args.since, diff=args.diff, db=args.db, probable=args.probable
+        )
+    except AffectedError as exc:
+        raise CliError(str(exc)) from None
+    except Unanalysable as exc:
+        print(f"forge-lsp: cannot analyse the change, run every test: {exc}", file=sys.stderr)
+        if args.format == "json":
+            _print_json(report.unanalysable_json(str(exc), args.since))
+        elif args.format == "github":
+            print(
+                f"::warning::forge-lsp affected: cannot analyse the change, run every test: {exc}"
+            )
+        return EXIT_UNANALYSABLE
+    if args.format == "pytest":
+        for line in report.pytest_lines(result):
+            print(line)
+    elif args.format == "json":
+        _print_json(
+            report.as_json(result, base, args.since or ("HEAD" if args.diff is None else None))
+        )
+    elif args.format == "github":
+        print("\n".join(report.github(result, base)))
+    else:
+        print(report.text(result, base))
     return 0
 
 
@@ -377,6 +438,7 @@ COMMANDS = {
     "definition": cmd_definition,
     "calls": cmd_calls,
     "impact": cmd_impact,
+    "affected": cmd_affected,
     "symbols": cmd_symbols,
     "status": cmd_status,
     "serve": cmd_serve,

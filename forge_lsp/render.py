@@ -101,9 +101,7 @@ def impact_json(result: ImpactResult) -> dict[str, Any]:
     groups = result.by_file()
     return {
         "roots": [symbol_json(r) for r in result.roots],
-        "depth": result.depth,
-        "truncated": result.truncated,
-        "count": len(result.nodes),
+        **walk_json(result),
         "files": [
             {"path": path, "dependents": [_node_json(n) for n in nodes]}
             for path, nodes in groups.items()
@@ -111,6 +109,32 @@ def impact_json(result: ImpactResult) -> dict[str, Any]:
         "tests": [symbol_json(n.symbol) for n in result.tests],
         "testFiles": result.test_files,
     }
+
+
+def walk_json(result: ImpactResult) -> dict[str, Any]:
+    """What the walk did: its limits, whether and why it stopped early, what it counted."""
+    return {
+        "depth": result.depth,
+        "truncated": result.truncated is not None,
+        "truncatedBy": result.truncated,
+        "unexpanded": result.unexpanded,
+        "count": len(result.nodes),
+        "exactCount": result.exact_count,
+        "probableCount": result.probable_count,
+    }
+
+
+def walk_summary(result: ImpactResult) -> str:
+    """`12 dependents (10 exact, 2 probable)`, and how the walk stopped when it stopped early."""
+    text = (
+        f"{len(result.nodes)} dependents ({result.exact_count} exact,"
+        f" {result.probable_count} probable)"
+    )
+    if result.truncated == "depth":
+        text += f", cut off at depth {result.depth}: {result.unexpanded} nodes not expanded"
+    elif result.truncated == "nodes":
+        text += f", cut off at the node limit: {result.unexpanded} nodes not expanded"
+    return text
 
 
 def _node_json(node: ImpactNode) -> dict[str, Any]:
@@ -129,9 +153,7 @@ def impact_text(result: ImpactResult) -> str:
     root_desc = ", ".join(r.display_name for r in result.roots[:3])
     if len(result.roots) > 3:
         root_desc += f", … ({len(result.roots)} symbols)"
-    lines = [f"impact of {root_desc}: {len(result.nodes)} dependents (depth ≤ {result.depth})"]
-    if result.truncated:
-        lines[0] += ", truncated at the node limit"
+    lines = [f"impact of {root_desc}: {walk_summary(result)}"]
     for path, nodes in result.by_file().items():
         lines.append(display_path(path))
         for node in nodes:
@@ -144,8 +166,7 @@ def impact_text(result: ImpactResult) -> str:
                 f"  {node.symbol.selection.line + 1}: {node.symbol.kind} {node.symbol.display_name}{test}"
                 f"  ({chain})"
             )
-    if result.tests:
-        lines.append(f"tests reached: {len(result.tests)} in {len(result.test_files)} files")
+    lines.append(f"tests reached: {len(result.tests)} in {len(result.test_files)} files")
     return "\n".join(lines)
 
 

@@ -141,7 +141,7 @@ def test_db_from_environment_and_flag(project: Path, tmp_path: Path) -> None:
         (("refs", "pkg/core.py:0:1"), "1-based"),
         (("calls", "pkg/core.py:2:1", "--incoming"), "no symbol"),
         (("impact", "missing.py"), "missing.py: no such file"),
-        (("impact", "pkg/core.py:1:5", "--depth", "0"), "at least 1"),
+        (("impact", "pkg/core.py:1:5", "--depth", "0"), "depth must be from 1"),
         (("index", "no-such-dir"), "not a directory"),
     ],
 )

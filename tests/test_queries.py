@@ -64,11 +64,14 @@ def test_incoming_and_outgoing_calls(ws: Indexed) -> None:
 
 def test_impact_paths_depth_tests_and_cycles(ws: Indexed) -> None:
     base = ws.symbol("app/core.py", "base")
-    result = impact(ws.query, symbol=base, depth=5)
+    result = impact(ws.query, symbol=base)
     names = [n.symbol.qualname for n in result.nodes]
-    # "" is a module: app/service.py imports top, tests/test_service.py imports app.service
-    assert names == ["middle", "top", "", "Service.run", "", "test_run"]
-    assert [n.depth for n in result.nodes] == [1, 2, 3, 3, 4, 4]
+    # importing a name is no use of it: the modules that import `top` and `Service` are not
+    # dependents, the code that calls them is
+    assert names == ["middle", "top", "Service.run", "test_run"]
+    assert [n.depth for n in result.nodes] == [1, 2, 3, 4]
+    assert (result.truncated, result.unexpanded, result.depth) == (None, 0, None)
+    assert (result.exact_count, result.probable_count) == (4, 0)
     run = next(n for n in result.nodes if n.symbol.qualname == "Service.run")
     assert [ws.query.symbol(e.target).qualname for e in run.path] == ["base", "middle", "top"]  # type: ignore[union-attr]
     assert [e.role for e in run.path] == ["call", "call", "call"]
@@ -76,15 +79,17 @@ def test_impact_paths_depth_tests_and_cycles(ws: Indexed) -> None:
     assert result.test_files == [ws.path("tests/test_service.py")]
     shallow = impact(ws.query, symbol=base, depth=1)
     assert [n.symbol.qualname for n in shallow.nodes] == ["middle"]
-    capped = impact(ws.query, symbol=base, depth=5, max_nodes=2)
-    assert capped.truncated and len(capped.nodes) == 2
+    assert (shallow.truncated, shallow.unexpanded) == ("depth", 1)  # `middle` not expanded
+    capped = impact(ws.query, symbol=base, max_nodes=2)
+    assert [n.symbol.qualname for n in capped.nodes] == ["middle", "top"]
+    assert (capped.truncated, capped.unexpanded) == ("nodes", 1)
     cycle = impact(ws.query, symbol=ws.symbol("app/core.py", "loop_a"), depth=10)
     assert [n.symbol.qualname for n in cycle.nodes] == ["loop_b"]
 
 
 def test_impact_of_a_file(ws: Indexed) -> None:
-    result = impact(ws.query, path=ws.path("app/service.py"), depth=2)
-    assert {n.symbol.qualname for n in result.nodes} == {"", "test_run", "helper_not_a_test"}
+    result = impact(ws.query, path=ws.path("app/service.py"))
+    assert {n.symbol.qualname for n in result.nodes} == {"test_run", "helper_not_a_test"}
     assert {n.symbol.path for n in result.nodes} == {ws.path("tests/test_service.py")}
 
 

@@ -1,37 +1,41 @@
-"""Blast radius: everything that transitively depends on a symbol or a file.
+"""Blast radius: everything that transitively depends on some symbols or files.
 
-A breadth-first walk over the reverse reference edges (who uses X → the enclosing symbol of each
-use), one batched indexed lookup per level. Bounded by depth and by node count, cycle-safe (a
-symbol is visited once, at its smallest depth), and ordered by path and position so the same
-graph always gives the same answer.
+A breadth-first walk over the reverse dependency edges of graph/dependencies.py, one batch of
+indexed lookups per level, to a fixed point unless a depth is asked for, and never past the node
+cap. Cycle-safe (a symbol is visited once, at its smallest depth, through the first edge in a
+stable order: exact before probable, then by position), so the same graph always gives the same
+answer. The answer says whether and why it stopped early, and how many reached nodes it did not
+expand.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Sequence
 
+from forge_lsp.graph.dependencies import Dependencies
 from forge_lsp.graph.model import EXACT, PROBABLE, Edge, ImpactNode, ImpactResult, Location, Symbol
 from forge_lsp.graph.queries import GraphQuery
-from forge_lsp.graph.schema import ROLE_NAMES
-from forge_lsp.parsing.facts import FIXTURE_RECEIVER
 
-_EXACT_SQL = (
-    "SELECT r.target_id, r.scope_id, r.role, r.file_id, r.line, r.col, r.end_col FROM refs r"
-    " WHERE r.target_id IN (SELECT value FROM json_each(?))"
-)
-_PROBABLE_SQL = (
-    "SELECT s.id, r.scope_id, r.role, r.file_id, r.line, r.col, r.end_col FROM symbols s"
-    " JOIN refs r ON r.name_id = s.name_id AND r.target_id IS NULL"
-    " JOIN names rn ON rn.id = r.receiver_id AND rn.text NOT LIKE '<%'"
-    f" AND rn.text != '{FIXTURE_RECEIVER}'"  # a fixture parameter is no probable use
-    " WHERE s.id IN (SELECT value FROM json_each(?)) AND s.kind IN ('method', 'field', 'function')"
-)
+DEFAULT_MAX_NODES = 10_000
+MAX_NODES = 1_000_000
+MAX_DEPTH = 10_000
 
 
-def _roots_for(query: GraphQuery, symbol: Symbol | None, path: str | None) -> list[Symbol]:
-    """A class or module stands for its members too: changing it can break their users."""
+class LimitError(ValueError):
+    """A depth or node limit outside what the walk accepts (the CLI and the server alike)."""
+
+
+def check_limits(depth: int | None, max_nodes: int) -> None:
+    if depth is not None and not 1 <= depth <= MAX_DEPTH:
+        raise LimitError(f"depth must be from 1 to {MAX_DEPTH} (or unset: to a fixed point)")
+    if not 1 <= max_nodes <= MAX_NODES:
+        raise LimitError(f"max nodes must be from 1 to {MAX_NODES}")
+
+
+def roots_for(query: GraphQuery, symbol: Symbol | None, path: str | None) -> list[Symbol]:
+    """What a target stands for: a class for itself and its members (changing it can break
+    their users), a file for every symbol in it and its module-level code, else the symbol."""
     if symbol is not None and symbol.kind not in ("class", "module"):
         return [symbol]
     if symbol is not None and symbol.kind == "class":
@@ -55,29 +59,74 @@ def impact(
     *,
     symbol: Symbol | None = None,
     path: str | None = None,
-    depth: int = 3,
-    max_nodes: int = 1000,
+    depth: int | None = None,
+    max_nodes: int = DEFAULT_MAX_NODES,
     include_probable: bool = False,
 ) -> ImpactResult:
-    roots = _roots_for(query, symbol, path)
-    visited: dict[int, tuple[int, list[Edge], str]] = {r.id: (0, [], EXACT) for r in roots}
-    frontier = sorted(visited)
-    truncated = False
+    """The impact of one symbol (or of one whole file)."""
+    return impact_of(
+        query,
+        roots_for(query, symbol, path),
+        depth=depth,
+        max_nodes=max_nodes,
+        include_probable=include_probable,
+    )
+
+
+def impact_of(
+    query: GraphQuery,
+    roots: Sequence[Symbol],
+    *,
+    depth: int | None = None,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    include_probable: bool = False,
+) -> ImpactResult:
+    """The union of the impacts of several roots, walked once."""
+    check_limits(depth, max_nodes)
+    unique = {r.id: r for r in roots}
+    visited: dict[int, tuple[int, list[Edge], str]] = {sid: (0, [], EXACT) for sid in unique}
+    dependencies = Dependencies(query.conn, include_probable)
+    paths: dict[int, str] = {}
+    frontier = sorted(unique)
+    truncated: str | None = None
+    unexpanded = 0
     level = 0
-    while frontier and level < depth and not truncated:
+    while frontier:
+        if depth is not None and level >= depth:
+            truncated, unexpanded = "depth", len(frontier)
+            break
         level += 1
         next_frontier: list[int] = []
-        for edge in _new_edges(query, frontier, visited, include_probable):
-            if len(visited) - len(roots) >= max_nodes:
-                truncated = True
+        for row in dependencies.of(frontier):
+            source = row.source
+            if source in visited or source == row.target:
+                continue
+            if len(visited) - len(unique) >= max_nodes:
+                truncated = "nodes"
                 break
-            parent_depth, parent_path, parent_conf = visited[edge.target]
-            confidence = PROBABLE if PROBABLE in (parent_conf, edge.confidence) else EXACT
-            visited[edge.source] = (parent_depth + 1, [*parent_path, edge], confidence)
-            next_frontier.append(edge.source)
+            parent_depth, parent_path, parent_conf = visited[row.target]
+            probable = row.probable or parent_conf == PROBABLE
+            path = paths.get(row.file_id)
+            if path is None:
+                path = paths[row.file_id] = query.file_path(row.file_id)
+            edge = Edge(
+                source,
+                row.target,
+                row.kind,
+                Location(path, row.line, row.col, row.line, row.end_col),
+                PROBABLE if row.probable else EXACT,
+            )
+            visited[source] = (
+                parent_depth + 1,
+                [*parent_path, edge],
+                PROBABLE if probable else EXACT,
+            )
+            next_frontier.append(source)
+        if truncated:  # this level's nodes were not all followed, the next level's not at all
+            unexpanded = len(frontier) + len(next_frontier)
+            break
         frontier = next_frontier
-    root_ids = {r.id for r in roots}
-    dependent_ids = [sid for sid in visited if sid not in root_ids]
+    dependent_ids = [sid for sid in visited if sid not in unique]
     symbols = query.symbols(dependent_ids)
     nodes: list[ImpactNode] = []
     for sid in dependent_ids:
@@ -85,45 +134,14 @@ def impact(
         if sym is None:
             continue
         node_depth, edge_path, confidence = visited[sid]
-        nodes.append(ImpactNode(sym, node_depth, edge_path, confidence, _is_test(sym)))
+        nodes.append(ImpactNode(sym, node_depth, edge_path, confidence, is_test(sym)))
     nodes.sort(key=lambda n: (n.symbol.path, n.symbol.range.line, n.symbol.range.col, n.symbol.id))
-    return ImpactResult(roots=roots, nodes=nodes, truncated=truncated, depth=depth)
+    consulted = frozenset(dependencies.consulted)
+    return ImpactResult(list(unique.values()), nodes, truncated, depth, unexpanded, consulted)
 
 
-def _is_test(symbol: Symbol) -> bool:
+def is_test(symbol: Symbol) -> bool:
     """A test function as pytest and unittest find them: test* in a test file."""
     return (
         symbol.is_test and symbol.kind in ("function", "method") and symbol.name.startswith("test")
     )
-
-
-def _new_edges(
-    query: GraphQuery,
-    frontier: Iterable[int],
-    visited: dict[int, Any],
-    include_probable: bool,
-) -> Iterator[Edge]:
-    """The first edge, in a stable order (exact first, then file and position), that reaches
-    each not-yet-visited user of the frontier. Rows are sorted as plain tuples and an Edge is
-    only built for a new user: a popular symbol has tens of thousands of uses."""
-    ids = json.dumps(sorted(frontier))
-    rows: list[tuple[Any, ...]] = [(0, *row) for row in query.conn.execute(_EXACT_SQL, (ids,))]
-    if include_probable:
-        rows.extend((1, *row) for row in query.conn.execute(_PROBABLE_SQL, (ids,)))
-    rows.sort(key=lambda r: (r[0], r[4], r[5], r[6]))
-    seen: set[int] = set()
-    paths: dict[int, str] = {}
-    for probable, target, scope, role, file_id, line, col, end_col in rows:
-        if scope == target or scope in visited or scope in seen:
-            continue
-        seen.add(scope)
-        path = paths.get(file_id)
-        if path is None:
-            path = paths[file_id] = query.file_path(file_id)
-        yield Edge(
-            scope,
-            target,
-            ROLE_NAMES[role],
-            Location(path, line, col, line, end_col),
-            PROBABLE if probable else EXACT,
-        )

@@ -88,8 +88,18 @@ class ImpactNode:
 class ImpactResult:
     roots: list[Symbol]
     nodes: list[ImpactNode]
-    truncated: bool  # max_nodes was reached
-    depth: int
+    truncated: str | None  # None: the walk reached a fixed point; else "depth" or "nodes"
+    depth: int | None  # the depth limit asked for; None: unbounded
+    unexpanded: int = 0  # nodes reached whose own dependents were not looked up
+    consulted: frozenset[int] = frozenset()  # other symbols whose references the walk read
+
+    @property
+    def exact_count(self) -> int:
+        return sum(1 for n in self.nodes if n.confidence == EXACT)
+
+    @property
+    def probable_count(self) -> int:
+        return len(self.nodes) - self.exact_count
 
     def by_file(self) -> dict[str, list[ImpactNode]]:
         grouped: dict[str, list[ImpactNode]] = {}

@@ -205,6 +205,22 @@ class GraphQuery:
             return self.symbol(ref[0])
         return None
 
+    def enclosing_symbol(self, path: str, line: int, col: int | None = None) -> Symbol | None:
+        """The innermost function, class or variable whose text holds the position (a whole
+        line when `col` is None), else the file's module: what "the code here" means."""
+        fid = self.file_id(path)
+        if fid is None:
+            return None
+        start, end = (col, col) if col is not None else (1 << 30, 0)
+        rows = self.conn.execute(
+            f"SELECT {_SYMBOL_COLUMNS}{_SYMBOL_FROM} WHERE s.file_id=? AND s.kind!='module'"
+            " AND (s.line < ? OR s.line = ? AND s.col <= ?)"
+            " AND (s.end_line > ? OR s.end_line = ? AND s.end_col >= ?)"
+            " ORDER BY s.line DESC, s.col DESC LIMIT 1",
+            (fid, line, line, start, line, line, end),
+        ).fetchall()
+        return _symbol(rows[0]) if rows else self.module_symbol(path)
+
     def _ref_at(
         self, file_id: int, line: int, col: int
     ) -> tuple[int | None, int, str | None] | None:

@@ -7,7 +7,7 @@ Bulk indexes are separate from the tables so that a cold load can insert first a
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta(
@@ -152,6 +152,8 @@ MIGRATIONS: dict[int, str] = {
     4: "ALTER TABLE symbols ADD COLUMN type_id INTEGER;\n"
     + _DROP_CONTENT
     + "DELETE FROM file_deps;\nDELETE FROM module_deps;\n",
+    # v5: `usefixtures` strings are references to fixtures; autouse fixtures are marked. Older facts lack them: re-extract.
+    5: _DROP_CONTENT + "DELETE FROM file_deps;\nDELETE FROM module_deps;\n",
 }
 
 ROLE_CODES = {

@@ -167,7 +167,7 @@ class CachedQueries:
         *,
         symbol: Symbol | None,
         path: str | None,
-        depth: int,
+        depth: int | None,
         max_nodes: int,
         probable: bool,
     ) -> ImpactResult:
@@ -182,6 +182,10 @@ class CachedQueries:
             )
             ids = [r.id for r in result.roots] + [n.symbol.id for n in result.nodes]
             deps: set[Key] = {(kind, i) for i in ids for kind in (ROW, USERS)}
+            deps.update((USERS, i) for i in result.consulted)
+            # the pytest and module-level rules find tests and a file's symbols by where they
+            # are: any symbol added, moved or removed can add an edge
+            deps.add(ALL_SYMBOLS)
             # a class or a file stands for its members: a new member is a new root
             deps.update((CHILDREN, r.id) for r in result.roots)
             if symbol is not None:

@@ -39,7 +39,8 @@ FIXTURE_RECEIVER = "^"  # a test's parameter: the pytest fixture of that name
 PROPERTY_MARK = "@"  # a property: reading it runs the getter; its value is the rest
 IMPLICIT_MARK = "~"  # declared only by `self.x = ...` in a method: a base's declaration wins
 FIXTURE_MARK = "^"  # a pytest fixture: its value (what a test receives) is the rest
-TYPE_MARKS = PROPERTY_MARK + IMPLICIT_MARK + FIXTURE_MARK
+AUTOUSE_MARK = "!"  # a pytest fixture with autouse=True: every test below it receives it
+TYPE_MARKS = PROPERTY_MARK + IMPLICIT_MARK + FIXTURE_MARK + AUTOUSE_MARK
 LOCAL_RECEIVER = "."  # resolved inside the file at extraction time; the target is final
 
 
@@ -60,7 +61,8 @@ class SymbolFact(NamedTuple):
     # field's declared (else inferred) type, a function's return value; "@" first marks a
     # property (its value is the rest), "~" an attribute declared only by `self.x = ...` in a
     # method (a base class's declaration of the name wins over it), "^" a pytest fixture (its
-    # value, what a test's parameter receives, is the rest). "" when unknown.
+    # value, what a test's parameter receives, is the rest), "!" an autouse fixture. "" when
+    # unknown.
     type: str = ""
 
 

@@ -15,6 +15,7 @@ from tree_sitter import Node
 
 from forge_lsp.parsing.facts import (
     ATTRIBUTE,
+    AUTOUSE_MARK,
     CLASS,
     EXPORT,
     FIELD,
@@ -40,8 +41,11 @@ from forge_lsp.parsing.python_syntax import (
     Scope,
     expression_at,
     identifiers_in,
+    is_autouse_fixture,
     is_type_alias,
     string_annotation,
+    string_content,
+    usefixtures_owner,
 )
 from forge_lsp.parsing.python_types import ExpressionEncoder, container, union
 
@@ -88,6 +92,28 @@ def fixture_refs(x: _FileExtraction) -> None:
         x.facts.refs.append(ref_at(x, ident, READ, scope.symbol, NO_TARGET, FIXTURE_RECEIVER))
 
 
+def usefixtures_refs(x: _FileExtraction, callees: list[Node]) -> None:
+    """`@pytest.mark.usefixtures("db")` on a test or a test class, and `pytestmark =
+    pytest.mark.usefixtures(...)` in a module or class body: each string names a fixture the
+    tests there receive, a reference to it from the decorated def (or the module, the class)."""
+    for callee in callees:
+        if callee.end_byte - callee.start_byte != 11 or x.text(callee) != "usefixtures":
+            continue
+        call = callee.parent
+        if call is not None and call.type == "attribute":
+            call = call.parent
+        arguments = call.child_by_field_name("arguments") if call is not None else None
+        owner = usefixtures_owner(call) if call is not None else None
+        if owner is None or arguments is None:
+            continue
+        at = owner.start_byte if owner.type != "assignment" else callee.start_byte
+        symbol = x.scope_at(at).symbol
+        for arg in arguments.named_children:
+            content = string_content(arg)
+            if content is not None and x.text(content).isidentifier():
+                x.facts.refs.append(ref_at(x, content, READ, symbol, NO_TARGET, FIXTURE_RECEIVER))
+
+
 def redeclaration_refs(x: _FileExtraction) -> None:
     """The name of a def that re-declares a symbol is a reference to it (role write)."""
     for name_node, target, scope in x.redeclarations:
@@ -131,6 +157,8 @@ def _function_type(x: _FileExtraction, scope: Scope) -> str:
     names = {d.rpartition(".")[2] for d in x.encoder.decorators(node)}
     fixture = "fixture" in names
     mark = PROPERTY_MARK if names & PROPERTIES else FIXTURE_MARK if fixture else ""
+    if fixture and is_autouse_fixture(node):
+        mark = AUTOUSE_MARK
     returns = node.child_by_field_name("return_type")
     if returns is not None and not (fixture and node.start_byte in x.generators):
         text = x.encoder.annotation(returns, scope.parent or x.module)

@@ -270,3 +270,83 @@ def is_type_alias(node: Node) -> bool:
             o is not None and (o.type in ("none", "string") or is_type_alias(o)) for o in operands
         )
     return False
+
+
+# ----- pytest marks ----------------------------------------------------------------------
+
+
+def string_content(node: Node) -> Node | None:
+    """The content of a plain one-part string literal (`"db"`), else None."""
+    if node.type != "string" or node.named_child_count != 3:
+        return None
+    content = node.named_children[1]
+    return content if content.type == "string_content" else None
+
+
+def usefixtures_owner(call: Node) -> Node | None:
+    """What a `usefixtures(...)` call applies to: the def or class it decorates, or the
+    `pytestmark = ...` assignment it stands in (the module or class around it)."""
+    node: Node | None = call.parent
+    while node is not None and node.type in ("list", "tuple", "expression_list"):
+        node = node.parent
+    if node is not None and node.type == "decorator":
+        wrapper = node.parent
+        return wrapper.child_by_field_name("definition") if wrapper is not None else None
+    if node is not None and node.type == "assignment":
+        left = node.child_by_field_name("left")
+        if left is not None and left.type == "identifier" and left.text == b"pytestmark":
+            return node
+    return None
+
+
+def is_autouse_fixture(definition: Node) -> bool:
+    """`@pytest.fixture(autouse=True)` (or `@fixture(..., autouse=True)`) on this def."""
+    parent = definition.parent
+    if parent is None or parent.type != "decorated_definition":
+        return False
+    for child in parent.named_children:
+        expr = (
+            child.named_children[0] if child.type == "decorator" and child.named_children else None
+        )
+        if expr is None or expr.type != "call":
+            continue
+        function = expr.child_by_field_name("function")
+        arguments = expr.child_by_field_name("arguments")
+        if function is None or function.text is None or not function.text.endswith(b"fixture"):
+            continue
+        for arg in arguments.named_children if arguments is not None else ():
+            if arg.type == "keyword_argument":
+                name, value = arg.child_by_field_name("name"), arg.child_by_field_name("value")
+                if name is not None and name.text == b"autouse" and value is not None:
+                    return value.type == "true"
+    return False
+
+
+def decorator_starts(source: bytes) -> dict[int, int]:
+    """For each decorated def or class, the row of its `def`/`class` to the row of its first
+    decorator: the lines a change to it may touch start there."""
+    starts: dict[int, int] = {}
+    tree = _snippet_parser().parse(source)
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "decorated_definition":
+            definition = node.child_by_field_name("definition")
+            if definition is not None:
+                starts[definition.start_point[0]] = node.start_point[0]
+        if node.type in (
+            "module",
+            "block",
+            "decorated_definition",
+            "class_definition",
+            "function_definition",
+            "if_statement",
+            "try_statement",
+            "with_statement",
+            "else_clause",
+            "elif_clause",
+            "except_clause",
+            "finally_clause",
+        ):
+            stack.extend(node.named_children)
+    return starts

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from forge_lsp.parsing.facts import (
+    AUTOUSE_MARK,
     CLASS,
     FIELD,
     FIXTURE_MARK,
@@ -130,7 +131,7 @@ class TypeEvaluator:
         return self.program.symbol_types.get(symbol_id, "").startswith(PROPERTY_MARK)
 
     def is_fixture(self, symbol_id: int) -> bool:
-        return self.program.symbol_types.get(symbol_id, "").startswith(FIXTURE_MARK)
+        return self.program.symbol_types.get(symbol_id, "")[:1] in (FIXTURE_MARK, AUTOUSE_MARK)
 
     def is_implicit(self, symbol_id: int) -> bool:
         """An attribute declared only by `self.x = ...` in a method: a declaration of the same

@@ -432,7 +432,7 @@ class Program:
         if receiver in (UNKNOWN_RECEIVER, LOCAL_RECEIVER):
             return None
         if receiver == FIXTURE_RECEIVER:
-            fixture = self.fixture(file_id, name)
+            fixture = self.fixture(file_id, name, scope_id)
             return ("sym", fixture) if fixture is not None else None
         types = self.types
         if scoped is None:
@@ -440,11 +440,19 @@ class Program:
         base = types.receiver(file_id, receiver, scope_id, scoped)
         return types.member(types.value(base), name) if base is not None else None
 
-    def fixture(self, file_id: int, name: str) -> int | None:
-        """The pytest fixture a test of file `file_id` receives as parameter `name`: one of the
+    def fixture(self, file_id: int, name: str, scope_id: int | None = None) -> int | None:
+        """The pytest fixture a test of file `file_id` (inside `scope_id`) receives as
+        parameter `name`: a member of the classes around it (and their bases), else one of the
         module's names (defined or imported), else of the `conftest.py` of its directory and
         of each directory above. Each conftest is looked up by its path's dotted name, so that
         one appearing later re-resolves the tests below it."""
+        owner = scope_id if scope_id is not None and scope_id in self.symbols else None
+        while owner is not None:  # the test itself, its classes, the module
+            if self.symbol_kind(owner) == CLASS:
+                member = self.class_member(owner, name)
+                if member is not None and self.types.is_fixture(member):
+                    return member
+            owner = self.symbols.parent(owner)
         found = self._fixture_in(file_id, name)
         info = self.files.get(file_id)
         if found is not None or info is None or not info.names:

@@ -285,11 +285,12 @@ def set_log_level(level: int) -> None:
 
 def create_server() -> ForgeServer:
     """A server with every feature registered."""
-    from forge_lsp.server import handlers, lifecycle
+    from forge_lsp.server import handlers, impact, lifecycle
 
     server = ForgeServer()
     lifecycle.register(server)
     handlers.register(server)
+    impact.register(server)
     client_log = ClientLogHandler(server)
     client_log.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.getLogger("forge_lsp").addHandler(client_log)

@@ -21,6 +21,7 @@ from forge_lsp.graph.model import (
     Location,
     Symbol,
 )
+from forge_lsp.render import walk_json
 from forge_lsp.server.documents import TextSnapshot
 from forge_lsp.server.workspace import Folder
 
@@ -192,9 +193,7 @@ class Converter:
             "target": target,
             "root": self.impact_item(root) if root is not None else None,
             "roots": [self.impact_item(r) for r in result.roots],
-            "depth": result.depth,
-            "truncated": result.truncated,
-            "count": len(result.nodes),
+            **walk_json(result),
             "files": [
                 {"uri": self.uri(path), "dependents": [self._node(n) for n in nodes]}
                 for path, nodes in result.by_file().items()

@@ -80,6 +80,10 @@ class TextSnapshot:
             self._open_lines[path] = None if text.isascii() else split_lines(text)
         return self._open_lines[path]
 
+    def open_text(self, path: str) -> str | None:
+        """The buffer of an open document (None when it is not open)."""
+        return self._open.get(path)
+
     def line(self, path: str, line: int) -> str | None:
         """The text of a 0-based line, or None when no conversion is needed (ASCII, unknown)."""
         lines = self._lines(path)

@@ -36,8 +36,6 @@ _CallT = TypeVar("_CallT")
 
 _CALLABLE_KINDS = ("function", "method", "class")
 _WORKSPACE_SYMBOL_LIMIT = 200
-MAX_DEPTH = 50
-MAX_NODES = 100_000
 
 
 def _symbol_at(
@@ -47,14 +45,23 @@ def _symbol_at(
     return query.symbol_at(path, position.line, column)
 
 
-def _fresh(ls: ForgeServer, folder: Folder, seq: int, cancel: threading.Event) -> bool:
+def symbol_around(
+    query: GraphQuery, text: TextSnapshot, path: str, position: types.Position
+) -> Symbol | None:
+    """The symbol named at the position, else the innermost one holding it, else the module."""
+    column = text.from_client(path, position.line, position.character)
+    named = query.symbol_at(path, position.line, column)
+    return named or query.enclosing_symbol(path, position.line, column)
+
+
+def fresh(ls: ForgeServer, folder: Folder, seq: int, cancel: threading.Event) -> bool:
     """Wait until the folder's graph has every editor change up to `seq`; False on timeout."""
     timeout = ls.options.freshness_timeout_ms / 1000
     return folder.live.wait_fresh(seq, timeout, cancel.is_set)
 
 
 def _require_fresh(ls: ForgeServer, folder: Folder, seq: int, cancel: threading.Event) -> None:
-    if not _fresh(ls, folder, seq, cancel):
+    if not fresh(ls, folder, seq, cancel):
         check(cancel)
         pending = folder.live.scheduler.pending_paths()
         raise JsonRpcContentModified(
@@ -89,64 +96,6 @@ def _item_folder(ls: ForgeServer, item: types.CallHierarchyItem) -> Folder | Non
         located = ls.locate(item.uri)
         folder = located[0] if located is not None else None
     return folder
-
-
-# ----- forge/impact parameters -----------------------------------------------------------------
-
-
-def _int_param(params: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = params.get(name, default)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise JsonRpcInvalidParams(f"{name} must be an integer from {low} to {high}")
-    return value
-
-
-def _impact_params(raw: Any, default_probable: bool) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise JsonRpcInvalidParams("forge/impact expects an object with textDocument")
-    document = raw.get("textDocument")
-    if not isinstance(document, dict) or not isinstance(document.get("uri"), str):
-        raise JsonRpcInvalidParams("textDocument.uri is required")
-    position = raw.get("position")
-    if position is not None:
-        if not (
-            isinstance(position, dict)
-            and all(
-                isinstance(position.get(k), int)
-                and not isinstance(position.get(k), bool)
-                and position[k] >= 0
-                for k in ("line", "character")
-            )
-        ):
-            raise JsonRpcInvalidParams("position must be {line, character} with integers >= 0")
-        position = types.Position(line=position["line"], character=position["character"])
-    probable = raw.get("includeProbable", default_probable)
-    if not isinstance(probable, bool):
-        raise JsonRpcInvalidParams("includeProbable must be true or false")
-    return {
-        "uri": document["uri"],
-        "position": position,
-        "depth": _int_param(raw, "depth", 3, 1, MAX_DEPTH),
-        "max_nodes": _int_param(raw, "maxNodes", 1000, 1, MAX_NODES),
-        "include_probable": probable,
-    }
-
-
-def _empty_impact(target: dict[str, Any], depth: int, partial: bool) -> dict[str, Any]:
-    return {
-        "target": target,
-        "root": None,
-        "roots": [],
-        "depth": depth,
-        "truncated": False,
-        "count": 0,
-        "files": [],
-        "tests": [],
-        "testFiles": [],
-        "partial": partial,
-    }
 
 
 async def _hierarchy_calls(
@@ -302,59 +251,6 @@ def register(server: ForgeServer) -> None:
                 out.extend(convert.workspace_symbol(s) for s in found)
                 check(cancel)
             return out[:_WORKSPACE_SYMBOL_LIMIT]
-
-        return await ls.run(work)
-
-    @request(server, "forge/impact")
-    async def forge_impact(ls: ForgeServer, params: Any) -> dict[str, Any]:
-        args = _impact_params(params, ls.options.include_probable)
-        position: types.Position | None = args["position"]
-        target: dict[str, Any] = {
-            "uri": args["uri"],
-            "kind": "file" if position is None else "symbol",
-        }
-        if position is not None:
-            target["position"] = {"line": position.line, "character": position.character}
-        located = ls.locate(args["uri"])
-        if located is None:
-            return _empty_impact(target, args["depth"], False)
-        folder, path = located
-        text = ls.snapshot()
-        seq = folder.editor_seq
-
-        def work(cancel: threading.Event) -> dict[str, Any]:
-            fresh = _fresh(ls, folder, seq, cancel)
-            check(cancel)
-            partial = not fresh or folder.live.state != "ready"
-            with folder.pool.query(cancel) as query:
-                if query is None or query.file_id(path) is None:
-                    answer = _empty_impact(target, args["depth"], partial)
-                    root = None
-                else:
-                    root = (
-                        query.module_symbol(path)
-                        if position is None
-                        else _symbol_at(query, text, path, position)
-                    )
-                    if root is None:
-                        answer = _empty_impact(target, args["depth"], partial)
-                    else:
-                        result = folder.live.queries.impact(
-                            query,
-                            symbol=root if position is not None else None,
-                            path=path if position is None else None,
-                            depth=args["depth"],
-                            max_nodes=args["max_nodes"],
-                            probable=args["include_probable"],
-                        )
-                        check(cancel)
-                        answer = Converter(folder, text).impact(result, target=target, root=root)
-                        answer["partial"] = partial
-            if not fresh:
-                answer["pending"] = [
-                    Converter(folder, text).uri(p) for p in folder.live.scheduler.pending_paths()
-                ]
-            return answer
 
         return await ls.run(work)
 

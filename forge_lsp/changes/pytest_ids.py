@@ -1,0 +1,104 @@
+"""pytest node ids for the test symbols an impact walk reached.
+
+A test function at module level is `path::name`; a test method is `path::Class::name` for its
+class and for every subclass that inherits it (pytest runs an inherited test once per class
+that collects it, `path::Sub::name`, in the subclass's file). A class is collected when its
+name starts with `Test` or it derives from a `...TestCase`; nested classes need every class on
+the way collected. Paths are relative to the directory pytest runs in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+
+from forge_lsp.graph.model import Symbol
+from forge_lsp.graph.queries import GraphQuery
+from forge_lsp.graph.schema import ROLE_CODES
+
+_INHERIT = ROLE_CODES["inherit"]
+
+
+class PytestIds:
+    """Node ids, with what it learned about classes kept for the next question."""
+
+    def __init__(self, query: GraphQuery, base: str) -> None:
+        self.query = query
+        self.base = base
+        self._collected: dict[int, bool] = {}
+
+    def of(self, symbols: Iterable[Symbol]) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        for sym in symbols:
+            ids = self._ids(sym)
+            if ids:
+                out[sym.id] = ids
+        return out
+
+    def _ids(self, sym: Symbol) -> list[str]:
+        if not (sym.is_test and sym.name.startswith("test") and sym.parent_id is not None):
+            return []
+        parent = self.query.symbol(sym.parent_id)
+        if parent is None:
+            return []
+        if sym.kind == "function" and parent.kind == "module":
+            return [f"{self._rel(sym.path)}::{sym.name}"]
+        if sym.kind != "method" or parent.kind != "class":
+            return []
+        ids = []
+        for cls in self._classes_running(parent, sym.name):
+            if self._is_collected(cls):
+                ids.append(f"{self._rel(cls.path)}::{cls.qualname.replace('.', '::')}::{sym.name}")
+        return ids
+
+    def _classes_running(self, cls: Symbol, method: str) -> list[Symbol]:
+        """The class and its subclasses (in test files) that do not override `method`."""
+        found = {cls.id: cls}
+        frontier = [cls.id]
+        while frontier:
+            rows = self.query.conn.execute(
+                "SELECT DISTINCT r.scope_id FROM refs r WHERE r.role = ? AND r.target_id IN"
+                " (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM symbols m"
+                " JOIN names mn ON mn.id = m.name_id WHERE m.parent_id = r.scope_id"
+                " AND mn.text = ?)",
+                (_INHERIT, json.dumps(frontier), method),
+            ).fetchall()
+            subclasses = self.query.symbols(r[0] for r in rows if r[0] not in found)
+            frontier = [s.id for s in subclasses.values() if s.is_test and s.kind == "class"]
+            found.update((i, subclasses[i]) for i in frontier)
+        return sorted(found.values(), key=lambda s: (s.path, s.range.line))
+
+    def _is_collected(self, cls: Symbol) -> bool:
+        known = self._collected.get(cls.id)
+        if known is not None:
+            return known
+        self._collected[cls.id] = False  # a cycle of bases collects nothing
+        outer = self.query.symbol(cls.parent_id) if cls.parent_id is not None else None
+        if outer is None:
+            collected = False
+        elif outer.kind == "class":
+            collected = self._is_collected(outer) and self._is_test_class(cls)
+        else:
+            collected = outer.kind == "module" and self._is_test_class(cls)
+        self._collected[cls.id] = collected
+        return collected
+
+    def _is_test_class(self, cls: Symbol) -> bool:
+        if cls.name.startswith("Test"):
+            return True
+        frontier, seen = [cls.id], {cls.id}
+        while frontier:  # any base, however far up, named like unittest's TestCase
+            rows = self.query.conn.execute(
+                "SELECT n.text, r.target_id FROM refs r JOIN names n ON n.id = r.name_id"
+                " WHERE r.role = ? AND r.scope_id IN (SELECT value FROM json_each(?))",
+                (_INHERIT, json.dumps(frontier)),
+            ).fetchall()
+            if any(name.endswith("TestCase") for name, _target in rows):
+                return True
+            frontier = [t for _name, t in rows if t is not None and t not in seen]
+            seen.update(frontier)
+        return False
+
+    def _rel(self, path: str) -> str:
+        return os.path.relpath(path, self.base).replace(os.sep, "/")
