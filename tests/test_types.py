@@ -633,8 +633,8 @@ def test_isinstance_narrows_a_name_where_it_holds(tmp_path: Path) -> None:
 
 
 def test_pytest_fixtures_are_found_the_way_pytest_finds_them(tmp_path: Path) -> None:
-    """A test's parameter is a reference to the fixture of that name (its module, then each
-    conftest.py up the directories). What it holds stays unknown, as to a type checker."""
+    """A test's parameter is a reference to the fixture of that name (its class, its module,
+    then each conftest.py up the directories), and holds what the fixture returns or yields."""
     ws = index_tree(
         tmp_path,
         {
@@ -686,7 +686,14 @@ def test_pytest_fixtures_are_found_the_way_pytest_finds_them(tmp_path: Path) -> 
     )
     assert value is None  # a parametrized argument is no fixture
     get = ws.symbol("app.py", "Client.get")
-    assert ws.ref_set(get, include_declaration=False) == set()
+    assert ws.ref_set(get, include_declaration=False) == {
+        ws.at("tests/unit/test_login.py", "get", 0),  # client: what `client()` returns
+        ws.at("tests/unit/test_login.py", "get", 1),
+    }  # not in `helper(client)`: no test, no fixture
+    login = ws.symbol("tests/conftest.py", "AuthActions.login")
+    assert ws.ref_set(login, include_declaration=False) == {
+        ws.at("tests/unit/test_login.py", "login()", 0)  # auth: what `auth()` yields
+    }
 
 
 def test_names_in_type_comments_are_references(tmp_path: Path) -> None:

@@ -69,7 +69,7 @@ class _Side:
         bases = tuple(
             (r.name, r.receiver) for r in self.facts.refs if r.role == INHERIT and r.scope == index
         )
-        return (sym.kind, sym.signature, sym.type, decorators, bases)
+        return (sym.kind, decorators, bases, sym.signature, sym.type)
 
     def by_qualname(self) -> dict[str, int]:
         if self.facts is None:
@@ -144,11 +144,10 @@ def _compare(before: _Side, o: int, after: _Side, n: int) -> tuple[str, str]:
             return INTERFACE, "module names or exports"
         return BODY, "module-level code"
     if sym.kind in (FIELD, VARIABLE):
-        return INTERFACE, "class attribute" if sym.kind == FIELD and _in_class(
-            after, n
-        ) else "value"
+        in_class = sym.kind == FIELD and _in_class(after, n)
+        return INTERFACE, "class attribute" if in_class else "value"
     for label, a, b in zip(
-        ("kind", "signature", "type", "decorators", "bases"), was, now, strict=True
+        ("kind", "decorators", "bases", "signature", "type"), was, now, strict=True
     ):
         if a != b:
             return INTERFACE, label

@@ -152,7 +152,8 @@ MIGRATIONS: dict[int, str] = {
     4: "ALTER TABLE symbols ADD COLUMN type_id INTEGER;\n"
     + _DROP_CONTENT
     + "DELETE FROM file_deps;\nDELETE FROM module_deps;\n",
-    # v5: `usefixtures` strings are references to fixtures; autouse fixtures are marked. Older facts lack them: re-extract.
+    # v5: `usefixtures` strings are references to fixtures; autouse fixtures are marked; a
+    # test's fixture parameters hold what the fixture gives (`&db`). Older facts lack them: re-extract.
     5: _DROP_CONTENT + "DELETE FROM file_deps;\nDELETE FROM module_deps;\n",
 }
 

@@ -34,6 +34,7 @@ ROLES = (CALL, READ, WRITE, IMPORT, INHERIT, DECORATE, ATTRIBUTE, EXPORT)
 NO_TARGET = -1
 UNKNOWN_RECEIVER = "?"
 FIXTURE_RECEIVER = "^"  # a test's parameter: the pytest fixture of that name
+FIXTURE_VALUE_HEAD = "&"  # `&db` in a receiver or type: what the fixture `db` gives the test
 
 # The first character of a SymbolFact.type may say what kind of value the symbol is.
 PROPERTY_MARK = "@"  # a property: reading it runs the getter; its value is the rest

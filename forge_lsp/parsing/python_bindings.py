@@ -36,6 +36,7 @@ AENTERED = 4  # `async with value as x`
 CAUGHT = 5  # `except value as x`
 UNKNOWN = 6  # a parameter without an annotation, as the function starts
 NARROWED = 7  # `isinstance(x, C)` holds from `position` to `end` (an if, a while, an assert)
+FIXTURE_VALUE = 8  # a test's (or fixture's) parameter: what the fixture of that name gives
 
 
 class Assignment(NamedTuple):
@@ -187,7 +188,9 @@ def collect_parameters(x: _FileExtraction, params_nodes: list[Node]) -> None:
             else:
                 if fixtures and child.type == "identifier" and (position or not method):
                     x.fixture_params.append((ident, scope))
-                scope.var_types[name] = [Assignment(-1, UNKNOWN, None)]
+                    scope.var_types[name] = [Assignment(-1, FIXTURE_VALUE, ident)]
+                else:
+                    scope.var_types[name] = [Assignment(-1, UNKNOWN, None)]
             position += 1
 
 

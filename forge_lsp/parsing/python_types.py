@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from forge_lsp.parsing.facts import UNKNOWN_RECEIVER
+from forge_lsp.parsing.facts import FIXTURE_VALUE_HEAD, UNKNOWN_RECEIVER
 from forge_lsp.parsing.python_bindings import (
     AENTERED,
     ANNOTATED,
     CAUGHT,
     ENTERED,
+    FIXTURE_VALUE,
     ITERATED,
     NARROWED,
     Assignment,
@@ -344,6 +345,8 @@ class ExpressionEncoder:
         if node is None:
             return UNKNOWN_RECEIVER
         kind = entry.kind
+        if kind == FIXTURE_VALUE:
+            return FIXTURE_VALUE_HEAD + self.text(node)
         if kind == ANNOTATED:
             return self.annotation(node, scope, depth + 1)
         if kind in (CAUGHT, NARROWED):

@@ -189,6 +189,9 @@ class TypeEvaluator:
         if kind == "module":
             dotted = program.absolute_module(file_id, head[2], head[1])
             return program.module_entity(dotted) if dotted is not None else None
+        if kind == "fixture":
+            fixture = program.fixture(file_id, head[1], scope_id)
+            return self.symbol_type(fixture) if fixture is not None else None
         if kind == "container":
             parts = [
                 self.evaluate(file_id, part, scope_id, self_class) if part is not None else None

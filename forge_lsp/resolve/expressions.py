@@ -8,6 +8,8 @@ little language states a symbol's declared or inferred type (`SymbolFact.type`).
     chain := head step*
     head  := '<' LEVEL '|' DOTTED '>'    a module, relative at LEVEL (0: absolute)
            | 'self' | 'super()'          the enclosing class's instance, its bases
+           | '&' NAME                    what the pytest fixture NAME gives the test (or
+                                         fixture) the expression is used in
            | '{' [expr] ',' [expr] '}'   a container: what iterating it gives, what `c[k]` gives
            | NAME                        a module-level name of the file
     step  := '.' NAME                    an attribute (a variable's value is its declared type)
@@ -26,7 +28,7 @@ from typing import Any
 
 # Parsed forms, as tuples (hashable, small, memoised by text):
 #   expression: ("chain", head, steps) or ("union", chains)
-#   head: ("module", level, dotted) | ("self",) | ("super",) | ("name", text)
+#   head: ("module", level, dotted) | ("self",) | ("super",) | ("name", text) | ("fixture", name)
 #         | ("container", iteration expression or None, item expression or None)
 #   step: ("attr", name) | ("call",) | ("item",) | ("iter",)
 Expr = tuple[Any, ...]
@@ -118,6 +120,9 @@ def _head(text: str, i: int) -> tuple[Head, int]:
         return ("container", iteration, item), i + 1
     if text.startswith("super()", i):
         return ("super",), i + 7
+    if c == "&":
+        name, end = _name(text, i + 1)
+        return ("fixture", name), end
     name, end = _name(text, i)
     if name == "self":
         return ("self",), end
@@ -135,8 +140,9 @@ def _name(text: str, i: int) -> tuple[str, int]:
 
 
 def depends_on_scope(receiver: str | None) -> bool:
-    """Whether an expression's meaning depends on where it is used (`self`, `super()`): such
+    """Whether an expression's meaning depends on where it is used (`self`, `super()`, a
+    fixture's value, found from the test's class outwards): such
     answers are memoised per scope, the rest once per file. ("self" anywhere: a union arm or
     a container may hold it; a name that merely contains it costs a memo entry, not an answer.)
     """
-    return receiver is not None and ("self" in receiver or "super()" in receiver)
+    return receiver is not None and ("self" in receiver or "super()" in receiver or "&" in receiver)
