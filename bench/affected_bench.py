@@ -19,6 +19,7 @@ import re
 import shlex
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -30,7 +31,7 @@ from bench.metrics import percentile
 RESULTS = Path(__file__).resolve().parent / "results"
 PROBE = "_forge_probe = 0"
 RECALL_BAR, SHARE_BAR = 0.98, 0.60
-SELECTORS = ("forge", "everything", "imports")
+SELECTORS = ("forge", "forge --probable", "everything", "imports")
 
 
 @dataclass(frozen=True)
@@ -224,21 +225,33 @@ def has_affected(forge: list[str]) -> bool:
     return done.returncode == 0
 
 
-def forge_select(forge: list[str] | None, repo: Path) -> tuple[set[str] | None, float, str]:
+def forge_label(command: str) -> str:
+    """What was measured: the command and, for this checkout's forge, its commit."""
+    git = [*GIT, "-C", str(RESULTS.parent.parent)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "forge_lsp"],
+                           capture_output=True, text=True).stdout.strip()  # fmt: skip
+    state = f" (checkout {head.stdout.strip()}{' + uncommitted changes' if dirty else ''})"
+    return f"`{command} affected --since HEAD --format pytest`{state if head.stdout else ''}"
+
+
+def forge_select(
+    forge: list[str] | None, repo: Path, probable: bool = False
+) -> tuple[set[str] | None, float, str]:
     """``affected --since HEAD --format pytest`` in ``repo``: node ids, or None when it cannot
-    analyse the change (exit 3: run everything); any other failure also runs everything."""
+    analyse the change (exit 3: run everything); any other failure also runs everything, and
+    is counted apart in the report ("failed") so a crash does not pass for a safe answer."""
     if forge is None:  # TEMPORARY stand-in until `forge-lsp affected` exists: "cannot analyse"
         return None, 0.0, "stand-in"
     started = time.perf_counter()
-    cmd = [*forge, "affected", "--since", "HEAD", "--format", "pytest"]
+    flags = ["--probable"] if probable else []
+    cmd = [*forge, "affected", "--since", "HEAD", "--format", "pytest", *flags]
     done = subprocess.run(cmd, cwd=repo, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode == 0:
         return {line.strip() for line in done.stdout.splitlines() if line.strip()}, seconds, ""
-    note = (
-        "exit 3"
-        if done.returncode == 3
-        else f"exit {done.returncode}: {done.stderr.strip()[-200:]}"
+    note = f"exit {done.returncode}" + (
+        f": {done.stderr.strip()[-200:]}" if done.returncode != 3 else ""
     )
     return None, seconds, note
 
@@ -268,24 +281,20 @@ def run_project(prepared: Prepared, forge: list[str] | None, samples: int, seed:
     for fn in sorted(sample, key=lambda f: f.key):
         truth, original = truth_of(fn, prepared), (repo / fn.path).read_text()
         (repo / fn.path).write_text(insert_probe(original, fn))
-        try:
-            selected, seconds, note = forge_select(forge, repo)
+        try:  # selector -> (selected ids or None for all, seconds, note)
+            picks = {"forge": forge_select(forge, repo),
+                     "forge --probable": forge_select(forge, repo, probable=True),
+                     "everything": (None, 0.0, "")}  # fmt: skip
             started = time.perf_counter()
             files = import_selection(repo, fn.path)
-            import_seconds = time.perf_counter() - started
+            picks["imports"] = (files, time.perf_counter() - started, "")
         finally:
             subprocess.run([*GIT, "checkout", "--", fn.path], cwd=repo, check=True)
-        n = len(suite)
-        scores = {
-            "forge": score(expand(selected, suite), truth, n, seconds, note),
-            "everything": score(set(suite), truth, n, 0.0),
-            "imports": score(expand(files, suite), truth, n, import_seconds),
-        }
-        unknown = sorted(
-            s for s in selected or () if not any(t == s or covers(t, [s]) for t in suite)
-        )
+        scores = {k: asdict(score(expand(ids, suite), truth, len(suite), sec, note))
+                  for k, (ids, sec, note) in picks.items()}  # fmt: skip
+        unknown = sorted(i for i in picks["forge"][0] or () if not expand({i}, suite))
         rows.append({"function": fn.key, "truth": len(truth), "unknown_ids": unknown[:10],
-                     "scores": {k: asdict(v) for k, v in scores.items()}})  # fmt: skip
+                     "scores": scores})  # fmt: skip
     return {
         "project": project.key, "version": project.version, "style": project.style,
         "suite": len(suite), "functions": len(functions), "executed": len(executed),
@@ -308,6 +317,8 @@ def summarise(rows: list[dict], selector: str) -> dict:
         "mean_precision": statistics.fmean(s["precision"] for s in scores) if scores else 1.0,
         "mean_share": statistics.fmean(s["share"] for s in scores) if scores else 0.0,
         "recall_below_1": sum(s["recall"] < 1 for s in scores),
+        "cannot_analyse": sum(s["note"] == "exit 3" for s in scores),
+        "errors": sum(s["note"].startswith("exit ") and s["note"] != "exit 3" for s in scores),
         "median_s": statistics.median(times) if times else 0.0,
         "p95_s": percentile(times, 95),
     }
@@ -320,8 +331,8 @@ def _mark(value: float, ok: bool) -> str:
 def table(projects: list[dict]) -> list[str]:
     """One row per project and selector, then the pooled rows; bars beside the figures."""
     out = [f"| project | selector | functions | micro recall (≥ {RECALL_BAR}) | macro recall | "
-           f"recall < 1 | mean precision | mean share (≤ {SHARE_BAR}) | median s | p95 s |",
-           "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+           f"recall < 1 | mean precision | mean share (≤ {SHARE_BAR}) | median s | p95 s "
+           "| exit 3 | failed |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     groups = [(p["project"], p["rows"]) for p in projects]
     groups.append(("overall", [r for p in projects for r in p["rows"]]))
     for name, rows in groups:
@@ -332,7 +343,7 @@ def table(projects: list[dict]) -> list[str]:
                 f"| {_mark(s['micro_recall'], s['micro_recall'] >= RECALL_BAR)} "
                 f"| {_mark(s['macro_recall'], s['macro_recall'] >= RECALL_BAR)} | {s['recall_below_1']} "
                 f"| {s['mean_precision']:.3f} | {_mark(s['mean_share'], s['mean_share'] <= SHARE_BAR)} "
-                f"| {s['median_s']:.3f} | {s['p95_s']:.3f} |"
+                f"| {s['median_s']:.3f} | {s['p95_s']:.3f} | {s['cannot_analyse']} | {s['errors']} |"
             )
     return out
 
@@ -340,7 +351,7 @@ def table(projects: list[dict]) -> list[str]:
 def misses(projects: list[dict], shown: int = 4) -> Iterator[str]:
     """Each function some selector under-selected, with its first missed tests."""
     for p in projects:
-        for selector in ("forge", "imports"):
+        for selector in ("forge", "forge --probable", "imports"):
             bad = [r for r in p["rows"] if r["scores"][selector]["recall"] < 1]
             yield f"\n### {p['project']}: {selector} ({len(bad)} of {len(p['rows'])} functions)\n"
             if not bad:
@@ -352,10 +363,10 @@ def misses(projects: list[dict], shown: int = 4) -> Iterator[str]:
                        f"missed {', '.join(f'`{m}`' for m in s['missed'][:shown])}{more}")  # fmt: skip
 
 
-def report(projects: list[dict], forge_label: str, seconds: float) -> str:
+def report(projects: list[dict], label: str, seconds: float, command: str) -> str:
     """The markdown report: the projects, the table, the misses."""
-    lines = ["# Test selection against real test runs (`python -m bench.affected_bench`)", "",
-             f"forge: {forge_label}. Whole bench: {seconds:.0f} s.", "",
+    lines = ["# Test selection against real test runs", "", f"`{command}`: {seconds:.0f} s.",
+             f"forge: {label}. Bars: recall ≥ {RECALL_BAR}, mean share ≤ {SHARE_BAR}.", "",
              "| project | version | style | suite N | functions | executed | by a test | sampled |",
              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     lines += [f"| {p['project']} | {p['version']} | {p['style']} | {p['suite']} | {p['functions']} "
@@ -383,19 +394,21 @@ def main(argv: list[str] | None = None) -> None:
     forge: list[str] | None = shlex.split(args.forge)
     if not has_affected(forge):  # type: ignore[arg-type]
         forge = None
-    label = (
-        f"`{args.forge} affected`"
-        if forge
-        else "TEMPORARY stand-in (no `affected` yet): every test"
-    )
+    label = forge_label(args.forge) if forge else "TEMPORARY stand-in (no `affected`): every test"
     projects = [run_project(prepare(PROJECTS[k]), forge, args.samples, args.seed) for k in keys]
     seconds = time.perf_counter() - started
-    text = report(projects, label, seconds)
+    command = shlex.join(["python", "-m", "bench.affected_bench", *(argv or sys.argv[1:])])
+    text = report(projects, label, seconds, command)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "affected.md").write_text(text)
     payload = {"forge": label, "seed": args.seed, "seconds": seconds, "projects": projects}
     (args.out / "affected.json").write_text(json.dumps(payload, indent=1) + "\n")
     print("\n".join(table(projects)))
+    failed = [(r["function"], r["scores"][k]["note"]) for p in projects for r in p["rows"]
+              for k in ("forge", "forge --probable") if r["scores"][k]["note"].startswith("exit ")
+              and r["scores"][k]["note"] != "exit 3"]  # fmt: skip
+    for function, note in failed[:5]:
+        print(f"warning: forge failed on {function}, counted as the whole suite: {note}")
     print(f"\n{args.out / 'affected.md'} written in {seconds:.0f} s")
 
 

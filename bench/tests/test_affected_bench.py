@@ -6,6 +6,7 @@ Fast and offline: no sdist, no venv, no forge.
 from __future__ import annotations
 
 import ast
+from dataclasses import asdict
 from pathlib import Path
 
 from bench import affected_bench as ab
@@ -52,6 +53,10 @@ def test_scores_on_a_toy_selection() -> None:
     assert (s.hits, s.recall, s.precision, s.share, s.missed) == (1, 0.5, 1 / 3, 0.3, ["d"])
     assert ab.score(set(), set(), 10, 0.0).precision == 1.0
     assert ab.score(set(), {"a"}, 10, 0.0).precision == 0.0
+    rows = [{"scores": {"forge": asdict(ab.score({"a"}, {"a", "b"}, 4, 1.0, note))}}
+            for note in ("", "exit 3", "exit 1: crash")]  # fmt: skip
+    summary = ab.summarise(rows, "forge")
+    assert (summary["micro_recall"], summary["cannot_analyse"], summary["errors"]) == (0.5, 1, 1)
 
 
 def test_body_lines_skip_header_docstring_and_nested_bodies_and_probe_goes_first() -> None:
