@@ -61,6 +61,15 @@ def test_a_constructor_call_uses_init_of_the_class_and_of_subclasses_that_inheri
         ("tests/test_shop.py", "test_express"),
     }
     assert edge_kinds(ws, "shop.py", "Checkout.__init__")["test_express"] == ["construct"]
+    # references and call hierarchy say the same
+    init = ws.symbol("shop.py", "Checkout.__init__")
+    constructions = {
+        ws.at("tests/test_shop.py", "Checkout()"),
+        ws.at("tests/test_shop.py", "Express()"),
+    }
+    assert ws.ref_set(init, include_declaration=False) == constructions
+    incoming = ws.query.incoming_calls(init)
+    assert {g.symbol.qualname for g in incoming} == {"test_plain", "test_express"}
 
 
 def test_with_runs_enter_of_the_class_built(tmp_path: Path) -> None:

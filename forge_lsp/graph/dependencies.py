@@ -121,6 +121,23 @@ _TEST_SYMBOL = (
 )
 
 
+def classes_inheriting(conn: apsw.Connection, class_id: int, member: str) -> list[int]:
+    """The class and its subclasses that do not define `member` themselves: where `C(...)`
+    runs `C.__init__` (for `member` "__init__")."""
+    found, frontier = [class_id], [class_id]
+    while frontier:
+        rows = conn.execute(
+            f"SELECT DISTINCT r.scope_id FROM refs r WHERE r.role = {_INHERIT}"
+            f" AND r.target_id IN {_IDS} AND NOT EXISTS (SELECT 1 FROM symbols m"
+            " JOIN names mn ON mn.id = m.name_id WHERE m.parent_id = r.scope_id"
+            " AND mn.text = ?)",
+            (json.dumps(frontier), member),
+        ).fetchall()
+        frontier = [r[0] for r in rows if r[0] not in found]
+        found += frontier
+    return found
+
+
 class EdgeRow(NamedTuple):
     """One reverse edge: `source` depends on `target` through `kind`, seen at a location."""
 
@@ -228,7 +245,7 @@ class Dependencies:
             dunder = node.name.startswith("__") and node.name.endswith("__")
             if node.kind != "method" or not dunder or node.parent_id is None:
                 continue
-            classes = self._classes_inheriting(node.parent_id, node.name)
+            classes = classes_inheriting(self.conn, node.parent_id, node.name)
             if node.name in CONSTRUCTORS:
                 sql = f"{_REFS_TO} AND r.role = {_CALL}"
                 kind = CONSTRUCT
@@ -238,21 +255,6 @@ class Dependencies:
             refs = self.conn.execute(sql, (json.dumps(classes),)).fetchall()
             out += [e._replace(target=node.id) for e in self._uses(refs, False, kind)]
         return out
-
-    def _classes_inheriting(self, class_id: int, member: str) -> list[int]:
-        """The class and its subclasses that do not define `member` themselves."""
-        found, frontier = [class_id], [class_id]
-        while frontier:
-            rows = self.conn.execute(
-                f"SELECT DISTINCT r.scope_id FROM refs r WHERE r.role = {_INHERIT}"
-                f" AND r.target_id IN {_IDS} AND NOT EXISTS (SELECT 1 FROM symbols m"
-                " JOIN names mn ON mn.id = m.name_id WHERE m.parent_id = r.scope_id"
-                " AND mn.text = ?)",
-                (json.dumps(frontier), member),
-            ).fetchall()
-            frontier = [r[0] for r in rows if r[0] not in found]
-            found += frontier
-        return found
 
     # ----- module-level code ---------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import apsw
 
+from forge_lsp.graph.dependencies import CONSTRUCTORS, classes_inheriting
 from forge_lsp.graph.model import (
     EXACT,
     PROBABLE,
@@ -268,6 +269,14 @@ class GraphQuery:
             " JOIN files f ON f.id = r.file_id WHERE r.target_id=?",
             (symbol.id,),
         ).fetchall()
+        classes = self.constructed_classes(symbol)
+        if classes:  # C(...) is a use of the C.__init__ it runs
+            rows += self.conn.execute(
+                "SELECT f.path, r.line, r.col, r.end_col, r.role, r.scope_id FROM refs r"
+                " JOIN files f ON f.id = r.file_id WHERE r.role = ?"
+                " AND r.target_id IN (SELECT value FROM json_each(?))",
+                (_CALL, _ids_json(classes)),
+            ).fetchall()
         out.extend(self._references(rows, EXACT, seen))
         if include_probable:
             out.extend(self._references(self._probable_rows(symbol), PROBABLE, seen))
@@ -292,6 +301,13 @@ class GraphQuery:
             )
         return out
 
+    def constructed_classes(self, symbol: Symbol) -> list[int]:
+        """For a constructor (`__init__`, `__new__`, `__post_init__`), the classes whose
+        `C(...)` runs it: its class and the subclasses that inherit it."""
+        if symbol.kind != "method" or symbol.name not in CONSTRUCTORS or symbol.parent_id is None:
+            return []
+        return classes_inheriting(self.conn, symbol.parent_id, symbol.name)
+
     def _probable_rows(self, symbol: Symbol, role: int | None = None) -> list[Sequence[Any]]:
         """Uses of the symbol's name on receivers of unknown type: candidates, not certainties."""
         if symbol.kind not in ("method", "field", "function"):
@@ -311,9 +327,7 @@ class GraphQuery:
     # ----- calls -----------------------------------------------------------------------------
 
     def incoming_calls(self, symbol: Symbol, *, include_probable: bool = False) -> list[CallGroup]:
-        targets = [symbol.id]
-        if symbol.name == "__init__" and symbol.parent_id is not None:
-            targets.append(symbol.parent_id)  # C(...) calls C.__init__
+        targets = [symbol.id, *self.constructed_classes(symbol)]  # C(...) calls C.__init__
         # As pyright's call hierarchy has them: calls, and every use of the member on an object
         # (`obj.prop` runs a getter, `@app.before_request` and `cb = self.handler` pass the
         # method on to be called): attribute reads, writes and decorators, not on a module.

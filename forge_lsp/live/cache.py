@@ -118,6 +118,13 @@ class QueryCache:
             }
 
 
+def _constructor_keys(query: GraphQuery, symbol: Symbol) -> set[Key]:
+    """C(...) is a use of the C.__init__ it runs: the calls of C and of the subclasses that
+    inherit it, and whether they still do (a subclass may define its own)."""
+    classes = query.constructed_classes(symbol)
+    return {(kind, c) for c in classes for kind in (USERS, CHILDREN)}
+
+
 class CachedQueries:
     """The cached questions, each with the keys its answer depends on."""
 
@@ -132,6 +139,7 @@ class CachedQueries:
                 symbol, include_declaration=include_declaration, include_probable=probable
             )
             deps: set[Key] = {(ROW, symbol.id), (USERS, symbol.id)}
+            deps.update(_constructor_keys(query, symbol))
             if probable:
                 deps.update((NAME, n) for n in query.name_ids([symbol.id]))
             return refs, deps
@@ -147,8 +155,7 @@ class CachedQueries:
             deps: set[Key] = {(ROW, g.symbol.id) for g in groups}
             if incoming:
                 deps.add((USERS, symbol.id))
-                if symbol.parent_id is not None:
-                    deps.add((USERS, symbol.parent_id))  # C(...) is a call of C.__init__
+                deps.update(_constructor_keys(query, symbol))
                 if probable:
                     deps.update((NAME, n) for n in query.name_ids([symbol.id]))
             else:
