@@ -24,14 +24,22 @@
 ;;   commands (M-?, M-., ...).
 ;;
 ;; - `forge-lsp-impact' lists everything that transitively depends on the
-;;   symbol at point (its "blast radius") in an xref buffer: one line per
-;;   dependent, with the chain of uses that reaches it, e.g.
+;;   symbol at point (on its name or anywhere inside its definition;
+;;   outside every definition, the whole file), its "blast radius", in
+;;   an xref buffer: one line per dependent, with the chain of uses that
+;;   reaches it, e.g.
 ;;
 ;;       Order.total <-call- with_vat <-call- test_with_vat  [test]
 ;;
-;;   A numeric prefix argument is the depth of the walk; a plain C-u
-;;   asks for it.  `forge-lsp-impact-file' does the same for every
-;;   symbol of the current file.
+;;   The echo area and the buffer's header line sum it up: "Order.total:
+;;   6 dependents (6 exact, 0 probable) in 3 files, tests reached: 3",
+;;   how the walk was cut off if it was, and first, when the buffer has
+;;   unsaved edits of the symbol, what kind of change they are
+;;   ("body-only change: 3 tests reach it").  There is no depth limit
+;;   unless `forge-lsp-impact-depth' sets one; a numeric prefix argument
+;;   is the depth of one walk, a plain C-u asks for it.
+;;   `forge-lsp-impact-file' does the same for every symbol of the
+;;   current file.
 ;;
 ;; - `forge-lsp-status' shows the state of the index (with a prefix
 ;;   argument, in a buffer with one section per workspace folder);
@@ -105,13 +113,19 @@ when a server starts."
                  (repeat (choice (const "utf-16") (const "utf-32")
                                  (const "utf-8")))))
 
-(defcustom forge-lsp-impact-depth 3
-  "Default depth of `forge-lsp-impact': edges followed from the symbol."
-  :type '(integer :tag "Depth (1-50)"))
+(defcustom forge-lsp-impact-depth nil
+  "Default depth of `forge-lsp-impact': edges followed from the symbol.
+nil (the default): no limit, the walk goes on until nothing new
+depends on the symbol (under `forge-lsp-impact-max-nodes').  The
+server takes 1 to 10000."
+  :type '(choice (const :tag "No limit" nil)
+                 (integer :tag "Depth (1-10000)")))
 
-(defcustom forge-lsp-impact-max-nodes 1000
-  "Most dependents `forge-lsp-impact' asks for."
-  :type 'integer)
+(defcustom forge-lsp-impact-max-nodes nil
+  "Most dependents `forge-lsp-impact' asks for.
+nil: the server's default (10000).  The server takes 1 to 1000000."
+  :type '(choice (const :tag "The server's default (10000)" nil)
+                 (integer :tag "Dependents (1-1000000)")))
 
 (defcustom forge-lsp-impact-include-probable 'default
   "Whether `forge-lsp-impact' follows probable uses too.
@@ -141,7 +155,7 @@ its chain (the last edge's location)."
   "Face of the dependent symbol in `forge-lsp-impact' lines.")
 
 (defface forge-lsp-impact-edge '((t :inherit shadow))
-  "Face of the edges (<-call-, <-import-, ...) in `forge-lsp-impact' lines.")
+  "Face of the edges (<-call-, <-construct-, ...) in `forge-lsp-impact' lines.")
 
 (defface forge-lsp-impact-test '((t :inherit success))
   "Face of the [test] tag in `forge-lsp-impact' lines.")
@@ -231,7 +245,11 @@ of `forge-lsp-major-modes'."
 
 (defun forge-lsp--request (server method params)
   "Send METHOD with PARAMS to SERVER, wait for and return the answer.
-A failure is a `user-error' that carries the server's message."
+The current buffer's pending changes are sent first (as Eglot does for
+its own requests), so that the server answers about what is in the
+buffer.  A failure is a `user-error' that carries the server's message."
+  (when (eglot-managed-p)
+    (eglot--signal-textDocument/didChange))
   (condition-case err
       (jsonrpc-request server method params :timeout forge-lsp-request-timeout)
     (jsonrpc-error
@@ -393,52 +411,92 @@ from the target to it."
 
 (defun forge-lsp-impact-request (&optional depth whole-file)
   "Ask the server for the impact of the symbol at point; return the answer.
-DEPTH defaults to `forge-lsp-impact-depth'.  With WHOLE-FILE, ask for
-every symbol of the current file instead.  The answer is the decoded
-`forge/impact' result, a plist."
+DEPTH defaults to `forge-lsp-impact-depth'; `unlimited' asks for no
+limit whatever that says.  With WHOLE-FILE, ask for every symbol of the
+current file instead.  The answer is the decoded `forge/impact'
+result, a plist."
   (let* ((server (forge-lsp--server))
          (encoding (forge-lsp--encoding))
+         (depth (if (eq depth 'unlimited) nil (or depth forge-lsp-impact-depth)))
          (params (append
                   (list :textDocument (forge-lsp--text-document))
                   (unless whole-file
                     (list :position (forge-lsp--lsp-position (point) encoding)))
-                  (list :depth (or depth forge-lsp-impact-depth)
-                        :maxNodes forge-lsp-impact-max-nodes)
+                  (when depth (list :depth depth))
+                  (when forge-lsp-impact-max-nodes
+                    (list :maxNodes forge-lsp-impact-max-nodes))
                   (unless (eq forge-lsp-impact-include-probable 'default)
                     (list :includeProbable
                           (if forge-lsp-impact-include-probable t :json-false))))))
     (forge-lsp--request server :forge/impact params)))
 
+(defun forge-lsp--plural (n word)
+  "N and WORD, with an s unless N is 1."
+  (format "%d %s%s" n word (if (eql n 1) "" "s")))
+
+(defun forge-lsp-impact-cut-off (result)
+  "Why the walk of the impact RESULT stopped early, or nil.
+For example \"cut off at depth 2: 5 nodes not expanded\"."
+  (let ((by (plist-get result :truncatedBy))
+        (left (concat (forge-lsp--plural (or (plist-get result :unexpanded) 0) "node")
+                      " not expanded")))
+    (cond ((equal by "depth")
+           (format "cut off at depth %s: %s" (plist-get result :depth) left))
+          ((or (equal by "nodes") (forge-lsp--json-true-p (plist-get result :truncated)))
+           (concat "cut off at the node limit: " left)))))
+
 (defun forge-lsp--impact-describe (result)
-  "A one-line description of the impact RESULT for the echo area."
+  "A one-line description of the impact RESULT for the echo area.
+What the buffer's unsaved edits do to the symbol comes first, then the
+dependents (exact, probable), the files and the tests reached, and
+how the walk was cut off if it was."
   (let* ((root (plist-get result :root))
          (target (or (and root (or (plist-get root :qualname) (plist-get root :name)))
                      "this file"))
          (count (or (plist-get result :count) 0))
+         (probable (or (plist-get result :probableCount) 0))
+         (exact (or (plist-get result :exactCount) (- count probable)))
          (files (length (plist-get result :files)))
          (tests (length (plist-get result :tests)))
-         (notes (delq nil
-                      (list (and (forge-lsp--json-true-p (plist-get result :partial))
-                                 "partial: the index is not up to date yet")
-                            (and (forge-lsp--json-true-p (plist-get result :truncated))
-                                 (format "truncated at %d"
-                                         forge-lsp-impact-max-nodes))))))
+         (pending (plist-get (plist-get result :pendingChange) :summary))
+         (cut-off (forge-lsp-impact-cut-off result))
+         (depth (plist-get result :depth)))
     (concat
-     (if (zerop count)
-         (format "forge-lsp: nothing depends on %s (depth %s)"
-                 target (plist-get result :depth))
-       (format "forge-lsp: %s: %d dependent%s in %d file%s, %d test%s (depth %s)"
-               target count (if (= count 1) "" "s")
-               files (if (= files 1) "" "s")
-               tests (if (= tests 1) "" "s")
-               (plist-get result :depth)))
-     (if notes (format " [%s]" (string-join notes "; ")) ""))))
+     (format "forge-lsp: %s: " target)
+     (if pending (format "unsaved edit, %s; " pending) "")
+     (format "%s (%d exact, %d probable) in %s, tests reached: %d"
+             (forge-lsp--plural count "dependent") exact probable
+             (forge-lsp--plural files "file") tests)
+     (cond (cut-off (concat ", " cut-off))
+           ((numberp depth) (format " (depth <= %d)" depth))
+           (t ""))
+     (if (forge-lsp--json-true-p (plist-get result :partial))
+         " [partial: the index is not up to date yet]"
+       ""))))
 
 (defun forge-lsp--read-depth (arg)
-  "The impact depth for the prefix argument ARG."
-  (cond ((null arg) forge-lsp-impact-depth)
-        ((consp arg) (read-number "Impact depth: " forge-lsp-impact-depth))
+  "The impact depth for the prefix argument ARG.
+nil for `forge-lsp-impact-depth'; `unlimited' for no limit."
+  (cond ((null arg) nil)
+        ((consp arg)
+         (let ((answer (read-string
+                        (format-prompt "Impact depth (1-10000, empty for no limit)" nil))))
+           (if (string-empty-p (string-trim answer))
+               'unlimited
+             (let ((depth (string-to-number answer)))
+               (unless (and (integerp depth) (<= 1 depth 10000))
+                 (user-error "forge-lsp: the depth is a number from 1 to 10000"))
+               depth))))
         (t (prefix-numeric-value arg))))
+
+(defun forge-lsp--impact-header (result)
+  "Show the summary of RESULT in the header line of the *xref* buffer."
+  (let ((xref-buffer (get-buffer xref-buffer-name)))
+    (when xref-buffer
+      (with-current-buffer xref-buffer
+        (setq header-line-format
+              (string-replace "%" "%%" (string-remove-prefix
+                                        "forge-lsp: " (forge-lsp--impact-describe result))))))))
 
 (defun forge-lsp--show-impact (depth whole-file)
   "Show the impact of point (or, with WHOLE-FILE, the file) to DEPTH."
@@ -449,9 +507,9 @@ every symbol of the current file instead.  The answer is the decoded
          (xrefs (forge-lsp-impact-result-xrefs result encoding)))
     (cond
      ((and (not whole-file) (null (plist-get result :root)))
-      (message "forge-lsp: no symbol at point%s"
+      (message "forge-lsp: no symbol at point: this file is not indexed%s"
                (if (forge-lsp--json-true-p (plist-get result :partial))
-                   " (the index is not ready yet)"
+                   " (yet: the index is not ready)"
                  ""))
       nil)
      ((null xrefs)
@@ -472,29 +530,37 @@ every symbol of the current file instead.  The answer is the decoded
                  (goto-char marker)
                  (let ((again (forge-lsp-impact-request depth whole-file)))
                    (message "%s" (forge-lsp--impact-describe again))
+                   (forge-lsp--impact-header again)
                    (forge-lsp-impact-result-xrefs again (forge-lsp--encoding)))))))
          nil))
+      (forge-lsp--impact-header result)
       (message "%s" (forge-lsp--impact-describe result))
       xrefs))))
 
 ;;;###autoload
 (defun forge-lsp-impact (&optional depth)
   "List what transitively depends on the symbol at point, in an xref buffer.
-Each line is a dependent (a function, method, class or module), with
-the chain of uses from the symbol to it; tests are tagged [test].
+The symbol is the one named at point, else the innermost definition
+around point; outside every definition, it is the whole file.  Each
+line is a dependent (a function, method, class or variable), with the
+chain of uses from the symbol to it; tests are tagged [test].  The echo
+area and the header line say how many (exact, probable), the tests
+reached and how the walk was cut off, and first what the buffer's
+unsaved edits do to the symbol, if anything.
 DEPTH is the number of edges followed (default
-`forge-lsp-impact-depth'): a numeric prefix argument gives it, a plain
+`forge-lsp-impact-depth', nil: no limit; `unlimited': no limit
+whatever that says): a numeric prefix argument gives it, a plain
 \\[universal-argument] asks for it.  `g' in the xref buffer asks
 again.  Returns the xref items shown (nil when there are none)."
   (interactive (list (forge-lsp--read-depth current-prefix-arg)))
-  (forge-lsp--show-impact (or depth forge-lsp-impact-depth) nil))
+  (forge-lsp--show-impact depth nil))
 
 ;;;###autoload
 (defun forge-lsp-impact-file (&optional depth)
   "List what transitively depends on any symbol of the current file.
 Like `forge-lsp-impact' (which see, also for DEPTH) for the whole file."
   (interactive (list (forge-lsp--read-depth current-prefix-arg)))
-  (forge-lsp--show-impact (or depth forge-lsp-impact-depth) t))
+  (forge-lsp--show-impact depth t))
 
 
 ;;;; Status and reindex

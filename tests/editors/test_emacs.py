@@ -4,8 +4,10 @@ Each test runs a real Emacs (>= 30, where Eglot is built in) in batch mode with 
 on the load path and the Elisp driver below. The driver does what a user's configuration does
 (`(require 'forge-lsp)`, `eglot-ensure` in a Python buffer), waits for `forge/status` to say
 "ready", then asks references through xref (the `M-?` path) and runs `forge-lsp-impact`, which
-renders the real `*xref*` buffer; the xref items are read back from that buffer's text
-properties and written to a JSON file for the assertions here.
+renders the real `*xref*` buffer: on a name, inside a body, at module level, with a depth, and
+after an unsaved edit of the buffer. The xref items are read back from that buffer's text
+properties, with its header line and what the command said in the echo area, and written to a
+JSON file for the assertions here.
 
 Expected locations were checked by reading examples/demo (1-based lines, 0-based character
 columns, as xref stores them).
@@ -124,18 +126,27 @@ DRIVER = r""";;; forge-lsp-test-driver.el --- drives Eglot + forge-lsp in batch 
     (accept-process-output nil 0.02) ; let xref's own timers on that buffer run first
     (kill-buffer xref-buffer-name)))
 
+(defvar ft-echo nil "What `message' showed since the driver last cleared it, latest first.")
+(advice-add 'message :filter-return
+            (lambda (text) (when (stringp text) (push text ft-echo)) text)
+            '((name . ft-record-echo)))
+
 (defun ft-show-impact (pos command &optional prefix)
-  "At POS, run COMMAND interactively (with PREFIX); return its *xref* items and text."
+  "At POS, run COMMAND interactively (with PREFIX); return its *xref* items, text and header
+line, and the messages it showed."
   ;; Killing the buffer first: a window that showed it goes back to the source buffer and
   ;; restores that buffer's point.
   (ft-kill-xref-buffer)
   (goto-char pos)
+  (setq ft-echo nil)
   (let ((current-prefix-arg prefix))
-    (save-current-buffer (call-interactively command)))
-  (unless (get-buffer xref-buffer-name)
-    (error "%s showed no *xref* buffer" command))
-  (list :items (ft-xref-buffer-items)
-        :buffer (ft-buffer-text (get-buffer xref-buffer-name))))
+    (save-current-buffer (call-interactively command))
+    (unless (get-buffer xref-buffer-name)
+      (error "%s showed no *xref* buffer" command))
+    (list :items (ft-xref-buffer-items)
+          :buffer (ft-buffer-text (get-buffer xref-buffer-name))
+          :header (with-current-buffer xref-buffer-name (format "%s" header-line-format))
+          :echo (vconcat (reverse ft-echo)))))
 
 (defun ft-main ()
   (let* ((root (file-name-as-directory (plist-get ft-config :root)))
@@ -194,8 +205,13 @@ DRIVER = r""";;; forge-lsp-test-driver.el --- drives Eglot + forge-lsp in batch 
       (xref-find-references (xref-backend-identifier-at-point (xref-find-backend)))
       (ft-put :references (vconcat (mapcar #'ft-xref-json refs)))
       (goto-char target))
-    (let ((target (point))
-          (blank (save-excursion (goto-char (point-min)) (forward-line 2) (point))))
+    (let* ((target (point))
+           (line-pos (lambda (line column)
+                       (save-excursion (goto-char (point-min)) (forward-line (1- line))
+                                       (forward-char column) (point))))
+           ;; Line 3 is blank (module level); line 22 is the body of Order.total.
+           (blank (funcall line-pos 3 0))
+           (in-body (funcall line-pos 22 10)))
       (ft-put :impact (ft-show-impact target #'forge-lsp-impact))
       ;; `g' in the xref buffer asks the server again.
       (with-current-buffer xref-buffer-name (revert-buffer))
@@ -204,12 +220,17 @@ DRIVER = r""";;; forge-lsp-test-driver.el --- drives Eglot + forge-lsp in batch 
       (let ((forge-lsp-impact-location 'use))
         (ft-put :impactUse (ft-show-impact target #'forge-lsp-impact)))
       (ft-put :impactFile (ft-show-impact target #'forge-lsp-impact-file))
-      ;; No symbol at point (line 3 is blank): a message, no xref buffer.
-      (ft-kill-xref-buffer)
-      (goto-char blank)
-      (ft-put :impactNowhere
-              (if (save-current-buffer (call-interactively #'forge-lsp-impact)) t :json-false))
-      (ft-put :impactNowhereBuffer (if (get-buffer xref-buffer-name) t :json-false))
+      ;; Outside every definition: the whole file.
+      (ft-put :impactModuleLevel (ft-show-impact blank #'forge-lsp-impact))
+      ;; Anywhere inside a definition: that definition.
+      (ft-put :impactInBody (ft-show-impact in-body #'forge-lsp-impact))
+      ;; An unsaved edit of the body (`return sum(' -> `return 0 + sum('), then undone.
+      (let ((at (funcall line-pos 22 15)))
+        (save-excursion (goto-char at) (insert "0 + "))
+        (ft-put :modifiedBeforeUnsaved (if (buffer-modified-p) t :json-false))
+        (ft-put :impactUnsaved (ft-show-impact target #'forge-lsp-impact))
+        (delete-region at (+ at 4))
+        (set-buffer-modified-p nil))
       (goto-char target))
     (when (plist-get ft-config :reindex)
       (let (done)
@@ -438,79 +459,130 @@ def test_references_through_xref(demo: dict[str, Any]) -> None:
 
 
 CHAIN = "Order.total <-call- with_vat"
+# What forge-lsp-impact says of Order.total in the echo area and the header line.
+TOTAL_SUMMARY = "Order.total: 6 dependents (6 exact, 0 probable) in 3 files, tests reached: 3"
+# forge-lsp-impact at Order.total, no depth (the default: to a fixed point): the dependents,
+# grouped by file in path order, each at its name, with the chain of uses as the summary.
+# tests/test_checkout.py imports with_vat (line 3): an import is no dependency.
+TOTAL_ITEMS = [
+    ("shop/checkout.py", 12, 8, "pay(", f"{CHAIN} <-call- Checkout.pay"),
+    ("shop/pricing.py", 6, 4, "with_vat(", CHAIN),
+    ("shop/pricing.py", 10, 4, "discounted(", f"{CHAIN} <-call- discounted"),
+    (
+        "tests/test_checkout.py",
+        6,
+        4,
+        "test_pay_adds_vat(",
+        f"{CHAIN} <-call- Checkout.pay <-call- test_pay_adds_vat  [test]",
+    ),
+    (
+        "tests/test_checkout.py",
+        12,
+        4,
+        "test_with_vat_of_empty_order(",
+        f"{CHAIN} <-call- test_with_vat_of_empty_order  [test]",
+    ),
+    (
+        "tests/test_checkout.py",
+        16,
+        4,
+        "test_coupon(",
+        f"{CHAIN} <-call- Checkout.pay <-call- test_coupon  [test]",
+    ),
+]
 
 
-def test_impact_lists_dependents_with_their_chains(demo: dict[str, Any]) -> None:
-    # forge-lsp-impact at Order.total, depth 3 (the default): the dependents, grouped by file in
-    # path order, each at its name, with the chain of uses as the summary.
-    expected = [
-        ("shop/checkout.py", 12, 8, "pay(", f"{CHAIN} <-call- Checkout.pay"),
-        ("shop/pricing.py", 6, 4, "with_vat(", CHAIN),
-        ("shop/pricing.py", 10, 4, "discounted(", f"{CHAIN} <-call- discounted"),
-        # The module imports with_vat (line 3); a module leads to its first line.
-        ("tests/test_checkout.py", 1, 0, "from shop", f"{CHAIN} <-import- test_checkout.py"),
-        (
-            "tests/test_checkout.py",
-            6,
-            4,
-            "test_pay_adds_vat(",
-            f"{CHAIN} <-call- Checkout.pay <-call- test_pay_adds_vat  [test]",
-        ),
-        (
-            "tests/test_checkout.py",
-            12,
-            4,
-            "test_with_vat_of_empty_order(",
-            f"{CHAIN} <-call- test_with_vat_of_empty_order  [test]",
-        ),
-        (
-            "tests/test_checkout.py",
-            16,
-            4,
-            "test_coupon(",
-            f"{CHAIN} <-call- Checkout.pay <-call- test_coupon  [test]",
-        ),
-    ]
-    items = demo["impact"]["items"]
-    got = [(i["file"], i["line"], i["column"], i["text"], i["summary"]) for i in items]
-    check(
-        demo,
-        len(got) == len(expected)
-        and all(
-            g[:3] == e[:3] and g[3].startswith(e[3]) and g[4] == e[4]
-            for g, e in zip(got, expected, strict=True)
-        ),
+def impact_items(impact: dict[str, Any]) -> list[tuple[str, int, int, str, str]]:
+    return [(i["file"], i["line"], i["column"], i["text"], i["summary"]) for i in impact["items"]]
+
+
+def same_items(got: list[tuple[str, int, int, str, str]], expected: list[tuple[Any, ...]]) -> bool:
+    """Same locations and summaries; each line's text starts with the expected text."""
+    return len(got) == len(expected) and all(
+        g[:3] == e[:3] and g[3].startswith(e[3]) and g[4] == e[4]
+        for g, e in zip(got, expected, strict=True)
+    )
+
+
+def items_message(got: list[Any], expected: list[Any]) -> str:
+    return (
         "forge-lsp-impact items:\n"
         + "\n".join(map(repr, got))
         + "\nexpected:\n"
-        + "\n".join(map(repr, expected)),
+        + "\n".join(map(repr, expected))
     )
-    buffer = demo["impact"]["buffer"]
+
+
+def echo(impact: dict[str, Any]) -> list[str]:
+    """What the command said in the echo area (forge-lsp's own messages)."""
+    return [line for line in impact["echo"] if line.startswith("forge-lsp: ")]
+
+
+def test_impact_lists_dependents_with_their_chains(demo: dict[str, Any]) -> None:
+    impact = demo["impact"]
+    got = impact_items(impact)
+    check(demo, same_items(got, TOTAL_ITEMS), items_message(got, TOTAL_ITEMS))
+    buffer = impact["buffer"]
     for name in ("shop/checkout.py", "shop/pricing.py", "tests/test_checkout.py"):
         check(demo, name in buffer, f"{name} not in the *xref* buffer:\n{buffer}")
     check(demo, f"{CHAIN} <-call- discounted" in buffer, f"*xref* buffer:\n{buffer}")
     check(
         demo,
-        locations(demo["impactReverted"]) == locations(items),
+        locations(demo["impactReverted"]) == locations(impact["items"]),
         f"after revert-buffer (g): {demo['impactReverted']}",
     )
+    # The summary: in the echo area, and in the header line of the *xref* buffer.
+    check(demo, echo(impact) == [f"forge-lsp: {TOTAL_SUMMARY}"], f"echo area: {impact['echo']}")
+    check(demo, impact["header"] == TOTAL_SUMMARY, f"header line: {impact['header']!r}")
 
 
-def test_impact_with_no_symbol_at_point(demo: dict[str, Any]) -> None:
-    check(demo, demo["impactNowhere"] is False, f"returned {demo['impactNowhere']}")
-    check(demo, not demo["impactNowhereBuffer"], "an *xref* buffer was shown")
-    check(demo, "forge-lsp: no symbol at point" in demo["messages"], "no message")
+def test_impact_inside_a_definition_is_that_definition(demo: dict[str, Any]) -> None:
+    # Point in the body of Order.total (line 22), not on its name: the same answer.
+    impact = demo["impactInBody"]
+    got = impact_items(impact)
+    check(demo, same_items(got, TOTAL_ITEMS), items_message(got, TOTAL_ITEMS))
+    check(demo, echo(impact) == [f"forge-lsp: {TOTAL_SUMMARY}"], f"echo area: {impact['echo']}")
+
+
+def test_impact_outside_every_definition_is_the_whole_file(demo: dict[str, Any]) -> None:
+    # Point on a blank line at module level (line 3): the impact of models.py, as
+    # forge-lsp-impact-file asks for it.
+    impact = demo["impactModuleLevel"]
+    check(
+        demo,
+        impact_items(impact) == impact_items(demo["impactFile"]),
+        f"module level: {impact_items(impact)}",
+    )
+    check(demo, echo(impact) == [f"forge-lsp: {MODELS_SUMMARY}"], f"echo area: {impact['echo']}")
 
 
 def test_impact_prefix_argument_is_the_depth(demo: dict[str, Any]) -> None:
-    # C-u 1 M-x forge-lsp-impact: only the direct caller.
-    items = demo["impactDepth1"]["items"]
+    # C-u 1 M-x forge-lsp-impact: only the direct caller, and the walk says where it stopped.
+    impact = demo["impactDepth1"]
     check(
         demo,
-        [(i["file"], i["line"], i["column"], i["summary"]) for i in items]
+        [(i["file"], i["line"], i["column"], i["summary"]) for i in impact["items"]]
         == [("shop/pricing.py", 6, 4, CHAIN)],
-        f"depth 1: {items}",
+        f"depth 1: {impact['items']}",
     )
+    summary = (
+        "Order.total: 1 dependent (1 exact, 0 probable) in 1 file, tests reached: 0,"
+        " cut off at depth 1: 1 node not expanded"
+    )
+    check(demo, echo(impact) == [f"forge-lsp: {summary}"], f"echo area: {impact['echo']}")
+    check(demo, impact["header"] == summary, f"header line: {impact['header']!r}")
+
+
+def test_impact_of_an_unsaved_edit(demo: dict[str, Any]) -> None:
+    # `return sum(` -> `return 0 + sum(` in Order.total, not saved: the echo area and the header
+    # line say what kind of change it is, first; the dependents are the same.
+    check(demo, demo["modifiedBeforeUnsaved"] is True, "the buffer was not modified")
+    impact = demo["impactUnsaved"]
+    got = impact_items(impact)
+    check(demo, same_items(got, TOTAL_ITEMS), items_message(got, TOTAL_ITEMS))
+    summary = f"Order.total: unsaved edit, body-only change: 3 tests reach it; {TOTAL_SUMMARY[13:]}"
+    check(demo, echo(impact) == [f"forge-lsp: {summary}"], f"echo area: {impact['echo']}")
+    check(demo, impact["header"] == summary, f"header line: {impact['header']!r}")
 
 
 def test_impact_use_locations(demo: dict[str, Any]) -> None:
@@ -520,7 +592,6 @@ def test_impact_use_locations(demo: dict[str, Any]) -> None:
         ("shop/checkout.py", 15, 23, "with_vat(self.order)"),
         ("shop/pricing.py", 7, 23, "total()"),
         ("shop/pricing.py", 11, 17, "with_vat(order)"),
-        ("tests/test_checkout.py", 3, 25, "with_vat"),
         ("tests/test_checkout.py", 9, 20, "pay()"),
         ("tests/test_checkout.py", 13, 11, "with_vat(Order())"),
         ("tests/test_checkout.py", 19, 20, "pay(coupon=10)"),
@@ -537,18 +608,43 @@ def test_impact_use_locations(demo: dict[str, Any]) -> None:
     )
 
 
+# forge-lsp-impact-file in models.py: what uses Order, Product or their members, each at its
+# name, with the chain from the symbol of models.py it reaches first.
+MODELS_SUMMARY = "models.py: 8 dependents (8 exact, 0 probable) in 3 files, tests reached: 3"
+MODELS_ITEMS = [
+    # `Order()`
+    ("shop/checkout.py", 6, 8, "__init__(", "Order <-call- Checkout.__init__"),
+    # `self.order.add(...)`
+    ("shop/checkout.py", 9, 8, "scan(", "Order.add <-call- Checkout.scan"),
+    # `pricing.discounted(self.order, coupon)`, discounted's `order: Order` annotation
+    ("shop/checkout.py", 12, 8, "pay(", "Order <-read- discounted <-call- Checkout.pay"),
+    ("shop/pricing.py", 6, 4, "with_vat(", "Order <-read- with_vat"),
+    ("shop/pricing.py", 10, 4, "discounted(", "Order <-read- discounted"),
+    # `Checkout()` runs Checkout.__init__
+    (
+        "tests/test_checkout.py",
+        6,
+        4,
+        "test_pay_adds_vat(",
+        "Order <-call- Checkout.__init__ <-construct- test_pay_adds_vat  [test]",
+    ),
+    (
+        "tests/test_checkout.py",
+        12,
+        4,
+        "test_with_vat_of_empty_order(",
+        "Order <-call- test_with_vat_of_empty_order  [test]",
+    ),
+    ("tests/test_checkout.py", 16, 4, "test_coupon(", "Product <-call- test_coupon  [test]"),
+]
+
+
 def test_impact_of_a_whole_file(demo: dict[str, Any]) -> None:
-    # forge-lsp-impact-file in models.py: what uses Order or Product, e.g. Checkout.__init__
-    # (`Order()`), Checkout.scan (`self.order.add(...)`, `self.order` being the Order that
-    # __init__ assigns: the first use in the line), with_vat (its `order: Order` annotation).
-    got = {(i["file"], i["line"], i["column"], i["summary"]) for i in demo["impactFile"]["items"]}
-    expected = {
-        ("shop/checkout.py", 6, 8, "Order <-call- Checkout.__init__"),
-        ("shop/checkout.py", 9, 8, "Order.add <-call- Checkout.scan"),
-        ("shop/pricing.py", 6, 4, "Order <-read- with_vat"),
-        ("tests/test_checkout.py", 12, 4, "Order <-call- test_with_vat_of_empty_order  [test]"),
-    }
-    check(demo, expected <= got, f"file impact: {sorted(got)}")
+    impact = demo["impactFile"]
+    got = impact_items(impact)
+    check(demo, same_items(got, MODELS_ITEMS), items_message(got, MODELS_ITEMS))
+    check(demo, echo(impact) == [f"forge-lsp: {MODELS_SUMMARY}"], f"echo area: {impact['echo']}")
+    check(demo, impact["header"] == MODELS_SUMMARY, f"header line: {impact['header']!r}")
 
 
 def test_reindex(demo: dict[str, Any]) -> None:

@@ -10,11 +10,12 @@ notifies, stops the client and writes everything as JSON. The assertions are on 
 The expected locations come from reading examples/demo (1-based lines and columns below):
 
     shop/models.py       21  `def total(self)`            Order.total, name at column 9
+                         22  `return sum(...)`            its body (a position in it means it)
     shop/pricing.py       6  `def with_vat(order)`
                           7  `order.total()`              total at 24: with_vat calls it
                          11  `with_vat(order)`            at 18: discounted calls with_vat
     shop/checkout.py     15  `pricing.with_vat(...)`      at 24: Checkout.pay calls with_vat
-    tests/test_checkout.py 3 `import with_vat`            at 26: the module imports with_vat
+    tests/test_checkout.py 3 `import with_vat`            an import: no dependency
                           9  `checkout.pay()`             at 21: test_pay_adds_vat calls pay
                          13  `with_vat(Order())`          at 12: test_with_vat_of_empty_order
                          19  `checkout.pay(coupon=10)`    at 21: test_coupon calls pay
@@ -68,7 +69,8 @@ end
 
 -- Runs an Ex command, waits until it shows something and records that: a new quickfix list or
 -- a notification, or with `until_note` (a Lua pattern) a notification that matches it. `edit`
--- commands wait for the client to attach to the new buffer instead.
+-- commands wait for the client to attach to the new buffer instead; `lua` commands (moving the
+-- cursor, editing the buffer without saving it) wait for nothing.
 local function run(cmd, until_note)
   if vim.bo.buftype == 'quickfix' then
     vim.cmd.wincmd('p') -- back from the list :ForgeImpact opened, as a user would
@@ -76,6 +78,10 @@ local function run(cmd, until_note)
   local before_qf = qf_state().id
   local before_notes = #out.notes
   vim.cmd(cmd)
+  if cmd:match('^lua ') then
+    table.insert(out.steps, { command = cmd, notes = {}, modified = vim.bo.modified })
+    return
+  end
   if cmd:match('^edit ') then
     wait_for('forge_lsp to attach after :' .. cmd, params.attach_timeout_ms, attached_here)
     table.insert(out.steps, { command = cmd, notes = {} })
@@ -370,18 +376,13 @@ def note_texts(step: dict[str, Any]) -> list[str]:
     return [note["msg"] for note in step["notes"]]
 
 
-# The impact of Order.total at depth 3, as :ForgeImpact must list it: every dependent at the use
-# that makes it one (the last edge of its path), sorted by file and line.
+# The impact of Order.total (no depth: to a fixed point), as :ForgeImpact must list it: every
+# dependent at the use that makes it one (the last edge of its path), sorted by file and line.
+# The test module's `import with_vat` is no dependency: only the tests that call it are.
 TOTAL_IMPACT = [
     ("shop/checkout.py", 15, 24, "Order.total <-call- with_vat <-call- Checkout.pay [depth 2]"),
     ("shop/pricing.py", 7, 24, "Order.total <-call- with_vat [depth 1]"),
     ("shop/pricing.py", 11, 18, "Order.total <-call- with_vat <-call- discounted [depth 2]"),
-    (
-        "tests/test_checkout.py",
-        3,
-        26,
-        "Order.total <-call- with_vat <-import- test_checkout.py [depth 2]",
-    ),
     (
         "tests/test_checkout.py",
         9,
@@ -402,14 +403,14 @@ TOTAL_IMPACT = [
         "Order.total <-call- with_vat <-call- Checkout.pay <-call- test_coupon [depth 3] [test]",
     ),
 ]
+TOTAL_TITLE = "forge impact of Order.total: 6 dependents (6 exact, 0 probable), tests reached: 3"
 
 
 # `:ForgeImpact!` in shop/pricing.py: what depends on any of its symbols (the module, VAT,
-# with_vat, discounted). Where a dependent uses the file in several places, the first use.
+# with_vat, discounted). Where a dependent uses the file in several places, the first use; the
+# imports of pricing (checkout.py line 1, test_checkout.py line 3) are none.
 PRICING_FILE_IMPACT = [
-    ("shop/checkout.py", 1, 15, "pricing.py <-import- checkout.py [depth 1]"),
     ("shop/checkout.py", 14, 20, "pricing.py <-read- Checkout.pay [depth 1]"),
-    ("tests/test_checkout.py", 3, 11, "pricing.py <-import- test_checkout.py [depth 1]"),
     (
         "tests/test_checkout.py",
         9,
@@ -429,6 +430,32 @@ PRICING_FILE_IMPACT = [
         "pricing.py <-read- Checkout.pay <-call- test_coupon [depth 2] [test]",
     ),
 ]
+
+# The whole of shop/models.py (`:ForgeImpact!` there, or `:ForgeImpact` outside every def):
+# what uses Order, Product or their methods, each at its first use of them.
+MODELS_FILE_IMPACT = [
+    ("shop/checkout.py", 7, 22, "Order <-call- Checkout.__init__ [depth 1]"),
+    ("shop/checkout.py", 10, 20, "Order.add <-call- Checkout.scan [depth 1]"),
+    ("shop/checkout.py", 14, 28, "Order <-read- discounted <-call- Checkout.pay [depth 2]"),
+    ("shop/pricing.py", 6, 21, "Order <-read- with_vat [depth 1]"),
+    ("shop/pricing.py", 10, 23, "Order <-read- discounted [depth 1]"),
+    (
+        "tests/test_checkout.py",
+        7,
+        16,
+        "Order <-call- Checkout.__init__ <-construct- test_pay_adds_vat [depth 2] [test]",
+    ),
+    (
+        "tests/test_checkout.py",
+        13,
+        21,
+        "Order <-call- test_with_vat_of_empty_order [depth 1] [test]",
+    ),
+    ("tests/test_checkout.py", 20, 12, "Product <-call- test_coupon [depth 1] [test]"),
+]
+MODELS_FILE_TITLE = (
+    "forge impact of file models.py: 8 dependents (8 exact, 0 probable), tests reached: 3"
+)
 
 
 def relative(root: Path, file: str) -> str:
@@ -479,18 +506,17 @@ def test_attach_references_impact_status(tmp_path: Path) -> None:
 
     impact, impact_1, status, _edit, file_impact = result["steps"][2:]
     assert qf_entries(impact, root) == TOTAL_IMPACT
-    assert (
-        impact["qf"]["title"] == "forge impact of Order.total: 7 dependents, 3 tests (depth <= 3)"
-    )
+    assert impact["qf"]["title"] == TOTAL_TITLE
     assert impact["qf"]["window_open"] is True
     assert impact["notes"] == []
 
-    # `:ForgeImpact 1`: the depth reaches the server.
+    # `:ForgeImpact 1`: the depth reaches the server, and the title says what was cut off.
     assert qf_entries(impact_1, root) == [
         ("shop/pricing.py", 7, 24, "Order.total <-call- with_vat [depth 1]")
     ]
     assert impact_1["qf"]["title"] == (
-        "forge impact of Order.total: 1 dependent, 0 tests (depth <= 1)"
+        "forge impact of Order.total: 1 dependent (1 exact, 0 probable), tests reached: 0,"
+        " cut off at depth 1: 1 node not expanded"
     )
 
     assert "qf" not in status
@@ -506,12 +532,54 @@ def test_attach_references_impact_status(tmp_path: Path) -> None:
     # A second file of the project: the same client, and `!` asks about the whole file.
     assert qf_entries(file_impact, root) == PRICING_FILE_IMPACT
     assert file_impact["qf"]["title"] == (
-        "forge impact of file pricing.py: 6 dependents, 3 tests (depth <= 3)"
+        "forge impact of file pricing.py: 4 dependents (4 exact, 0 probable), tests reached: 3"
     )
     assert result["clients"] == 1
 
     # :qa! is not the only way out: a stopped client shuts the server down cleanly.
     assert result["exit"] == {"code": 0, "signal": 0}
+
+
+def test_positions_inside_definitions_and_unsaved_edits(tmp_path: Path) -> None:
+    root = demo_workspace(tmp_path)
+    add_project_marker(root)
+    result = run_nvim(
+        tmp_path,
+        root,
+        "shop/models.py",
+        (3, 0),  # a blank line at module level
+        commands=[
+            "ForgeImpact",
+            "ForgeImpact!",
+            "lua vim.api.nvim_win_set_cursor(0, { 22, 10 })",  # in the body of Order.total
+            "ForgeImpact",
+            # `return sum(` -> `return 0 + sum(`, not saved
+            "lua vim.api.nvim_buf_set_text(0, 21, 15, 21, 15, { '0 + ' })",
+            "ForgeImpact",
+        ],
+    )
+    module_level, whole_file, _move, in_body, edit, unsaved = result["steps"]
+    # Outside every definition: the whole file, as `:ForgeImpact!` asks for it.
+    assert qf_entries(module_level, root) == MODELS_FILE_IMPACT
+    assert module_level["qf"]["title"] == MODELS_FILE_TITLE
+    assert qf_entries(whole_file, root) == MODELS_FILE_IMPACT
+    assert whole_file["qf"]["title"] == MODELS_FILE_TITLE
+    # Anywhere in a function's body: that function.
+    assert qf_entries(in_body, root) == TOTAL_IMPACT
+    assert in_body["qf"]["title"] == TOTAL_TITLE
+    assert in_body["notes"] == []
+    # An unsaved edit of the body: what kind of change it is, first, in a notification and in
+    # the title; the dependents are the same.
+    assert edit["modified"] is True
+    assert note_texts(unsaved) == [
+        "forge-lsp: unsaved edit of Order.total: body-only change: 3 tests reach it"
+    ]
+    assert unsaved["notes"][0]["level"] == 2  # vim.log.levels.INFO: a body-only change
+    assert unsaved["qf"]["title"] == (
+        "forge impact of Order.total: unsaved edit, body-only change: 3 tests reach it;"
+        " 6 dependents (6 exact, 0 probable), tests reached: 3"
+    )
+    assert qf_entries(unsaved, root) == TOTAL_IMPACT
 
 
 # A line whose characters take 1, 2, 3 and 4 bytes in UTF-8 and 1 or 2 units in UTF-16, before
@@ -572,7 +640,7 @@ def test_errors_are_reported(tmp_path: Path) -> None:
         root,
         "shop/models.py",
         (21, 8),
-        commands=["ForgeImpact", "ForgeImpact 99", "ForgeImpact x"],
+        commands=["ForgeImpact", "ForgeImpact 10001", "ForgeImpact x"],
         server_env={"FORGE_LSP_FAULT": "forge/impact"},
     )
     failed, bad_depth, not_a_number = result["steps"]
@@ -582,7 +650,9 @@ def test_errors_are_reported(tmp_path: Path) -> None:
     assert note["msg"].endswith("(-32603)")
     assert note["level"] == 4  # vim.log.levels.ERROR
     # A bad depth is caught before anything is sent.
-    assert note_texts(bad_depth) == ["forge-lsp: depth must be an integer from 1 to 50"]
+    assert note_texts(bad_depth) == [
+        "forge-lsp: depth must be an integer from 1 to 10000 (or none: no limit)"
+    ]
     assert note_texts(not_a_number) == [
         "forge-lsp: usage: :ForgeImpact[!] [depth]  (! = the whole file)"
     ]
@@ -611,9 +681,12 @@ def test_setup_options(tmp_path: Path) -> None:
         ("shop/checkout.py", 15, 24),
         ("shop/pricing.py", 7, 24),
         ("shop/pricing.py", 11, 18),
-        ("tests/test_checkout.py", 3, 26),
         ("tests/test_checkout.py", 13, 12),
     ]
+    assert impact_2["qf"]["title"] == (
+        "forge impact of Order.total: 4 dependents (4 exact, 0 probable), tests reached: 1,"
+        " cut off at depth 2: 3 nodes not expanded"
+    )
     assert "position encoding utf-8, probable results on" in note_texts(status)[0]
 
 

@@ -238,11 +238,13 @@ export function renderImpactSvg(graph: ImpactGraph, options: SvgOptions = {}): R
   // Legend and notes.
   const ly = height - PAD / 2 - LEGEND_H + 16;
   const notes: string[] = [];
-  if (graph.truncated) notes.push('truncated at maxNodes');
+  if (graph.pendingChange) notes.push(`unsaved edit: ${graph.pendingChange}`);
+  if (graph.cutOff) notes.push(graph.cutOff);
+  else if (graph.truncated) notes.push('cut off');
   if (graph.omitted > 0) notes.push(`${graph.omitted} more not drawn`);
   if (graph.partial) notes.push('partial: indexing or edits pending');
   out.push(
-    `<text class="fg-legend" x="${PAD}" y="${f(ly)}">A → B: A uses B (call, read, import, …). Blue: the changed symbol · green: tests · dashed: probable. Click a box to open it.</text>`,
+    `<text class="fg-legend" x="${PAD}" y="${f(ly)}">A → B: A depends on B (call, read, construct, fixture, …). Blue: the changed symbol · green: tests · dashed: probable. Click a box to open it.</text>`,
   );
   if (notes.length > 0) out.push(`<text class="fg-note" x="${PAD}" y="${f(ly + 15)}">${escapeXml(notes.join(' · '))}</text>`);
   out.push('</svg>');

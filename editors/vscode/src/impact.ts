@@ -6,7 +6,7 @@
  */
 
 import { baseName, relativeLabel, type FolderInfo } from './paths';
-import type { Dependent, Edge, ImpactResult, Item, Location, Range } from './protocol';
+import type { Dependent, Edge, ImpactResult, Item, Location, PendingChange, Range } from './protocol';
 
 export type NodeKind = 'notice' | 'root' | 'file' | 'dependent' | 'step' | 'tests' | 'testFile' | 'test';
 
@@ -47,9 +47,37 @@ const EDGE_ICONS: Record<string, string> = {
   call: 'call-incoming',
   read: 'eye',
   write: 'edit',
+  attribute: 'symbol-property',
   import: 'package',
   inherit: 'type-hierarchy-sub',
   decorate: 'symbol-color',
+  fixture: 'beaker',
+  construct: 'symbol-constructor',
+  protocol: 'symbol-interface',
+  module: 'symbol-module',
+  're-export': 'export',
+  autouse: 'beaker',
+  setup: 'gear',
+  member: 'symbol-class',
+};
+
+/** How a step reads in its tooltip: `from` <verb> `to` <after>. */
+const EDGE_VERBS: Record<string, [verb: string, after?: string]> = {
+  call: ['calls'],
+  read: ['reads'],
+  write: ['writes'],
+  attribute: ['uses the attribute'],
+  import: ['imports'],
+  inherit: ['inherits from'],
+  decorate: ['is decorated by'],
+  fixture: ['uses the fixture'],
+  construct: ['runs', 'by constructing its class'],
+  protocol: ['runs', 'through syntax (`with`, `for`, `in`, `==`, …)'],
+  module: ['is bound by the module-level code of'],
+  're-export': ['uses a name re-exported by'],
+  autouse: ['runs the autouse fixture'],
+  setup: ['runs', 'first (set-up)'],
+  member: ['is a test of the class'],
 };
 
 export function symbolIcon(kind: string): string {
@@ -107,6 +135,38 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+function allDependents(result: ImpactResult): Dependent[] {
+  return (result.files ?? []).flatMap((f) => f.dependents ?? []);
+}
+
+/** `6 dependents (6 exact, 0 probable)`; the counts are computed when the server leaves them out. */
+export function countText(result: ImpactResult): string {
+  const dependents = allDependents(result);
+  const count = result.count ?? dependents.length;
+  const probable = result.probableCount ?? dependents.filter((d) => d.confidence === 'probable').length;
+  const exact = result.exactCount ?? count - probable;
+  return `${plural(count, 'dependent')} (${exact} exact, ${probable} probable)`;
+}
+
+/** Why the walk stopped early, or undefined when it did not. */
+export function cutOffText(result: ImpactResult): string | undefined {
+  if (!result.truncated && !result.truncatedBy) return undefined;
+  const left = `${plural(result.unexpanded ?? 0, 'node')} not expanded`;
+  if (result.truncatedBy === 'depth') return `cut off at depth ${result.depth ?? '?'}: ${left}`;
+  return `cut off at the node limit: ${left}`;
+}
+
+/** `tests reached: 3`, also when there are none. */
+export function testsReachedText(result: ImpactResult): string {
+  return `tests reached: ${(result.tests ?? []).length}`;
+}
+
+/** The unsaved edit's effect on the symbol, when the document has one. */
+export function pendingChangeOf(result: ImpactResult): PendingChange | undefined {
+  const pending = result.pendingChange;
+  return pending && typeof pending.summary === 'string' ? pending : undefined;
+}
+
 function codeSpan(text: string): string {
   // A backtick run longer than any inside the text.
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((m) => m.length));
@@ -135,12 +195,13 @@ function stepNode(owner: string, index: number, edge: Edge, byId: Map<number, It
   const to = nameOf(edge.to, byId);
   const where = shortLocation(edge.location.uri, edge.location.range);
   const probable = edge.confidence === 'probable';
+  const [verb, after] = EDGE_VERBS[edge.kind] ?? [`${edge.kind}s`];
   return {
     id: `${owner}/step:${index}`,
     kind: 'step',
     label: `${from} → ${to}`,
     description: `${edge.kind}${probable ? ' (probable)' : ''} · ${where}`,
-    tooltip: `${codeSpan(from)} ${edge.kind === 'call' ? 'calls' : `${edge.kind}s`} ${codeSpan(to)} at ${escapeMarkdown(where)}${
+    tooltip: `${codeSpan(from)} ${verb} ${codeSpan(to)}${after ? ` ${after}` : ''} at ${escapeMarkdown(where)}${
       probable ? ' (probable: the receiver type is unknown)' : ''
     }`,
     icon: edgeIcon(edge.kind),
@@ -178,7 +239,11 @@ function byLine(a: Dependent, b: Dependent): number {
   return la - lb || displayName(a.symbol).localeCompare(displayName(b.symbol));
 }
 
-/** A one-line summary of a result, for the view's message and the graph's title. */
+/**
+ * A one-line summary of a result, for the view's message and the graph's title:
+ * `Order.total: 6 dependents (6 exact, 0 probable) in 3 files · tests reached: 3`, then how the
+ * walk stopped early (or the depth it was limited to) and whether the answer is partial.
+ */
 export function summary(result: ImpactResult, folders: readonly FolderInfo[] = []): string {
   const subject = result.root
     ? displayName(result.root)
@@ -189,14 +254,19 @@ export function summary(result: ImpactResult, folders: readonly FolderInfo[] = [
     return result.target?.kind === 'file' ? `${subject}: not indexed (yet)` : 'No symbol at this position';
   }
   const fileCount = (result.files ?? []).filter((f) => (f.dependents ?? []).length > 0).length;
-  const parts = [
-    `${subject}: ${plural(result.count ?? 0, 'dependent')} in ${plural(fileCount, 'file')}`,
-    `${plural((result.tests ?? []).length, 'test')}`,
-    `depth ≤ ${result.depth}`,
-  ];
-  if (result.truncated) parts.push('truncated');
+  const parts = [`${subject}: ${countText(result)} in ${plural(fileCount, 'file')}`, testsReachedText(result)];
+  const cutOff = cutOffText(result);
+  if (cutOff) parts.push(cutOff);
+  else if (typeof result.depth === 'number') parts.push(`depth ≤ ${result.depth}`);
   if (result.partial) parts.push('partial');
   return parts.join(' · ');
+}
+
+/** The view's message: the unsaved edit's effect first, when there is one, then the summary. */
+export function viewMessage(result: ImpactResult, folders: readonly FolderInfo[] = []): string {
+  const pending = pendingChangeOf(result);
+  const text = summary(result, folders);
+  return pending ? `Unsaved edit: ${pending.summary} — ${text}` : text;
 }
 
 /** Tree nodes for a result: notices, the files with their dependents, then the tests. */
@@ -205,6 +275,26 @@ export function impactTree(result: ImpactResult, options: TreeOptions = {}): Imp
   const byId = symbolIndex(result);
   const nodes: ImpactNode[] = [];
 
+  const unsaved = pendingChangeOf(result);
+  if (unsaved) {
+    const body = unsaved.change === 'body';
+    const names = (unsaved.symbols ?? []).map(codeSpan).join(', ');
+    nodes.push({
+      id: 'notice:pendingChange',
+      kind: 'notice',
+      label: 'Unsaved edit',
+      description: unsaved.summary,
+      tooltip:
+        `**${escapeMarkdown(unsaved.summary)}**\n\n` +
+        (body
+          ? 'The unsaved edit changes only the body: callers need no change, but the tests that reach it may now behave differently.'
+          : `The unsaved edit changes the interface (${escapeMarkdown(unsaved.reason)}): every caller may need a change.`) +
+        (names ? `\n\nChanged: ${names}` : ''),
+      icon: body ? 'edit' : 'warning',
+      tone: body ? 'info' : 'warning',
+      children: [],
+    });
+  }
   if (result.partial) {
     const pending = result.pending ?? [];
     nodes.push({
@@ -221,13 +311,17 @@ export function impactTree(result: ImpactResult, options: TreeOptions = {}): Imp
       children: [],
     });
   }
-  if (result.truncated) {
+  const cutOff = cutOffText(result);
+  if (cutOff) {
+    const byDepth = result.truncatedBy === 'depth';
     nodes.push({
       id: 'notice:truncated',
       kind: 'notice',
-      label: 'Truncated',
-      description: `stopped after ${plural(result.count ?? 0, 'dependent')} (forge.impact.maxNodes)`,
-      tooltip: 'The walk reached maxNodes. Raise `forge.impact.maxNodes` or lower `forge.impact.depth` to see everything.',
+      label: 'Cut off',
+      description: cutOff.replace(/^cut off /, ''),
+      tooltip: byDepth
+        ? `The walk stopped at depth ${result.depth} (\`forge.impact.depth\`): what depends on the nodes it did not expand is not listed. Clear \`forge.impact.depth\` to walk until nothing new depends on the symbol.`
+        : `The walk stopped after ${plural(result.count ?? 0, 'dependent')} (\`forge.impact.maxNodes\`): what depends on the nodes it did not expand is not listed. Raise \`forge.impact.maxNodes\` to see everything.`,
       icon: 'warning',
       tone: 'warning',
       children: [],
@@ -241,7 +335,7 @@ export function impactTree(result: ImpactResult, options: TreeOptions = {}): Imp
       kind: 'notice',
       label: result.target?.kind === 'file' ? 'Nothing indexed in this file' : 'No symbol at this position',
       description: result.target ? relativeLabel(result.target.uri, folders) : undefined,
-      tooltip: 'Put the cursor on a definition or a use of a function, method, class or variable.',
+      tooltip: 'The file is not in the graph (yet): it is outside every workspace folder, excluded, or still being indexed. Inside a function or class, Show Impact asks about it; elsewhere, about the whole file.',
       icon: 'info',
       tone: 'info',
       children: [],
@@ -283,7 +377,11 @@ export function impactTree(result: ImpactResult, options: TreeOptions = {}): Imp
       id: 'notice:none',
       kind: 'notice',
       label: 'No dependents',
-      description: result.partial ? 'so far' : `nothing uses it (depth ≤ ${result.depth})`,
+      description: result.partial
+        ? 'so far'
+        : typeof result.depth === 'number'
+          ? `nothing depends on it within depth ${result.depth}`
+          : 'nothing depends on it',
       icon: 'pass',
       tone: 'info',
       children: [],
@@ -304,17 +402,15 @@ export function impactTree(result: ImpactResult, options: TreeOptions = {}): Imp
     });
   }
 
-  const testsNode = testsGroup(result, byId, folders);
-  if (testsNode) nodes.push(testsNode);
+  nodes.push(testsGroup(result, byId, folders));
   return nodes;
 }
 
-/** "Tests": each test file reached, with the test functions reached in it. */
-export function testsGroup(result: ImpactResult, byId: Map<number, Item>, folders: readonly FolderInfo[] = []): ImpactNode | undefined {
+/** "Tests reached: N" (also when N is 0): each test file reached, with its test functions. */
+export function testsGroup(result: ImpactResult, byId: Map<number, Item>, folders: readonly FolderInfo[] = []): ImpactNode {
   const tests = result.tests ?? [];
   const fileUris = [...(result.testFiles ?? [])];
   for (const t of tests) if (!fileUris.includes(t.uri)) fileUris.push(t.uri);
-  if (tests.length === 0 && fileUris.length === 0) return undefined;
 
   const dependentById = new Map<number, Dependent>();
   for (const f of result.files ?? []) for (const d of f.dependents ?? []) dependentById.set(d.symbol.id, d);
@@ -348,10 +444,10 @@ export function testsGroup(result: ImpactResult, byId: Map<number, Item>, folder
   return {
     id: 'tests',
     kind: 'tests',
-    label: 'Tests',
-    description: `${plural(tests.length, 'test')} in ${plural(fileUris.length, 'file')}`,
+    label: `Tests reached: ${tests.length}`,
+    description: fileUris.length > 0 ? `in ${plural(fileUris.length, 'file')}` : 'no test depends on it',
     icon: 'beaker',
-    tone: 'test',
+    tone: tests.length > 0 ? 'test' : 'info',
     children,
     expanded: true,
   };
@@ -390,6 +486,10 @@ export interface ImpactGraph {
   /** Nodes left out because of the picture's size limit. */
   omitted: number;
   truncated: boolean;
+  /** Why the walk stopped early (`cut off at depth 2: 5 nodes not expanded`), if it did. */
+  cutOff?: string;
+  /** The unsaved edit's summary (`body-only change: 3 tests reach it`), if any. */
+  pendingChange?: string;
   partial: boolean;
 }
 
@@ -472,6 +572,8 @@ export function impactGraph(result: ImpactResult, options: GraphOptions = {}): I
     edges: edgeList,
     omitted: all.length - kept.length,
     truncated: !!result.truncated,
+    cutOff: cutOffText(result),
+    pendingChange: pendingChangeOf(result)?.summary,
     partial: !!result.partial,
   };
 }

@@ -1,7 +1,7 @@
 /** The Impact tree view: one `forge/impact` result as files → dependents → paths, and tests. */
 
 import * as vscode from 'vscode';
-import { impactTree, summary, type ImpactNode } from './impact';
+import { impactTree, viewMessage, type ImpactNode } from './impact';
 import type { FolderInfo } from './paths';
 import type { ImpactParams, ImpactResult, Location } from './protocol';
 
@@ -54,7 +54,7 @@ export class ImpactTreeProvider implements vscode.TreeDataProvider<ImpactNode>, 
   }
 
   message(): string | undefined {
-    return this.result ? summary(this.result, workspaceFolderInfos()) : undefined;
+    return this.result ? viewMessage(this.result, workspaceFolderInfos()) : undefined;
   }
 
   getChildren(element?: ImpactNode): ImpactNode[] {

@@ -36,11 +36,34 @@ export interface Item {
   selectionRange: Range;
 }
 
+/**
+ * How `from` depends on `to`: a reference (call, read, write, attribute, decorate, inherit,
+ * fixture) or one of the rules of what Python runs (construct: `C(...)` runs `C.__init__`;
+ * protocol: `with`/`for`/`in`/`==` run a dunder; module: the file's module-level code binds it;
+ * re-export; pytest's autouse fixtures, setUp/setup_method, a test class's own code: member).
+ */
+export type EdgeKind =
+  | 'call'
+  | 'read'
+  | 'write'
+  | 'attribute'
+  | 'decorate'
+  | 'inherit'
+  | 'fixture'
+  | 'construct'
+  | 'protocol'
+  | 'module'
+  | 're-export'
+  | 'autouse'
+  | 'setup'
+  | 'member'
+  | string;
+
 /** One use: `from` (the dependent) uses `to`. */
 export interface Edge {
   from: number;
   to: number;
-  kind: string;
+  kind: EdgeKind;
   confidence: Confidence;
   location: Location;
 }
@@ -61,19 +84,43 @@ export interface ImpactFile {
 
 export interface ImpactParams {
   textDocument: { uri: string };
+  /** Anywhere inside a function or class means it; at module level, the whole file. */
   position?: Position;
-  depth?: number;
+  /** 1..10000; omitted or null: no limit (the walk goes on to a fixed point). */
+  depth?: number | null;
   includeProbable?: boolean;
+  /** 1..1000000 (server default 10000). */
   maxNodes?: number;
+}
+
+/** Why a walk stopped early: the depth it was asked for, or the node cap. */
+export type TruncatedBy = 'depth' | 'nodes';
+
+/** What the document's unsaved edits do to the symbol asked about. */
+export interface PendingChange {
+  change: 'body' | 'interface' | string;
+  reason: string;
+  /** Qualified names of the changed symbols. */
+  symbols: string[];
+  /** `body-only change: 4 tests reach it`, `signature changed: 17 callers in 6 files, 4 tests reach it`. */
+  summary: string;
 }
 
 export interface ImpactResult {
   target?: { uri: string; kind: 'symbol' | 'file'; position?: Position };
   root: Item | null;
   roots: Item[];
-  depth: number;
+  /** The depth asked for; null: unbounded. */
+  depth: number | null;
   truncated: boolean;
+  truncatedBy?: TruncatedBy | null;
+  /** Reached nodes that were not expanded because the walk stopped early. */
+  unexpanded?: number;
   count: number;
+  exactCount?: number;
+  probableCount?: number;
+  /** null when the document has no unsaved edit touching the symbol. */
+  pendingChange?: PendingChange | null;
   partial: boolean;
   pending?: string[];
   files: ImpactFile[];

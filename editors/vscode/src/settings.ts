@@ -136,21 +136,31 @@ export function needsRestart(affects: (section: string) => boolean): boolean {
   return restartKeys.some((key) => affects(`forge.${key}`));
 }
 
-/** Parameters of a Show Impact request from the `forge.impact.*` settings (bad values: defaults). */
+/** The limits `forge/impact` accepts (docs/lsp.md); the server answers InvalidParams outside them. */
+export const MAX_IMPACT_DEPTH = 10000;
+export const MAX_IMPACT_NODES = 1000000;
+
+/**
+ * Parameters of a Show Impact request from the `forge.impact.*` settings. No depth (unset, null
+ * or out of range) is sent as none: the walk goes on until nothing new depends on the symbol,
+ * under `maxNodes`. An out-of-range `maxNodes` is left out too (the server's default applies).
+ */
 export interface ImpactSettings {
   depth?: number;
   maxNodes?: number;
   includeProbable?: boolean;
 }
 
+function intIn(value: unknown, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= max;
+}
+
 export function impactRequestOptions(read: ReadSetting): ImpactSettings {
   const out: ImpactSettings = {};
   const depth = read('impact.depth');
-  if (typeof depth === 'number' && Number.isInteger(depth) && depth >= 1 && depth <= 50) out.depth = depth;
+  if (intIn(depth, MAX_IMPACT_DEPTH)) out.depth = depth;
   const maxNodes = read('impact.maxNodes');
-  if (typeof maxNodes === 'number' && Number.isInteger(maxNodes) && maxNodes >= 1 && maxNodes <= 100000) {
-    out.maxNodes = maxNodes;
-  }
+  if (intIn(maxNodes, MAX_IMPACT_NODES)) out.maxNodes = maxNodes;
   const probable = read('impact.includeProbable');
   if (typeof probable === 'boolean') out.includeProbable = probable;
   return out;

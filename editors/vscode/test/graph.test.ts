@@ -56,13 +56,18 @@ describe('renderImpactSvg', () => {
     assert.match(out, /<style nonce="abc123">/);
   });
 
-  it('notes truncation, omitted nodes and partial results', () => {
+  it('notes why the walk stopped early, an unsaved edit, omitted nodes and partial results', () => {
     const out = renderImpactSvg(impactGraph(fixtures.truncated())).svg;
-    assert.match(out, /truncated at maxNodes/);
+    assert.match(out, /<text class="fg-note"[^>]*>cut off at the node limit: 2 nodes not expanded<\/text>/);
+    const depth = renderImpactSvg(impactGraph(fixtures.depth1())).svg;
+    assert.match(depth, /<text class="fg-note"[^>]*>cut off at depth 1: 1 node not expanded<\/text>/);
+    const unsaved = renderImpactSvg(impactGraph(fixtures.unsavedBody())).svg;
+    assert.match(unsaved, /<text class="fg-note"[^>]*>unsaved edit: body-only change: 3 tests reach it<\/text>/);
     const partial = fixtures.orderTotal();
     partial.partial = true;
     const small = renderImpactSvg(impactGraph(partial, { maxNodes: 2 })).svg;
-    assert.match(small, /5 more not drawn · partial/);
+    assert.match(small, /4 more not drawn · partial/);
+    assert.doesNotMatch(renderImpactSvg(impactGraph(fixtures.orderTotal())).svg, /class="fg-note"/);
   });
 
   it('renders an empty graph without failing', () => {

@@ -4,6 +4,8 @@ import orderTotal from './fixtures/impact-order-total.json';
 import pricingFile from './fixtures/impact-pricing-file.json';
 import truncated from './fixtures/impact-truncated.json';
 import noSymbol from './fixtures/impact-no-symbol.json';
+import depth1 from './fixtures/impact-depth-1.json';
+import unsavedBody from './fixtures/impact-unsaved-body.json';
 import statusReady from './fixtures/status-ready.json';
 import statusIndexing from './fixtures/status-indexing.json';
 import type { Dependent, ImpactResult, Item, StatusResult } from '../src/protocol';
@@ -15,13 +17,17 @@ function copy<T>(value: unknown): T {
 
 /** Real `forge/impact` answers of forge-lsp serve on examples/demo (URIs moved to /home/dev/demo). */
 export const fixtures = {
-  /** shop/models.py, cursor on `total` of Order.total: 7 dependents, 3 tests. */
+  /** shop/models.py, cursor on `total` of Order.total, no depth: 6 dependents, 3 tests. */
   orderTotal: () => copy<ImpactResult>(orderTotal),
   /** shop/pricing.py, no position: the whole file. */
   pricingFile: () => copy<ImpactResult>(pricingFile),
-  /** Order.total with maxNodes 2, depth 5. */
+  /** Order.total with maxNodes 2: cut off at the node limit. */
   truncated: () => copy<ImpactResult>(truncated),
-  /** A position with no symbol. */
+  /** Order.total with depth 1: cut off at depth 1. */
+  depth1: () => copy<ImpactResult>(depth1),
+  /** Order.total while shop/models.py has an unsaved edit of its body (`pendingChange`). */
+  unsavedBody: () => copy<ImpactResult>(unsavedBody),
+  /** A position in a file that is not indexed (shop/new.py): no symbol. */
   noSymbol: () => copy<ImpactResult>(noSymbol),
   statusReady: () => copy<StatusResult>(statusReady),
   statusIndexing: () => copy<StatusResult>(statusIndexing),
@@ -71,9 +77,14 @@ export function result(root: Item | null, dependents: Dependent[], extra: Partia
     target: { uri: root?.uri ?? `${DEMO}/m.py`, kind: 'symbol', position: { line: 0, character: 0 } },
     root,
     roots: root ? [root] : [],
-    depth: 3,
+    depth: null,
     truncated: false,
+    truncatedBy: null,
+    unexpanded: 0,
     count: dependents.length,
+    exactCount: dependents.filter((d) => d.confidence === 'exact').length,
+    probableCount: dependents.filter((d) => d.confidence === 'probable').length,
+    pendingChange: null,
     partial: false,
     files: [...files].map(([uri, ds]) => ({ uri, dependents: ds })),
     tests: dependents.filter((d) => d.isTest).map((d) => d.symbol),

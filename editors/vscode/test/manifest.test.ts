@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import manifest from '../package.json';
-import { OPTION_SPECS } from '../src/settings';
+import { MAX_IMPACT_DEPTH, MAX_IMPACT_NODES, OPTION_SPECS } from '../src/settings';
 
 type Property = { type: string | string[]; default?: unknown; enum?: unknown[]; markdownDescription?: string; description?: string };
 const properties = manifest.contributes.configuration.properties as Record<string, Property>;
@@ -33,8 +33,13 @@ describe('package.json', () => {
     for (const key of ['forge.serverPath', 'forge.pythonPath', 'forge.serverArgs', 'forge.impact.depth', 'forge.impact.maxNodes', 'forge.trace.server']) {
       assert.ok(properties[key], key);
     }
-    assert.equal(properties['forge.impact.depth']!.default, 3);
-    assert.equal(properties['forge.impact.maxNodes']!.default, 1000);
+    // no depth: the walk goes on to a fixed point, under the server's default node cap
+    assert.equal(properties['forge.impact.depth']!.default, null);
+    assert.deepEqual(properties['forge.impact.depth']!.type, ['integer', 'null']);
+    const depth = properties['forge.impact.depth'] as Property & { minimum: number; maximum: number };
+    assert.deepEqual([depth.minimum, depth.maximum], [1, MAX_IMPACT_DEPTH]);
+    const maxNodes = properties['forge.impact.maxNodes'] as Property & { minimum: number; maximum: number };
+    assert.deepEqual([maxNodes.default, maxNodes.minimum, maxNodes.maximum], [10000, 1, MAX_IMPACT_NODES]);
   });
 
   it('declares the commands, each with a title, and the Impact view', () => {

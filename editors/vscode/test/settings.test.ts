@@ -104,7 +104,16 @@ describe('impactRequestOptions', () => {
       maxNodes: 200,
       includeProbable: true,
     });
-    assert.deepEqual(impactRequestOptions(reader({ 'impact.depth': 0, 'impact.maxNodes': 1e6, 'impact.includeProbable': null })), {});
-    assert.deepEqual(impactRequestOptions(reader({ 'impact.depth': 51 })), {});
+    assert.deepEqual(impactRequestOptions(reader({ 'impact.depth': 0, 'impact.maxNodes': 1e6 + 1, 'impact.includeProbable': null })), {});
+    assert.deepEqual(impactRequestOptions(reader({ 'impact.depth': 10001, 'impact.maxNodes': 0 })), {});
+    assert.deepEqual(impactRequestOptions(reader({ 'impact.depth': 2.5 })), {});
+    // the limits the server accepts
+    assert.deepEqual(impactRequestOptions(reader({ 'impact.depth': 10000, 'impact.maxNodes': 1e6 })), { depth: 10000, maxNodes: 1e6 });
+  });
+
+  it('sends no depth when it is unset or null: the walk goes on to a fixed point', () => {
+    assert.deepEqual(impactRequestOptions(reader({})), {});
+    assert.deepEqual(impactRequestOptions(reader({ 'impact.depth': null, 'impact.maxNodes': 10000 })), { maxNodes: 10000 });
+    assert.ok(!('depth' in impactRequestOptions(reader({ 'impact.depth': null }))));
   });
 });

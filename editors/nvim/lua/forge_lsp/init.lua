@@ -12,15 +12,17 @@ M.name = 'forge_lsp'
 --- What the server calls itself (`serverInfo.name`): finds the server under any client name.
 local SERVER_NAME = 'forge-lsp'
 
-local MAX_DEPTH = 50
+-- The limits `forge/impact` accepts (docs/lsp.md).
+local MAX_DEPTH = 10000
+local MAX_NODES = 1000000
 
 -- JSON-RPC error codes that are not failures of the request as such.
 local REQUEST_CANCELLED = -32800
 local CONTENT_MODIFIED = -32801
 
 ---@class forge_lsp.ImpactOptions
----@field depth? integer how far to follow dependents (1..50, server default 3)
----@field max_nodes? integer stop after this many dependents (server default 1000)
+---@field depth? integer how far to follow dependents (1..10000; nil: no limit, to a fixed point)
+---@field max_nodes? integer stop after this many dependents (1..1000000, server default 10000)
 ---@field include_probable? boolean also follow uses on receivers of unknown type
 ---@field open? boolean open the quickfix window when there are results (default true)
 
@@ -37,7 +39,7 @@ local CONTENT_MODIFIED = -32801
 ---@type forge_lsp.Options
 local defaults = {
   enable = true,
-  impact = { depth = 3, open = true },
+  impact = { open = true }, -- no depth: the walk goes on until nothing new depends on the symbol
   status = { float = false },
 }
 
@@ -212,25 +214,75 @@ function M.impact_items(result, encoding)
   return items
 end
 
---- The quickfix title: what, how many, and whether the answer is complete.
+---@param n integer
+---@param word string
+---@return string
+local function plural(n, word)
+  return ('%d %s%s'):format(n, word, n == 1 and '' or 's')
+end
+
+--- What the document's unsaved edits do to the symbol asked about (`pendingChange`), or nil.
+---@param result table
+---@return string?
+function M.pending_summary(result)
+  local pending = result.pendingChange
+  if type(pending) == 'table' and type(pending.summary) == 'string' then
+    return pending.summary
+  end
+  return nil
+end
+
+--- Why the walk stopped early (`cut off at depth 2: 5 nodes not expanded`), or nil.
+---@param result table
+---@return string?
+function M.impact_cut_off(result)
+  local by = result.truncatedBy
+  if by ~= 'depth' and by ~= 'nodes' and result.truncated ~= true then
+    return nil
+  end
+  local left = plural(num(result.unexpanded) or 0, 'node') .. ' not expanded'
+  if by == 'depth' then
+    return ('cut off at depth %s: %s'):format(tostring(num(result.depth) or '?'), left)
+  end
+  return 'cut off at the node limit: ' .. left
+end
+
+--- The quickfix title: what, the unsaved edit's effect first (if any), how many dependents
+--- (exact, probable), the tests reached, and whether the answer is complete:
+--- `forge impact of Order.total: 6 dependents (6 exact, 0 probable), tests reached: 3`.
 ---@param result table
 ---@return string
 function M.impact_title(result)
   local root = type(result.root) == 'table' and result.root or nil
   local what = root and (root.qualname or root.name) or '?'
-  if type(result.target) == 'table' and result.target.kind == 'file' then
+  -- A whole file: asked for (`:ForgeImpact!`), or a position outside every definition.
+  local whole_file = (type(result.target) == 'table' and result.target.kind == 'file')
+    or (root ~= nil and root.kind == 'module')
+  if whole_file then
     what = 'file ' .. what
   end
   local count = num(result.count) or 0
+  local probable = num(result.probableCount) or 0
+  local exact = num(result.exactCount) or (count - probable)
   local tests = type(result.tests) == 'table' and #result.tests or 0
-  local title = ('forge impact of %s: %d dependent%s, %d test%s (depth <= %s)'):format(
-    what,
-    count,
-    count == 1 and '' or 's',
-    tests,
-    tests == 1 and '' or 's',
-    tostring(num(result.depth) or '?')
-  )
+  local title = ('forge impact of %s: '):format(what)
+  local unsaved = M.pending_summary(result)
+  if unsaved then
+    title = title .. ('unsaved edit, %s; '):format(unsaved)
+  end
+  title = title
+    .. ('%s (%d exact, %d probable), tests reached: %d'):format(
+      plural(count, 'dependent'),
+      exact,
+      probable,
+      tests
+    )
+  local cut_off = M.impact_cut_off(result)
+  if cut_off then
+    title = title .. ', ' .. cut_off
+  elseif num(result.depth) then
+    title = title .. (' (depth <= %d)'):format(result.depth)
+  end
   if result.partial == true then
     local pending = type(result.pending) == 'table' and #result.pending or 0
     title = title
@@ -239,14 +291,12 @@ function M.impact_title(result)
         or ' [partial: indexing]'
       )
   end
-  if result.truncated == true then
-    title = title .. ' [truncated: maxNodes reached]'
-  end
   return title
 end
 
---- Everything that depends on the symbol under the cursor (or, with `file`, on every symbol of
---- the current file), in the quickfix list.
+--- Everything that depends on the symbol at the cursor (on its name or anywhere inside its
+--- definition; outside every definition, the file), or with `file` on every symbol of the
+--- current file, in the quickfix list. An unsaved edit of that symbol is notified first.
 ---@param opts? forge_lsp.ImpactOptions|{file?: boolean, on_done?: fun(result: table, items: vim.quickfix.entry[])}
 function M.impact(opts)
   opts = vim.tbl_extend('force', M.options.impact or {}, opts or {})
@@ -254,7 +304,23 @@ function M.impact(opts)
   if
     depth ~= nil and (type(depth) ~= 'number' or depth % 1 ~= 0 or depth < 1 or depth > MAX_DEPTH)
   then
-    notify(('depth must be an integer from 1 to %d'):format(MAX_DEPTH), vim.log.levels.ERROR)
+    notify(
+      ('depth must be an integer from 1 to %d (or none: no limit)'):format(MAX_DEPTH),
+      vim.log.levels.ERROR
+    )
+    return
+  end
+  local max_nodes = opts.max_nodes
+  if
+    max_nodes ~= nil
+    and (
+      type(max_nodes) ~= 'number'
+      or max_nodes % 1 ~= 0
+      or max_nodes < 1
+      or max_nodes > MAX_NODES
+    )
+  then
+    notify(('max_nodes must be an integer from 1 to %d'):format(MAX_NODES), vim.log.levels.ERROR)
     return
   end
   local bufnr = vim.api.nvim_get_current_buf()
@@ -270,7 +336,7 @@ function M.impact(opts)
     params = vim.lsp.util.make_position_params(0, encoding)
   end
   params.depth = depth
-  params.maxNodes = opts.max_nodes
+  params.maxNodes = max_nodes
   params.includeProbable = opts.include_probable
 
   request(client, 'forge/impact', params, bufnr, function(result)
@@ -288,6 +354,14 @@ function M.impact(opts)
     end
     local items = M.impact_items(result, encoding)
     local title = M.impact_title(result)
+    local pending = M.pending_summary(result)
+    if pending then
+      -- Before the list: what the unsaved edit does is the first thing to know.
+      local name = result.root.qualname or result.root.name or '?'
+      local level = result.pendingChange.change == 'interface' and vim.log.levels.WARN
+        or vim.log.levels.INFO
+      notify(('unsaved edit of %s: %s'):format(name, pending), level)
+    end
     if #items == 0 then
       notify(title)
     else

@@ -1,11 +1,12 @@
 // End-to-end smoke test without VS Code: loads the real bundle (dist/extension.js) with a stub
 // `vscode` module, lets it start the real server on a copy of examples/demo, and drives the
 // commands: status bar through indexing, Show Impact (tree), the graph webview, Show Status,
-// Reindex, then deactivation (LSP shutdown/exit).
+// an unsaved edit (Show Impact says what kind of change it is), Reindex, then deactivation
+// (LSP shutdown/exit).
 //
 // Usage: FORGE_PYTHON=/path/to/python node test/smoke/smoke.mjs   (python with forge_lsp installed)
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -105,12 +106,26 @@ try {
   const view = recorded.treeViews.get('forge.impact');
   const tree = labels(view.provider, view.provider.getChildren());
   log(`impact view: ${view.message}\n    ${tree.join('\n    ')}`);
-  assert.equal(view.message, 'Order.total: 7 dependents in 3 files · 3 tests · depth ≤ 3');
+  // No forge.impact.depth: the walk goes on to a fixed point.
+  assert.equal(view.message, 'Order.total: 6 dependents (6 exact, 0 probable) in 3 files · tests reached: 3');
   assert.deepEqual(
     view.provider.getChildren().map((n) => n.label),
-    ['Order.total', 'shop/checkout.py', 'shop/pricing.py', 'tests/test_checkout.py', 'Tests'],
+    ['Order.total', 'shop/checkout.py', 'shop/pricing.py', 'tests/test_checkout.py', 'Tests reached: 3'],
   );
   assert.ok(tree.some((l) => l.includes('test_coupon  (depth 3 · test)')));
+  assert.ok(!tree.some((l) => l.includes('test_checkout.py  (depth')), 'an import is no dependency');
+
+  // forge.impact.depth = 1: cut off, and the view says how many nodes it did not expand.
+  recorded.settings['forge.impact.depth'] = 1;
+  await vscode.commands.executeCommand('forge.showImpact');
+  log(`impact view (depth 1): ${view.message}`);
+  assert.equal(view.message, 'Order.total: 1 dependent (1 exact, 0 probable) in 1 file · tests reached: 0 · cut off at depth 1: 1 node not expanded');
+  assert.deepEqual(
+    labels(view.provider, view.provider.getChildren()).filter((l) => !l.startsWith(' ')),
+    ['Cut off  (at depth 1: 1 node not expanded)', 'Order.total  (method · 1 dependent)', 'shop/pricing.py  (1 dependent)', 'Tests reached: 0  (no test depends on it)'],
+  );
+  delete recorded.settings['forge.impact.depth'];
+  await vscode.commands.executeCommand('forge.showImpact');
   assert.equal(recorded.context.get('forge.hasImpact'), true);
 
   // The graph picture.
@@ -118,7 +133,7 @@ try {
   const panel = recorded.webviews.at(-1);
   assert.ok(panel, 'a webview was opened');
   const html = panel.webview.html;
-  for (const name of ['Order.total', 'with_vat', 'Checkout.pay', 'discounted', 'test_checkout.py', 'test_pay_adds_vat', 'test_with_vat_of_empty_order', 'test_coupon']) {
+  for (const name of ['Order.total', 'with_vat', 'Checkout.pay', 'discounted', 'test_pay_adds_vat', 'test_with_vat_of_empty_order', 'test_coupon']) {
     assert.ok(html.includes(`>${name}</text>`), `graph shows ${name}`);
   }
   assert.match(html, /Content-Security-Policy/);
@@ -130,7 +145,64 @@ try {
   // Whole-file impact from the explorer.
   await vscode.commands.executeCommand('forge.showFileImpact', vscode.Uri.file(join(demo, 'shop/pricing.py')));
   log(`file impact: ${view.message}`);
-  assert.match(view.message, /^pricing\.py: 6 dependents/);
+  assert.equal(view.message, 'pricing.py: 4 dependents (4 exact, 0 probable) in 2 files · tests reached: 3');
+
+  // An unsaved edit of Order.total's body (opened and changed as VS Code would, never saved):
+  // Show Impact puts what kind of change it is first.
+  const modelsText = readFileSync(models.fsPath, 'utf8');
+  const lines = modelsText.split('\n');
+  assert.match(lines[21], /^ {8}return sum\(/);
+  const at = new vscode.Position(21, '        return '.length);
+  const offset = lines.slice(0, 21).join('\n').length + 1 + at.character;
+  let current = modelsText;
+  const document = {
+    uri: models,
+    fileName: models.fsPath,
+    languageId: 'python',
+    version: 1,
+    isDirty: false,
+    isClosed: false,
+    isUntitled: false,
+    eol: 1,
+    get lineCount() {
+      return current.split('\n').length;
+    },
+    getText: () => current,
+  };
+  vscode.workspace.textDocuments.push(document);
+  recorded.documents.open.fire(document);
+  current = modelsText.slice(0, offset) + '0 + ' + modelsText.slice(offset);
+  document.version = 2;
+  document.isDirty = true;
+  recorded.documents.change.fire({
+    document,
+    contentChanges: [{ range: new vscode.Range(at, at), rangeOffset: offset, rangeLength: 0, text: '0 + ' }],
+    reason: undefined,
+  });
+  await new Promise((r) => setTimeout(r, 200)); // the notifications go out asynchronously
+  recorded.activeTextEditor = { document, selection: new vscode.Selection(new vscode.Position(21, 12), new vscode.Position(21, 12)) };
+  await vscode.commands.executeCommand('forge.showImpact'); // inside the body of Order.total
+  log(`impact view (unsaved edit): ${view.message}`);
+  assert.equal(
+    view.message,
+    'Unsaved edit: body-only change: 3 tests reach it — Order.total: 6 dependents (6 exact, 0 probable) in 3 files · tests reached: 3',
+  );
+  const [notice, rootNode] = view.provider.getChildren();
+  assert.deepEqual([notice.label, notice.description], ['Unsaved edit', 'body-only change: 3 tests reach it']);
+  assert.equal(rootNode.label, 'Order.total');
+  // Undone and closed: nothing pending any more.
+  current = modelsText;
+  document.version = 3;
+  recorded.documents.change.fire({
+    document,
+    contentChanges: [{ range: new vscode.Range(at, new vscode.Position(21, at.character + 4)), rangeOffset: offset, rangeLength: 4, text: '' }],
+    reason: undefined,
+  });
+  recorded.documents.close.fire(document);
+  vscode.workspace.textDocuments.length = 0;
+  await new Promise((r) => setTimeout(r, 200));
+  await vscode.commands.executeCommand('forge.showImpact');
+  assert.equal(view.message, 'Order.total: 6 dependents (6 exact, 0 probable) in 3 files · tests reached: 3');
 
   // Show Status.
   await vscode.commands.executeCommand('forge.showStatus');

@@ -198,6 +198,8 @@ const recorded = {
   contentProviders: new Map(),
   context: new Map(),
   activeTextEditor: undefined,
+  // Fired by the smoke test to open and edit documents (vscode-languageclient syncs them).
+  documents: { open: new EventEmitter(), change: new EventEmitter(), close: new EventEmitter() },
 };
 
 function configuration(section) {
@@ -337,9 +339,9 @@ const workspace = withFallback('workspace', {
   createFileSystemWatcher: () => withFallback('FileSystemWatcher', { onDidCreate: noEvent, onDidChange: noEvent, onDidDelete: noEvent, dispose() {} }),
   onDidChangeConfiguration: noEvent,
   onDidChangeWorkspaceFolders: noEvent,
-  onDidOpenTextDocument: noEvent,
-  onDidCloseTextDocument: noEvent,
-  onDidChangeTextDocument: noEvent,
+  onDidOpenTextDocument: recorded.documents.open.event,
+  onDidCloseTextDocument: recorded.documents.close.event,
+  onDidChangeTextDocument: recorded.documents.change.event,
   onDidSaveTextDocument: noEvent,
   onWillSaveTextDocument: noEvent,
   onDidGrantWorkspaceTrust: noEvent,
