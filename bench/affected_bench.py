@@ -18,6 +18,7 @@ import random
 import re
 import shlex
 import statistics
+import shutil
 import subprocess
 import sys
 import time
@@ -273,7 +274,8 @@ def run_project(prepared: Prepared, forge: list[str] | None, samples: int, seed:
     executed = [fn for fn in functions if fn.body & prepared.contexts.get(fn.path, {}).keys()]
     eligible = [fn for fn in executed if truth_of(fn, prepared)]
     sample = random.Random(seed).sample(eligible, min(samples, len(eligible)))
-    if forge is not None:
+    if forge is not None:  # a cold index: facts left by another forge would be measured instead
+        shutil.rmtree(repo / ".forge", ignore_errors=True)
         subprocess.run(
             [*forge, "index", ".", "--jobs", "2"], cwd=repo, check=True, capture_output=True
         )

@@ -361,3 +361,121 @@ def test_the_demo_checkout_constructor_reaches_the_tests_that_build_it(tmp_path:
         ("tests/test_checkout.py", "test_with_vat_of_empty_order"),
         ("tests/test_checkout.py", "test_coupon"),
     }
+
+
+def test_an_override_is_used_wherever_what_it_overrides_is(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "params.py": """
+                class ParamType:
+                    def convert(self, value):
+                        return value
+
+                    def __call__(self, value):
+                        return self.convert(value)
+
+                class IntType(ParamType):
+                    def convert(self, value):
+                        return int(value)
+
+                def parse(kind: ParamType, text):
+                    return kind.convert(text)
+
+                def unrelated():
+                    return 0
+            """,
+        },
+    )
+    assert dependents(ws, "params.py", "IntType.convert") == {
+        ("params.py", "ParamType.__call__"),  # self.convert(...) may run IntType.convert
+        ("params.py", "parse"),  # kind.convert(...) on a ParamType may too
+        ("params.py", "IntType"),  # calling an IntType runs __call__: a use of its base
+    }
+    assert edge_kinds(ws, "params.py", "IntType.convert")["parse"] == ["override"]
+
+
+def test_a_class_passed_on_as_a_value_may_be_constructed_there(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "cli.py": """
+                class Command:
+                    def __init__(self, name):
+                        self.name = name
+
+                class Group(Command):
+                    def __init__(self, name):
+                        self.name = name.upper()
+
+                def command(name, cls=None):
+                    if cls is None:
+                        cls = Command
+                    return cls(name)
+
+                def group(name):
+                    return command(name, cls=Group)
+            """,
+            "tests/test_cli.py": """
+                from cli import group
+
+                def test_group():
+                    assert group("g").name == "G"
+            """,
+        },
+    )
+    assert dependents(ws, "cli.py", "Group.__init__") == {
+        ("cli.py", "group"),
+        ("tests/test_cli.py", "test_group"),
+    }
+
+
+def test_parametrized_values_and_fixture_params_are_what_the_test_receives(
+    tmp_path: Path,
+) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "signing.py": """
+                class Signer:
+                    def sign(self, value):
+                        return value
+
+                class TimedSigner(Signer):
+                    def sign(self, value):
+                        return value + "!"
+
+                class Other:
+                    def sign(self, value):
+                        return value
+            """,
+            "tests/test_signing.py": """
+                from functools import partial
+
+                import pytest
+                from signing import Other, Signer, TimedSigner
+
+                @pytest.fixture(params=[Signer, partial(TimedSigner)])
+                def factory(request):
+                    return partial(request.param)
+
+                def test_factory(factory):
+                    factory().sign("x")
+
+                @pytest.mark.parametrize("kind, text", [(Other, "a"), pytest.param(Other, "b")])
+                def test_parametrized(kind, text):
+                    kind().sign(text)
+            """,
+        },
+    )
+    assert dependents(ws, "signing.py", "TimedSigner.sign") == {
+        ("tests/test_signing.py", "test_factory")
+    }
+    assert dependents(ws, "signing.py", "Other.sign") == {
+        ("tests/test_signing.py", "test_parametrized")
+    }
+    # `kind` and `text` are parametrized: no fixtures of those names are looked for
+    kind = ws.query.symbol_at(
+        ws.path("tests/test_signing.py"), *ws.pos("tests/test_signing.py", "kind, text):")
+    )
+    assert kind is None

@@ -3,7 +3,8 @@
 1. the diff: the work tree against a revision (git), or a unified diff given as text;
 2. every changed file must be one forge indexes, else the change cannot be analysed and the
    only safe answer is "run everything" (`Unanalysable`);
-3. the index is brought up to date for the changed files (parsed, re-resolved, stored);
+3. the index is brought up to date with the work tree (a warm index: changed files parsed,
+   re-resolved, stored);
 4. changed lines map to the innermost changed symbols, each classified interface or body
    (changes/symbols.py);
 5. each changed symbol's impact is walked (graph/impact.py) and its tests named as pytest
@@ -13,7 +14,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +26,6 @@ from forge_lsp.graph.model import Edge, ImpactResult, Symbol
 from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.indexing.discovery import PathFilter
 from forge_lsp.indexing.updater import GraphUpdater
-from forge_lsp.indexing.worker import Job
 
 
 class Unanalysable(Exception):
@@ -71,7 +70,7 @@ def affected(
         new = _read(new_abs) if new_abs is not None else None
         old = old_text(new or "", diff) if diff.old_path is not None else None
         texts[diff.path] = (old, new)
-    _update_index(settings, diffs, repo_root)
+    _update_index(settings)
     query = GraphQuery.open(settings.db_path)
     try:
         changes: list[SymbolChange] = []
@@ -120,28 +119,13 @@ def _check_indexed(root: Path, path: Path, path_filter: PathFilter, diff: FileDi
         raise Unanalysable(f"{rel}: changed, and forge does not index it")
 
 
-def _update_index(settings: Settings, diffs: list[FileDiff], repo_root: Path) -> None:
-    """Bring the stored graph in line with the changed files on disk (nothing else is read)."""
-    present: list[str] = []
-    gone: list[str] = []
-    for diff in diffs:
-        for rel in (diff.old_path, diff.new_path):
-            absolute = _absolute(repo_root, rel)
-            if absolute is not None:
-                (present if os.path.isfile(absolute) else gone).append(absolute)
+def _update_index(settings: Settings) -> None:
+    """Bring the stored graph in line with the work tree: a warm index, which reads only the
+    files whose size or mtime moved: the changed ones, and any changed and reverted since the
+    last run (the diff alone would miss those: the graph would keep the edit)."""
     updater = GraphUpdater.open(settings)
     try:
-        jobs = [
-            Job(
-                p,
-                os.path.getsize(p),
-                updater.states[p].content_hash if p in updater.states else None,
-            )
-            for p in sorted(set(present))
-        ]
-        stale = [p for p in sorted(set(gone)) if p in updater.states]
-        if jobs or stale:
-            updater.apply(jobs=jobs, removed=stale)
+        updater.index(workers=settings.jobs)
     finally:
         updater.close()
 

@@ -4,7 +4,8 @@ A test function at module level is `path::name`; a test method is `path::Class::
 class and for every subclass that inherits it (pytest runs an inherited test once per class
 that collects it, `path::Sub::name`, in the subclass's file). A class is collected when its
 name starts with `Test` or it derives from a `...TestCase`; nested classes need every class on
-the way collected. Paths are relative to the directory pytest runs in.
+the way collected; a test class imported at module level into another test file is collected
+there too. Paths are relative to the directory pytest runs in.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from forge_lsp.graph.model import Symbol
 from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.graph.schema import ROLE_CODES
 
-_INHERIT = ROLE_CODES["inherit"]
+_INHERIT, _IMPORT = ROLE_CODES["inherit"], ROLE_CODES["import"]
 
 
 class PytestIds:
@@ -49,8 +50,23 @@ class PytestIds:
         ids = []
         for cls in self._classes_running(parent, sym.name):
             if self._is_collected(cls):
-                ids.append(f"{self._rel(cls.path)}::{cls.qualname.replace('.', '::')}::{sym.name}")
+                qualname = cls.qualname.replace(".", "::")
+                ids.append(f"{self._rel(cls.path)}::{qualname}::{sym.name}")
+                if cls.parent_id is not None and "." not in cls.qualname:
+                    ids += [f"{rel}::{qualname}::{sym.name}" for rel in self._imported_in(cls)]
         return ids
+
+    def _imported_in(self, cls: Symbol) -> list[str]:
+        """The other test files that import the class at module level: pytest collects it
+        there again (`from test_base import TestBase` runs TestBase's tests twice)."""
+        rows = self.query.conn.execute(
+            "SELECT DISTINCT f.path FROM refs r JOIN files f ON f.id = r.file_id"
+            " JOIN symbols m ON m.id = r.scope_id AND m.kind = 'module'"
+            " JOIN names n ON n.id = r.name_id"
+            " WHERE r.target_id = ? AND r.role = ? AND f.is_test AND n.text = ? AND f.id != ?",
+            (cls.id, _IMPORT, cls.name, cls.file_id),
+        ).fetchall()
+        return sorted(self._rel(path) for (path,) in rows)
 
     def _classes_running(self, cls: Symbol, method: str) -> list[Symbol]:
         """The class and its subclasses (in test files) that do not override `method`."""
@@ -87,17 +103,21 @@ class PytestIds:
     def _is_test_class(self, cls: Symbol) -> bool:
         if cls.name.startswith("Test"):
             return True
-        frontier, seen = [cls.id], {cls.id}
+        frontier, seen = [cls], {cls.id}
         while frontier:  # any base, however far up, named like unittest's TestCase
-            rows = self.query.conn.execute(
-                "SELECT n.text, r.target_id FROM refs r JOIN names n ON n.id = r.name_id"
-                " WHERE r.role = ? AND r.scope_id IN (SELECT value FROM json_each(?))",
-                (_INHERIT, json.dumps(frontier)),
-            ).fetchall()
+            rows = []
+            for c in frontier:  # a class's bases are references on its own lines
+                rows += self.query.conn.execute(
+                    "SELECT n.text, r.target_id FROM refs r JOIN names n ON n.id = r.name_id"
+                    " WHERE r.file_id = ? AND r.line BETWEEN ? AND ? AND r.scope_id = ?"
+                    " AND r.role = ?",
+                    (c.file_id, c.range.line, c.range.end_line, c.id, _INHERIT),
+                ).fetchall()
             if any(name.endswith("TestCase") for name, _target in rows):
                 return True
-            frontier = [t for _name, t in rows if t is not None and t not in seen]
-            seen.update(frontier)
+            bases = self.query.symbols(t for _name, t in rows if t is not None and t not in seen)
+            frontier = list(bases.values())
+            seen.update(bases)
         return False
 
     def _rel(self, path: str) -> str:

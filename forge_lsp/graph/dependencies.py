@@ -11,8 +11,11 @@
   depend on `f`, `@dec def g` makes `g` depend on `dec`; any other statement, to the module (or
   class) itself;
 - `C(...)` runs `C.__init__` (`__new__`, `__post_init__`): constructing C, or a subclass that
-  does not define its own, depends on them; the other dunder methods run by syntax (`with`,
+  does not define its own, depends on them, and so does passing the class on as a value
+  (`cls=Group`: the receiver constructs it); the other dunder methods run by syntax (`with`,
   `for`, `in`, `==`), so a use of the class or a subclass depends on them;
+- a call of `Base.m` (on `self`, on a `Base`) may run `Sub.m`: the uses of what a method or
+  attribute overrides are uses of it;
 - a module's module-level code binds every name in it: everything defined in the file depends
   on it, and so does each use, in a file that imports the module, of a name it re-exports;
 - pytest and unittest: a test depends on its fixtures (parameters and `usefixtures`, by the
@@ -64,6 +67,7 @@ MODULE_SETUP = frozenset(
 FIXTURE = "fixture"  # a test's parameter (or `usefixtures`) names the fixture
 CONSTRUCT = "construct"  # C(...) runs C.__init__
 PROTOCOL = "protocol"  # syntax on a C runs C.__enter__, C.__iter__, ...
+OVERRIDE = "override"  # a use of Base.m may run Sub.m, which overrides it
 MODULE_CODE = "module"  # the module-level code of its file binds it
 REEXPORT = "re-export"  # a name its module's code re-exports
 AUTOUSE = "autouse"  # an autouse fixture above the test
@@ -98,9 +102,10 @@ _SUBCLASSES = (
 )
 # The uses, in the files that import module F, of the names F's module-level code re-exports
 # (`from pkg import unrelated` then `unrelated()`; `import pkg` then `pkg.unrelated()`). The
-# parameters: F's module symbol and F's file id, twice.
-_REEXPORTED = (
-    f"SELECT target_id FROM refs WHERE scope_id = ? AND role = {_IMPORT} AND target_id IS NOT NULL"
+# parameters: F's module symbol (twice) and F's file id, twice over.
+_REEXPORTED = (  # by file first: the position index, not a scan of every reference
+    "SELECT target_id FROM refs WHERE file_id = (SELECT file_id FROM symbols WHERE id = ?)"
+    f" AND scope_id = ? AND role = {_IMPORT} AND target_id IS NOT NULL"
 )
 _REEXPORT_USES = (
     f"SELECT {_REF_COLUMNS} FROM imports i"
@@ -168,6 +173,7 @@ class Dependencies:
         self.conn = conn
         self.include_probable = include_probable
         self._kinds: dict[int, str] = {}
+        self._bases_cache: dict[int, list[int]] = {}
         # symbols whose references were read beyond the frontier's own (re-exported names,
         # the classes a constructor builds): an answer depends on their users too
         self.consulted: set[int] = set()
@@ -181,6 +187,7 @@ class Dependencies:
         if self.include_probable:
             rows += self._uses(self.conn.execute(_PROBABLE_REFS_TO, (ids,)).fetchall(), True)
         rows += self._constructors(nodes)
+        rows += self._overrides(nodes)
         rows += self._modules(nodes)
         rows += self._pytest(nodes)
         rows.sort()
@@ -247,13 +254,63 @@ class Dependencies:
                 continue
             classes = classes_inheriting(self.conn, node.parent_id, node.name)
             if node.name in CONSTRUCTORS:
-                sql = f"{_REFS_TO} AND r.role = {_CALL}"
+                # `C(...)`, and `C` passed on as a value (`cls=Group`, `factory = C`):
+                # whoever receives it may construct it
+                sql = f"{_REFS_TO} AND r.role IN ({_CALL}, {_READ})"
                 kind = CONSTRUCT
             else:
                 sql, kind = _REFS_TO, PROTOCOL
             self.consulted.update(classes)
             refs = self.conn.execute(sql, (json.dumps(classes),)).fetchall()
             out += [e._replace(target=node.id) for e in self._uses(refs, False, kind)]
+        return out
+
+    def _overrides(self, nodes: list[_Frontier]) -> list[EdgeRow]:
+        """A call of `Base.m` on `self` or on a `Base` may run `Sub.m`: the uses of what a
+        member overrides are uses of it (not constructors: `C(...)` names its class)."""
+        out: list[EdgeRow] = []
+        for node in nodes:
+            if node.kind not in ("method", "field") or node.parent_id is None:
+                continue
+            if node.name in CONSTRUCTORS:
+                continue
+            overridden = [
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT s.id FROM symbols s JOIN names n ON n.id = s.name_id"
+                    f" WHERE s.parent_id IN {_IDS} AND n.text = ?",
+                    (json.dumps(self._ancestors(node.parent_id)), node.name),
+                )
+            ]
+            if overridden:
+                self.consulted.update(overridden)
+                refs = self.conn.execute(_REFS_TO, (json.dumps(overridden),)).fetchall()
+                out += [e._replace(target=node.id) for e in self._uses(refs, False, OVERRIDE)]
+        return out
+
+    def _ancestors(self, class_id: int) -> list[int]:
+        """The class's bases, however far up (not the class itself)."""
+        found = self._bases_cache.get(class_id)
+        if found is not None:
+            return found
+        seen = {class_id}
+        out: list[int] = []
+        frontier = [class_id]
+        while frontier:
+            nxt: list[int] = []
+            for cls in frontier:  # a class's bases are references on its own lines
+                for (base,) in self.conn.execute(
+                    "SELECT r.target_id FROM symbols c JOIN refs r ON r.file_id = c.file_id"
+                    " AND r.line BETWEEN c.line AND c.end_line AND r.scope_id = c.id"
+                    f" WHERE c.id = ? AND r.role = {_INHERIT} AND r.target_id IS NOT NULL",
+                    (cls,),
+                ):
+                    if base not in seen:
+                        seen.add(base)
+                        out.append(base)
+                        nxt.append(base)
+            frontier = nxt
+        self._bases_cache[class_id] = out
         return out
 
     # ----- module-level code ---------------------------------------------------------------
@@ -272,9 +329,10 @@ class Dependencies:
                     EdgeRow(False, node.file_id, line, col, end_col, sid, node.id, MODULE_CODE)
                 )
             self.consulted.update(
-                r[0] for r in self.conn.execute(_REEXPORTED, (node.id,)).fetchall()
+                r[0] for r in self.conn.execute(_REEXPORTED, (node.id, node.id)).fetchall()
             )
-            refs = self.conn.execute(_REEXPORT_USES, (node.id, node.file_id) * 2).fetchall()
+            params = (node.id, node.id, node.file_id)
+            refs = self.conn.execute(_REEXPORT_USES, params * 2).fetchall()
             out += [e._replace(target=node.id) for e in self._uses(refs, False, REEXPORT)]
         return out
 

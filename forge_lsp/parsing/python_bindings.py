@@ -22,6 +22,7 @@ from forge_lsp.parsing.python_syntax import (
     binding_identifiers,
     identifiers_in,
     is_type_alias,
+    pytest_values,
 )
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ CAUGHT = 5  # `except value as x`
 UNKNOWN = 6  # a parameter without an annotation, as the function starts
 NARROWED = 7  # `isinstance(x, C)` holds from `position` to `end` (an if, a while, an assert)
 FIXTURE_VALUE = 8  # a test's (or fixture's) parameter: what the fixture of that name gives
+PARAMETRIZED = 9  # a parameter pytest fills from a list (`parametrize`, a fixture's `params`):
+# any of its elements (`end`: the place in each element tuple, -1 for the element itself)
 
 
 class Assignment(NamedTuple):
@@ -157,6 +160,7 @@ def collect_parameters(x: _FileExtraction, params_nodes: list[Node]) -> None:
         scope = x.scope_at(params.start_byte)
         fixtures = takes_fixtures(x, scope)
         method = scope.parent is not None and scope.parent.kind == "class"
+        values = pytest_values(scope.node) if fixtures and scope.node is not None else {}
         position = 0
         for child in params.named_children:
             ident: Node | None = None
@@ -185,6 +189,9 @@ def collect_parameters(x: _FileExtraction, params_nodes: list[Node]) -> None:
                 scope.var_types[name] = [Assignment(-1, ANNOTATED, annotation)]
             elif default is not None and default.type != "none":
                 scope.var_types[name] = [Assignment(-1, ASSIGNED, default)]
+            elif name in values:  # parametrized: pytest passes one of the listed values
+                listed, place = values[name]
+                scope.var_types[name] = [Assignment(-1, PARAMETRIZED, listed, place)]
             else:
                 if fixtures and child.type == "identifier" and (position or not method):
                     x.fixture_params.append((ident, scope))

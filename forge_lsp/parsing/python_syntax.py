@@ -350,3 +350,45 @@ def decorator_starts(source: bytes) -> dict[int, int]:
         ):
             stack.extend(node.named_children)
     return starts
+
+
+REQUEST_PARAM = -2  # pytest_values: the list is what `request.param` holds, not `request`
+
+
+def pytest_values(definition: Node) -> dict[str, tuple[Node, int]]:
+    """The values pytest passes a test's or fixture's parameters by name, from its decorators:
+    `@pytest.mark.parametrize("a, b", [(1, 2), ...])` gives a and b (the list, and the place in
+    each tuple; -1 for a single name), `@pytest.fixture(params=[...])` gives `request` (whose
+    `.param` is one of them)."""
+    parent = definition.parent
+    if parent is None or parent.type != "decorated_definition":
+        return {}
+    found: dict[str, tuple[Node, int]] = {}
+    for child in parent.named_children:
+        expr = (
+            child.named_children[0] if child.type == "decorator" and child.named_children else None
+        )
+        if expr is None or expr.type != "call":
+            continue
+        function, arguments = (
+            expr.child_by_field_name("function"),
+            expr.child_by_field_name("arguments"),
+        )
+        if function is None or function.text is None or arguments is None:
+            continue
+        args = [a for a in arguments.named_children if a.type != "comment"]
+        if function.text.endswith(b"parametrize") and len(args) >= 2:
+            names, values = string_content(args[0]), args[1]
+            if names is not None and names.text is not None and values.type in ("list", "tuple"):
+                split = [n.strip() for n in names.text.decode("utf-8", "replace").split(",")]
+                for i, name in enumerate(split):
+                    found[name] = (values, -1 if len(split) == 1 else i)
+        elif function.text.endswith(b"fixture"):
+            for arg in args:
+                key, value = arg.child_by_field_name("name"), arg.child_by_field_name("value")
+                is_params = (
+                    arg.type == "keyword_argument" and key is not None and key.text == b"params"
+                )
+                if is_params and value is not None and value.type in ("list", "tuple"):
+                    found["request"] = (value, REQUEST_PARAM)
+    return found

@@ -27,12 +27,14 @@ from forge_lsp.parsing.python_bindings import (
     FIXTURE_VALUE,
     ITERATED,
     NARROWED,
+    PARAMETRIZED,
     Assignment,
     pick,
 )
 from forge_lsp.parsing.python_syntax import (
     IMPORTED,
     PARAM,
+    REQUEST_PARAM,
     Scope,
     decorator_texts,
     string_annotation,
@@ -90,7 +92,7 @@ _MAPPINGS = frozenset(
 )
 _TUPLES = frozenset({"tuple", "Tuple"})
 _NOTHING = frozenset({"None", "Any", "object", "NoReturn", "Never"})
-_SPECIAL_CALLS = frozenset({"cast", "TypeVar"})
+_SPECIAL_CALLS = frozenset({"cast", "TypeVar", "partial"})
 _LITERALS = frozenset(
     {
         "string",
@@ -205,6 +207,10 @@ class ExpressionEncoder:
             attr = node.child_by_field_name("attribute")
             if obj is None or attr is None:
                 return UNKNOWN_RECEIVER
+            if obj.type == "identifier" and self.text(attr) == "param":
+                listed = self._fixture_params(obj, scope)
+                if listed is not None:  # `request.param` in a fixture with params=[...]
+                    return self._listed(listed, -1, scope, depth)
             return extend(self.receiver(obj, scope, depth + 1), "." + self.text(attr))
         if kind == "call":
             func = node.child_by_field_name("function")
@@ -251,7 +257,8 @@ class ExpressionEncoder:
         return UNKNOWN_RECEIVER
 
     def _special_call(self, name: str, node: Node, scope: Scope, depth: int) -> str:
-        """`cast(T, x)` is a T; `type(x)` is x's class; `TypeVar("T", bound=C)` stands for C
+        """`cast(T, x)` is a T; `type(x)` is x's class; `partial(f, ...)` is called as f is;
+        `TypeVar("T", bound=C)` stands for C
         (its constraints, for several); `list(xs)`, `sorted(xs)`, `next(it)`... keep the
         elements of what they are given."""
         args = node.child_by_field_name("arguments")
@@ -259,6 +266,10 @@ class ExpressionEncoder:
         positional = [a for a in values if a.type != "keyword_argument"]
         if name == "cast" and len(values) == 2:
             return self.annotation(values[0], scope, depth + 1)
+        if name == "partial":  # functools.partial(f, ...): calling it calls f
+            return (
+                self.receiver(positional[0], scope, depth + 1) if positional else UNKNOWN_RECEIVER
+            )
         if name == "TypeVar":
             bounds = [
                 a.child_by_field_name("value")
@@ -277,6 +288,31 @@ class ExpressionEncoder:
             return extend(value, "[i]")
         element = extend(value, "[i]")
         return container(element, element)
+
+    def _fixture_params(self, name: Node, scope: Scope) -> Node | None:
+        _binding, owner = self.x.binding_scope(self.text(name), scope)
+        entries = owner.var_types.get(self.text(name), []) if owner is not None else []
+        return next(
+            (e.node for e in entries if e.kind == PARAMETRIZED and e.end == REQUEST_PARAM), None
+        )
+
+    def _listed(self, listed: Node, place: int, scope: Scope, depth: int) -> str:
+        """Any element of a parametrize list (or the `place`-th item of each element tuple);
+        `pytest.param(v, ...)` stands for v. A fixture's `request` holds them as `.param`."""
+        arms = []
+        for element in listed.named_children:
+            if element.type == "call" and self.text(element).startswith(("pytest.param", "param(")):
+                args = element.child_by_field_name("arguments")
+                element = (
+                    args.named_children[0] if args is not None and args.named_children else element
+                )
+            if place >= 0:
+                items = element.named_children if element.type in ("tuple", "list") else []
+                if place >= len(items):
+                    continue
+                element = items[place]
+            arms.append(self.receiver(element, scope, depth + 1))
+        return union(arms)
 
     def _keyword(self, argument: Node) -> str:
         name = argument.child_by_field_name("name")
@@ -347,6 +383,10 @@ class ExpressionEncoder:
         kind = entry.kind
         if kind == FIXTURE_VALUE:
             return FIXTURE_VALUE_HEAD + self.text(node)
+        if kind == PARAMETRIZED:
+            if entry.end == REQUEST_PARAM:  # only its `.param` is one of them
+                return UNKNOWN_RECEIVER
+            return self._listed(node, entry.end, scope, depth)
         if kind == ANNOTATED:
             return self.annotation(node, scope, depth + 1)
         if kind in (CAUGHT, NARROWED):
