@@ -17,8 +17,8 @@ import json
 import random
 import re
 import shlex
-import statistics
 import shutil
+import statistics
 import subprocess
 import sys
 import time
