@@ -237,7 +237,7 @@ def forge_label(command: str) -> str:
 
 
 def forge_select(
-    forge: list[str] | None, repo: Path, probable: bool = False
+    forge: list[str] | None, repo: Path, *flags: str
 ) -> tuple[set[str] | None, float, str]:
     """``affected --since HEAD --format pytest`` in ``repo``: node ids, or None when it cannot
     analyse the change (exit 3: run everything); any other failure also runs everything, and
@@ -245,7 +245,6 @@ def forge_select(
     if forge is None:  # TEMPORARY stand-in until `forge-lsp affected` exists: "cannot analyse"
         return None, 0.0, "stand-in"
     started = time.perf_counter()
-    flags = ["--probable"] if probable else []
     cmd = [*forge, "affected", "--since", "HEAD", "--format", "pytest", *flags]
     done = subprocess.run(cmd, cwd=repo, capture_output=True, text=True)
     seconds = time.perf_counter() - started
@@ -285,7 +284,7 @@ def run_project(prepared: Prepared, forge: list[str] | None, samples: int, seed:
         (repo / fn.path).write_text(insert_probe(original, fn))
         try:  # selector -> (selected ids or None for all, seconds, note)
             picks = {"forge": forge_select(forge, repo),
-                     "forge --probable": forge_select(forge, repo, probable=True),
+                     "forge --probable": forge_select(forge, repo, "--probable"),
                      "everything": (None, 0.0, "")}  # fmt: skip
             started = time.perf_counter()
             files = import_selection(repo, fn.path)

@@ -92,7 +92,9 @@ def _parser() -> argparse.ArgumentParser:
         "--db", help=f"graph database (default: ${DB_ENV}, else the nearest .forge/graph.db)"
     )
     aff.add_argument(
-        "--probable", action="store_true", help="follow uses on receivers of unknown type too"
+        "--probable",
+        action="store_true",
+        help="also follow uses of rarely defined names on receivers of unknown type",
     )
 
     sym = query_command("symbols", "search symbols by name (exact, prefix, then fuzzy)")
@@ -364,14 +366,15 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
 def cmd_affected(args: argparse.Namespace) -> int:
     from forge_lsp.changes import report
-    from forge_lsp.changes.affected import Unanalysable
+    from forge_lsp.changes.affected import EXACT_ONLY, RARE_NAMES, Unanalysable
     from forge_lsp.changes.run import AffectedError, run_affected
 
     if args.diff is not None and args.since is not None:
         raise CliError("--since and --diff are exclusive: a diff says what changed")
     try:
+        probable = RARE_NAMES if args.probable else EXACT_ONLY
         result, base = run_affected(
-            Path.cwd(), since=args.since, diff=args.diff, db=args.db, probable=args.probable
+            Path.cwd(), since=args.since, diff=args.diff, db=args.db, probable=probable
         )
     except AffectedError as exc:
         raise CliError(str(exc)) from None

@@ -479,3 +479,73 @@ def test_parametrized_values_and_fixture_params_are_what_the_test_receives(
         ws.path("tests/test_signing.py"), *ws.pos("tests/test_signing.py", "kind, text):")
     )
     assert kind is None
+
+
+def test_an_attribute_named_by_a_string_is_a_use(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "ctx.py": """
+                class Context:
+                    @property
+                    def meta(self):
+                        return {}
+
+                def inherit(parent: Context):
+                    return getattr(parent, "meta", {})
+
+                def check(parent: Context):
+                    return hasattr(parent, "meta")
+            """,
+        },
+    )
+    assert dependents(ws, "ctx.py", "Context.meta") == {("ctx.py", "inherit"), ("ctx.py", "check")}
+    meta = ws.symbol("ctx.py", "Context.meta")
+    assert ws.at("ctx.py", '"meta", {}', offset=1) in ws.ref_set(meta)
+
+
+def test_careful_guesses_follow_rare_names_once_and_never_builtin_ones(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "orm.py": """
+                class Query:
+                    def chain(self):
+                        return self
+
+                class Cache:
+                    def get(self, key):
+                        return key
+
+                class QuerySet:
+                    def __init__(self, query):
+                        self._query = query
+
+                    @property
+                    def query(self):
+                        return self._query
+
+                    def filter(self):
+                        return self.query.chain()
+
+                def lookup(d, key):
+                    return d.get(key)
+            """,
+            "tests/test_orm.py": """
+                from orm import QuerySet
+
+                def test_filter():
+                    QuerySet(None).filter()
+            """,
+        },
+    )
+
+    def reached(qualname: str, **options: object) -> set[str]:
+        result = impact_of(ws.query, [ws.symbol("orm.py", qualname)], **options)  # type: ignore[arg-type]
+        return {n.symbol.qualname for n in result.nodes}
+
+    assert reached("Query.chain") == set()  # exact: `self.query` has no known type
+    careful = {"include_probable": True, "probable_names": 4}
+    assert reached("Query.chain", **careful) == {"QuerySet.filter", "test_filter"}
+    assert reached("Cache.get", **careful) == set()  # `get`: dict's, as likely as ours
+    assert reached("Cache.get", include_probable=True) == {"lookup"}

@@ -27,6 +27,13 @@ from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.indexing.discovery import PathFilter
 from forge_lsp.indexing.updater import GraphUpdater
 
+# Which uses on receivers of unknown type (`obj.save()`) the walk follows: none by default;
+# with --probable those of names the workspace defines at most a few times, and never a name
+# the builtin types define (`query.chain()` where two classes define `chain` is very likely one
+# of them; `d.get(k)` is not), one such guess per chain.
+EXACT_ONLY, RARE_NAMES = "exact", "rare"
+RARE_NAME_DEFINITIONS = 4
+
 
 class Unanalysable(Exception):
     """The change touches something forge cannot follow: every test may observe it."""
@@ -55,7 +62,7 @@ def affected(
     repo_root: Path,
     test_base: Path,
     *,
-    include_probable: bool = False,
+    probable: str = EXACT_ONLY,
 ) -> Affected:
     """The tests each changed symbol can reach. `repo_root`: what the diff's paths are
     relative to; `test_base`: what node ids are relative to (where pytest runs)."""
@@ -87,7 +94,7 @@ def affected(
             else:
                 changes += changed_symbols(diff, old_abs, new_abs, old, new)
         ids = PytestIds(query, test_base.as_posix())
-        out = [_walk(query, change, ids, include_probable) for change in changes]
+        out = [_walk(query, change, ids, probable) for change in changes]
         return Affected(out, sorted(texts))
     finally:
         query.close()
@@ -130,11 +137,15 @@ def _update_index(settings: Settings) -> None:
         updater.close()
 
 
-def _walk(
-    query: GraphQuery, change: SymbolChange, ids: PytestIds, include_probable: bool
-) -> AffectedSymbol:
+def _walk(query: GraphQuery, change: SymbolChange, ids: PytestIds, probable: str) -> AffectedSymbol:
     roots = _roots(query, change)
-    result = impact_of(query, roots, max_nodes=MAX_NODES, include_probable=include_probable)
+    result = impact_of(
+        query,
+        roots,
+        max_nodes=MAX_NODES,
+        include_probable=probable != EXACT_ONLY,
+        probable_names=RARE_NAME_DEFINITIONS if probable == RARE_NAMES else 0,
+    )
     if result.truncated:
         raise Unanalysable(
             f"{change.qualname or change.path}: more dependents than the walk follows"

@@ -28,8 +28,14 @@ class PytestIds:
         self.query = query
         self.base = base
         self._collected: dict[int, bool] = {}
+        self._symbols: dict[int, Symbol | None] = {}
+        self._subclasses: dict[int, list[tuple[Symbol, frozenset[str]]]] = {}
+        self._imports: dict[int, list[str]] = {}
+        self._rels: dict[str, str] = {}
 
     def of(self, symbols: Iterable[Symbol]) -> dict[int, list[str]]:
+        symbols = list(symbols)
+        self._learn(s.parent_id for s in symbols if s.parent_id is not None)
         out: dict[int, list[str]] = {}
         for sym in symbols:
             ids = self._ids(sym)
@@ -37,10 +43,20 @@ class PytestIds:
                 out[sym.id] = ids
         return out
 
+    def _learn(self, ids: Iterable[int]) -> None:
+        unknown = {i for i in ids if i not in self._symbols}
+        if unknown:
+            found = self.query.symbols(unknown)
+            self._symbols.update((i, found.get(i)) for i in unknown)
+
+    def _symbol(self, sid: int) -> Symbol | None:
+        self._learn([sid])
+        return self._symbols[sid]
+
     def _ids(self, sym: Symbol) -> list[str]:
         if not (sym.is_test and sym.name.startswith("test") and sym.parent_id is not None):
             return []
-        parent = self.query.symbol(sym.parent_id)
+        parent = self._symbol(sym.parent_id)
         if parent is None:
             return []
         if sym.kind == "function" and parent.kind == "module":
@@ -59,38 +75,58 @@ class PytestIds:
     def _imported_in(self, cls: Symbol) -> list[str]:
         """The other test files that import the class at module level: pytest collects it
         there again (`from test_base import TestBase` runs TestBase's tests twice)."""
-        rows = self.query.conn.execute(
-            "SELECT DISTINCT f.path FROM refs r JOIN files f ON f.id = r.file_id"
-            " JOIN symbols m ON m.id = r.scope_id AND m.kind = 'module'"
-            " JOIN names n ON n.id = r.name_id"
-            " WHERE r.target_id = ? AND r.role = ? AND f.is_test AND n.text = ? AND f.id != ?",
-            (cls.id, _IMPORT, cls.name, cls.file_id),
-        ).fetchall()
-        return sorted(self._rel(path) for (path,) in rows)
+        known = self._imports.get(cls.id)
+        if known is None:
+            rows = self.query.conn.execute(
+                "SELECT DISTINCT f.path FROM refs r JOIN files f ON f.id = r.file_id"
+                " JOIN symbols m ON m.id = r.scope_id AND m.kind = 'module'"
+                " JOIN names n ON n.id = r.name_id WHERE r.target_id = ? AND r.role = ?"
+                " AND f.is_test AND n.text = ? AND f.id != ?",
+                (cls.id, _IMPORT, cls.name, cls.file_id),
+            ).fetchall()
+            known = self._imports[cls.id] = sorted(self._rel(path) for (path,) in rows)
+        return known
 
     def _classes_running(self, cls: Symbol, method: str) -> list[Symbol]:
         """The class and its subclasses (in test files) that do not override `method`."""
-        found = {cls.id: cls}
-        frontier = [cls.id]
-        while frontier:
+        found = [cls]
+        stack = [cls]
+        while stack:
+            for sub, members in self._direct_subclasses(stack.pop()):
+                if method not in members and sub not in found:
+                    found.append(sub)
+                    stack.append(sub)
+        return sorted(found, key=lambda s: (s.path, s.range.line))
+
+    def _direct_subclasses(self, cls: Symbol) -> list[tuple[Symbol, frozenset[str]]]:
+        """The test classes deriving from `cls` directly, each with the names it defines."""
+        known = self._subclasses.get(cls.id)
+        if known is None:
             rows = self.query.conn.execute(
-                "SELECT DISTINCT r.scope_id FROM refs r WHERE r.role = ? AND r.target_id IN"
-                " (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM symbols m"
-                " JOIN names mn ON mn.id = m.name_id WHERE m.parent_id = r.scope_id"
-                " AND mn.text = ?)",
-                (_INHERIT, json.dumps(frontier), method),
+                "SELECT DISTINCT r.scope_id FROM refs r WHERE r.role = ? AND r.target_id = ?",
+                (_INHERIT, cls.id),
             ).fetchall()
-            subclasses = self.query.symbols(r[0] for r in rows if r[0] not in found)
-            frontier = [s.id for s in subclasses.values() if s.is_test and s.kind == "class"]
-            found.update((i, subclasses[i]) for i in frontier)
-        return sorted(found.values(), key=lambda s: (s.path, s.range.line))
+            subs = [
+                s
+                for s in self.query.symbols(r[0] for r in rows).values()
+                if s.is_test and s.kind == "class"
+            ]
+            members: dict[int, set[str]] = {s.id: set() for s in subs}
+            for parent, name in self.query.conn.execute(
+                "SELECT m.parent_id, n.text FROM symbols m JOIN names n ON n.id = m.name_id"
+                " WHERE m.parent_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(members)),),
+            ):
+                members[parent].add(name)
+            known = self._subclasses[cls.id] = [(s, frozenset(members[s.id])) for s in subs]
+        return known
 
     def _is_collected(self, cls: Symbol) -> bool:
         known = self._collected.get(cls.id)
         if known is not None:
             return known
         self._collected[cls.id] = False  # a cycle of bases collects nothing
-        outer = self.query.symbol(cls.parent_id) if cls.parent_id is not None else None
+        outer = self._symbol(cls.parent_id) if cls.parent_id is not None else None
         if outer is None:
             collected = False
         elif outer.kind == "class":
@@ -121,4 +157,7 @@ class PytestIds:
         return False
 
     def _rel(self, path: str) -> str:
-        return os.path.relpath(path, self.base).replace(os.sep, "/")
+        rel = self._rels.get(path)
+        if rel is None:
+            rel = self._rels[path] = os.path.relpath(path, self.base).replace(os.sep, "/")
+        return rel

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from forge_lsp.changes.affected import Affected, affected
+from forge_lsp.changes.affected import EXACT_ONLY, Affected, affected
 from forge_lsp.changes.diff import DiffError, parse_diff
 from forge_lsp.changes.git import GitError, repository_root, working_tree_diff
 from forge_lsp.config import DB_ENV, ConfigError, load_settings
@@ -23,7 +23,7 @@ def run_affected(
     since: str | None = None,
     diff: str | None = None,
     db: str | None = None,
-    probable: bool = False,
+    probable: str = EXACT_ONLY,
     test_base: Path | None = None,
 ) -> tuple[Affected, str]:
     """The affected tests and the directory their node ids are relative to (the repository
@@ -45,7 +45,7 @@ def run_affected(
             diffs = working_tree_diff(repo, since or "HEAD")
         settings = _settings(repo, db)
         base = test_base or repo
-        return affected(settings, diffs, repo, base, include_probable=probable), base.as_posix()
+        return affected(settings, diffs, repo, base, probable=probable), base.as_posix()
     except (GitError, DiffError, ConfigError, StoreError, OSError) as exc:
         raise AffectedError(str(exc)) from None
 

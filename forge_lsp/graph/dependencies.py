@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 import apsw
 
@@ -39,6 +39,13 @@ from forge_lsp.graph.schema import ROLE_CODES, ROLE_NAMES
 from forge_lsp.parsing.facts import AUTOUSE_MARK, FIXTURE_RECEIVER
 
 CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__"})
+# The methods of the builtin types: `", ".join(...)`, `d.get(k)` on values of unknown type are
+# far more often these than a workspace method of the same name.
+BUILTIN_METHODS = frozenset(
+    name
+    for kind in (str, bytes, list, dict, set, frozenset, tuple, int, float, object)
+    for name in dir(kind)
+)
 CLASS_SETUP = frozenset(
     {
         "setUp",
@@ -89,6 +96,15 @@ _PROBABLE_REFS_TO = (
     " JOIN names rn ON rn.id = r.receiver_id AND rn.text NOT LIKE '<%'"
     f" AND rn.text != '{FIXTURE_RECEIVER}'"  # a fixture parameter is no probable use
     f" WHERE s.id IN {_IDS} AND s.kind IN ('method', 'field', 'function')"
+    # not on a module from outside the workspace (`re.escape(...)`: its own function)
+    " AND NOT EXISTS (SELECT 1 FROM imports i WHERE i.file_id = r.file_id"
+    " AND i.target_file_id IS NULL AND i.module_level AND (CASE WHEN i.name IS NULL"
+    " AND i.alias IS NULL THEN substr(i.module, 1, instr(i.module || '.', '.') - 1)"
+    " ELSE coalesce(i.alias, i.name) END) IN (rn.text,"
+    " substr(rn.text, 1, instr(rn.text || '.', '.') - 1)))"
+    # a name defined at most this many times (a rare name is likely the one meant)
+    " AND (SELECT count(*) FROM symbols d WHERE d.name_id = s.name_id"
+    " AND d.kind IN ('method', 'field', 'function')) <= ?"
 )
 _FRONTIER = (
     "SELECT s.id, s.kind, n.text, s.parent_id, s.file_id, f.path, tn.text FROM symbols s"
@@ -143,6 +159,36 @@ def classes_inheriting(conn: apsw.Connection, class_id: int, member: str) -> lis
     return found
 
 
+_Key = TypeVar("_Key", bound=Hashable)
+
+
+def _closures(
+    starts: dict[_Key, list[int]],
+    step: Callable[[list[int]], Callable[[_Key, int], Iterable[int]]],
+) -> dict[_Key, list[int]]:
+    """For each key, its start nodes and all they reach, found level by level for every key
+    at once: `step(nodes)` looks up the next level of all of them in one go and returns
+    `neighbours(key, node)`. Each list keeps the order nodes were found in."""
+    found = {key: list(nodes) for key, nodes in starts.items()}
+    frontier = {key: list(nodes) for key, nodes in starts.items()}
+    while frontier:
+        neighbours = step(sorted({n for nodes in frontier.values() for n in nodes}))
+        following: dict[_Key, list[int]] = {}
+        for key, nodes in frontier.items():
+            seen = set(found[key])
+            new: list[int] = []
+            for node in nodes:
+                for m in neighbours(key, node):
+                    if m not in seen:
+                        seen.add(m)
+                        new.append(m)
+            if new:
+                found[key].extend(new)
+                following[key] = new
+        frontier = following
+    return found
+
+
 class EdgeRow(NamedTuple):
     """One reverse edge: `source` depends on `target` through `kind`, seen at a location."""
 
@@ -169,23 +215,43 @@ class _Frontier(NamedTuple):
 class Dependencies:
     """The reverse edges of the graph behind one read connection (caches per walk)."""
 
-    def __init__(self, conn: apsw.Connection, include_probable: bool = False) -> None:
+    def __init__(
+        self, conn: apsw.Connection, include_probable: bool = False, probable_names: int = 0
+    ) -> None:
         self.conn = conn
         self.include_probable = include_probable
+        # with include_probable: only the probable uses of names the workspace defines at most
+        # this many times (0: of every name)
+        self.probable_names = probable_names
         self._kinds: dict[int, str] = {}
         self._bases_cache: dict[int, list[int]] = {}
+        self._direct_bases: dict[int, list[int]] = {}
+        self._inheriting_cache: dict[tuple[int, str], list[int]] = {}
         # symbols whose references were read beyond the frontier's own (re-exported names,
         # the classes a constructor builds): an answer depends on their users too
         self.consulted: set[int] = set()
         self._children: dict[int, tuple[list[tuple[int, int]], list[tuple[int, int, int]]]] = {}
 
-    def of(self, frontier: Iterable[int]) -> list[EdgeRow]:
-        """Every reverse edge into the frontier, exact ones first, then by position."""
+    def of(self, frontier: Iterable[int], certain: Iterable[int] | None = None) -> list[EdgeRow]:
+        """Every reverse edge into the frontier, exact ones first, then by position; probable
+        ones only into the `certain` nodes (default: all), those reached by exact edges alone."""
         ids = json.dumps(sorted(set(frontier)))
         nodes = [_Frontier(*row) for row in self.conn.execute(_FRONTIER, (ids,))]
         rows = self._uses(self.conn.execute(_REFS_TO, (ids,)).fetchall(), False)
         if self.include_probable:
-            rows += self._uses(self.conn.execute(_PROBABLE_REFS_TO, (ids,)).fetchall(), True)
+            limit = self.probable_names or 1 << 62
+            allowed = set(certain) if certain is not None else {n.id for n in nodes}
+            # rare names only: never one that str, list, dict... define
+            named = json.dumps(
+                sorted(
+                    n.id
+                    for n in nodes
+                    if n.id in allowed and not (self.probable_names and n.name in BUILTIN_METHODS)
+                )
+            )
+            rows += self._uses(
+                self.conn.execute(_PROBABLE_REFS_TO, (named, limit)).fetchall(), True
+            )
         rows += self._constructors(nodes)
         rows += self._overrides(nodes)
         rows += self._modules(nodes)
@@ -247,71 +313,127 @@ class Dependencies:
     # ----- classes: constructors and protocols ---------------------------------------------
 
     def _constructors(self, nodes: list[_Frontier]) -> list[EdgeRow]:
+        """Constructors and protocol methods, the whole frontier at once: the classes whose
+        uses reach each one, then one lookup of the uses of all of them."""
+        dunders = [
+            node
+            for node in nodes
+            if node.kind == "method"
+            and node.name.startswith("__")
+            and node.name.endswith("__")
+            and node.parent_id is not None
+        ]
+        inheriting = self._inheriting({(n.parent_id, n.name) for n in dunders if n.parent_id})
+        reach: dict[int, list[tuple[int, str]]] = {}  # class -> (dunder method, edge kind)
+        for node in dunders:
+            kind = CONSTRUCT if node.name in CONSTRUCTORS else PROTOCOL
+            for cls in inheriting[(node.parent_id or 0, node.name)]:
+                reach.setdefault(cls, []).append((node.id, kind))
+        if not reach:
+            return []
+        self.consulted.update(reach)
+        refs = self.conn.execute(_REFS_TO, (json.dumps(sorted(reach)),)).fetchall()
+        self._learn_kinds(r[1] for r in refs)
         out: list[EdgeRow] = []
-        for node in nodes:
-            dunder = node.name.startswith("__") and node.name.endswith("__")
-            if node.kind != "method" or not dunder or node.parent_id is None:
-                continue
-            classes = classes_inheriting(self.conn, node.parent_id, node.name)
-            if node.name in CONSTRUCTORS:
-                # `C(...)`, and `C` passed on as a value (`cls=Group`, `factory = C`):
-                # whoever receives it may construct it
-                sql = f"{_REFS_TO} AND r.role IN ({_CALL}, {_READ})"
-                kind = CONSTRUCT
-            else:
-                sql, kind = _REFS_TO, PROTOCOL
-            self.consulted.update(classes)
-            refs = self.conn.execute(sql, (json.dumps(classes),)).fetchall()
-            out += [e._replace(target=node.id) for e in self._uses(refs, False, kind)]
+        for target, scope, role, file_id, line, col, end_col, _receiver in refs:
+            source = self._statement_owner(scope, role, line, col)
+            for method, kind in reach[target]:
+                # `C(...)`, and `C` passed on as a value (`cls=Group`, `factory = C`): whoever
+                # receives it may construct it; any use of C may run its protocol methods
+                if kind == PROTOCOL or role in (_CALL, _READ):
+                    out.append(EdgeRow(False, file_id, line, col, end_col, source, method, kind))
         return out
+
+    def _inheriting(self, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], list[int]]:
+        """classes_inheriting for many (class, member) pairs at once, a lookup per level of
+        subclasses rather than per class; answers kept for the rest of the walk."""
+
+        def subclasses(classes: list[int]) -> Callable[[tuple[int, str], int], Iterable[int]]:
+            children: dict[int, list[int]] = {}
+            for sub, base in self.conn.execute(
+                f"SELECT DISTINCT scope_id, target_id FROM refs WHERE role = {_INHERIT}"
+                f" AND target_id IN {_IDS}",
+                (json.dumps(classes),),
+            ):
+                children.setdefault(base, []).append(sub)
+            subs = sorted({s for kids in children.values() for s in kids})
+            defines = {
+                (parent, name)
+                for parent, name in self.conn.execute(
+                    "SELECT m.parent_id, n.text FROM symbols m JOIN names n ON n.id = m.name_id"
+                    f" WHERE m.parent_id IN {_IDS}",
+                    (json.dumps(subs),),
+                )
+            }
+            return lambda pair, c: [s for s in children.get(c, ()) if (s, pair[1]) not in defines]
+
+        cache = self._inheriting_cache
+        cache.update(_closures({p: [p[0]] for p in pairs if p not in cache}, subclasses))
+        return {pair: cache[pair] for pair in pairs}
 
     def _overrides(self, nodes: list[_Frontier]) -> list[EdgeRow]:
         """A call of `Base.m` on `self` or on a `Base` may run `Sub.m`: the uses of what a
         member overrides are uses of it (not constructors: `C(...)` names its class)."""
-        out: list[EdgeRow] = []
+        wanted: dict[tuple[int, str], list[int]] = {}  # (ancestor, name) -> overriding members
+        self._ancestors_of(
+            sorted({n.parent_id for n in nodes if n.kind in ("method", "field") and n.parent_id})
+        )
         for node in nodes:
             if node.kind not in ("method", "field") or node.parent_id is None:
                 continue
-            if node.name in CONSTRUCTORS:
-                continue
-            overridden = [
-                r[0]
-                for r in self.conn.execute(
-                    f"SELECT s.id FROM symbols s JOIN names n ON n.id = s.name_id"
-                    f" WHERE s.parent_id IN {_IDS} AND n.text = ?",
-                    (json.dumps(self._ancestors(node.parent_id)), node.name),
-                )
-            ]
-            if overridden:
-                self.consulted.update(overridden)
-                refs = self.conn.execute(_REFS_TO, (json.dumps(overridden),)).fetchall()
-                out += [e._replace(target=node.id) for e in self._uses(refs, False, OVERRIDE)]
-        return out
+            if node.name not in CONSTRUCTORS:
+                for ancestor in self._ancestors(node.parent_id):
+                    wanted.setdefault((ancestor, node.name), []).append(node.id)
+        if not wanted:
+            return []
+        overridden: dict[int, list[int]] = {}
+        for sid, parent, name in self.conn.execute(
+            "SELECT s.id, s.parent_id, n.text FROM symbols s JOIN names n ON n.id = s.name_id"
+            f" WHERE s.parent_id IN {_IDS}",
+            (json.dumps(sorted({a for a, _name in wanted})),),
+        ):
+            members = wanted.get((parent, name))
+            if members:
+                overridden[sid] = members
+        if not overridden:
+            return []
+        self.consulted.update(overridden)
+        refs = self.conn.execute(_REFS_TO, (json.dumps(sorted(overridden)),)).fetchall()
+        return [
+            edge._replace(target=member)
+            for edge in self._uses(refs, False, OVERRIDE)
+            for member in overridden[edge.target]
+        ]
 
     def _ancestors(self, class_id: int) -> list[int]:
         """The class's bases, however far up (not the class itself)."""
         found = self._bases_cache.get(class_id)
-        if found is not None:
-            return found
-        seen = {class_id}
-        out: list[int] = []
-        frontier = [class_id]
-        while frontier:
-            nxt: list[int] = []
-            for cls in frontier:  # a class's bases are references on its own lines
-                for (base,) in self.conn.execute(
-                    "SELECT r.target_id FROM symbols c JOIN refs r ON r.file_id = c.file_id"
+        if found is None:
+            found = self._ancestors_of([class_id])[class_id]
+        return found
+
+    def _ancestors_of(self, classes: list[int]) -> dict[int, list[int]]:
+        """_ancestors for many classes, a lookup per level of bases."""
+        direct = self._direct_bases
+
+        def bases(wanted: list[int]) -> Callable[[int, int], Iterable[int]]:
+            unknown = [c for c in wanted if c not in direct]
+            for c in unknown:
+                direct[c] = []
+            if unknown:  # a class's bases are references on its own lines
+                for cls, base in self.conn.execute(
+                    "SELECT c.id, r.target_id FROM symbols c JOIN refs r ON r.file_id = c.file_id"
                     " AND r.line BETWEEN c.line AND c.end_line AND r.scope_id = c.id"
-                    f" WHERE c.id = ? AND r.role = {_INHERIT} AND r.target_id IS NOT NULL",
-                    (cls,),
+                    f" WHERE c.id IN {_IDS} AND r.role = {_INHERIT} AND r.target_id IS NOT NULL",
+                    (json.dumps(unknown),),
                 ):
-                    if base not in seen:
-                        seen.add(base)
-                        out.append(base)
-                        nxt.append(base)
-            frontier = nxt
-        self._bases_cache[class_id] = out
-        return out
+                    direct[cls].append(base)
+            return lambda _cls, c: direct[c]
+
+        cache = self._bases_cache
+        found = _closures({c: [c] for c in classes if c not in cache}, bases)
+        cache.update((c, up[1:]) for c, up in found.items())  # not the class itself
+        return {c: cache[c] for c in classes}
 
     # ----- module-level code ---------------------------------------------------------------
 
@@ -348,8 +470,17 @@ class Dependencies:
                 out += self._tests_of_classes(node.id, self._subclasses([parent]), SETUP)
             elif node.kind == "function" and node.name in MODULE_SETUP:
                 out += self._tests_in_files(node.id, node.path, SETUP)
-            elif node.kind == "class":
-                out += self._tests_of_classes(node.id, [node.id], MEMBER)
+        classes = [node.id for node in nodes if node.kind == "class"]
+        if classes:  # a class's own code reaches its tests: all the frontier's classes at once
+            rows = self.conn.execute(
+                f"SELECT s.id, s.file_id, s.sel_line, s.sel_col, s.sel_end_col, s.parent_id"
+                f" FROM symbols s JOIN names n ON n.id = s.name_id WHERE s.parent_id IN {_IDS}"
+                f" AND s.kind = 'method' AND {_NAMED_TEST}",
+                (json.dumps(classes),),
+            ).fetchall()
+            out += [
+                EdgeRow(False, f, ln, c0, c1, sid, cls, MEMBER) for sid, f, ln, c0, c1, cls in rows
+            ]
         return out
 
     def _tests_under(self, node: _Frontier, parent: int, kind: str) -> list[EdgeRow]:

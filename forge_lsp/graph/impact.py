@@ -80,12 +80,15 @@ def impact_of(
     depth: int | None = None,
     max_nodes: int = DEFAULT_MAX_NODES,
     include_probable: bool = False,
+    probable_names: int = 0,
 ) -> ImpactResult:
-    """The union of the impacts of several roots, walked once."""
+    """The union of the impacts of several roots, walked once. `probable_names`: with
+    `include_probable`, follow the probable uses only of names defined at most that many
+    times, and at most one on a chain (0: every one of every name)."""
     check_limits(depth, max_nodes)
     unique = {r.id: r for r in roots}
     visited: dict[int, tuple[int, list[Edge], str]] = {sid: (0, [], EXACT) for sid in unique}
-    dependencies = Dependencies(query.conn, include_probable)
+    dependencies = Dependencies(query.conn, include_probable, probable_names)
     paths: dict[int, str] = {}
     frontier = sorted(unique)
     truncated: str | None = None
@@ -97,7 +100,10 @@ def impact_of(
             break
         level += 1
         next_frontier: list[int] = []
-        for row in dependencies.of(frontier):
+        # with rare names only, one guess per chain: a node reached through a probable edge is
+        # followed by exact edges only (a guess upon a guess reaches everything, means little)
+        certain = [sid for sid in frontier if visited[sid][2] == EXACT] if probable_names else None
+        for row in dependencies.of(frontier, certain):
             source = row.source
             if source in visited or source == row.target:
                 continue

@@ -277,6 +277,7 @@ class _FileExtraction:
         python_declared.redeclaration_refs(self)
         python_declared.fixture_refs(self)
         python_declared.usefixtures_refs(self, caps.get("call", []))
+        python_declared.getattr_refs(self, caps.get("call", []))
         if len(self.facts.refs) > in_order:  # references from beside the code: put in place
             python_declared.sort_refs(self.facts.refs)
         python_declared.instance_fields(self)

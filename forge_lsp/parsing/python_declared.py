@@ -114,6 +114,27 @@ def usefixtures_refs(x: _FileExtraction, callees: list[Node]) -> None:
                 x.facts.refs.append(ref_at(x, content, READ, symbol, NO_TARGET, FIXTURE_RECEIVER))
 
 
+_BY_STRING = {"getattr": ATTRIBUTE, "hasattr": ATTRIBUTE, "setattr": WRITE, "delattr": WRITE}
+
+
+def getattr_refs(x: _FileExtraction, callees: list[Node]) -> None:
+    """`getattr(obj, "meta", None)` reads `obj.meta`, `setattr(obj, "x", v)` writes it: an
+    attribute named by a string literal is a reference, on the first argument's value."""
+    for callee in callees:
+        role = _BY_STRING.get(x.text(callee)) if callee.end_byte - callee.start_byte <= 7 else None
+        call = callee.parent
+        if role is None or call is None or call.type != "call" or not x.is_builtin(x.text(callee)):
+            continue
+        arguments = call.child_by_field_name("arguments")
+        args = [a for a in arguments.named_children if a.type != "comment"] if arguments else []
+        content = string_content(args[1]) if len(args) >= 2 else None
+        if content is None or not x.text(content).isidentifier():
+            continue
+        scope = x.scope_at(call.start_byte)
+        receiver = x.encoder.receiver(args[0], scope)
+        x.facts.refs.append(ref_at(x, content, role, scope.symbol, NO_TARGET, receiver))
+
+
 def redeclaration_refs(x: _FileExtraction) -> None:
     """The name of a def that re-declares a symbol is a reference to it (role write)."""
     for name_node, target, scope in x.redeclarations:
