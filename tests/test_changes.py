@@ -88,6 +88,11 @@ def test_module_level_lines_are_the_module_and_blank_lines_nothing() -> None:
     assert change(BEFORE, BEFORE) == set()
 
 
+def test_a_syntax_error_is_an_interface_change_of_the_whole_module() -> None:
+    broken = BEFORE.replace("        return item", "        return item +")
+    assert change(BEFORE, broken) == {("", "modified", "interface", "syntax")}
+
+
 def test_the_changed_line_of_a_change_is_its_first_new_line() -> None:
     after = BEFORE.replace("        return item", "        item = item or 0\n        return item")
     (found,) = pending_changes("/w/mod.py", BEFORE, after)

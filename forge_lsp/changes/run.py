@@ -3,14 +3,17 @@ there is none yet), the diff; shared by the command line and the pytest plugin."
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from forge_lsp.changes.affected import EXACT_ONLY, Affected, affected
 from forge_lsp.changes.diff import DiffError, parse_diff
 from forge_lsp.changes.git import GitError, repository_root, working_tree_diff
-from forge_lsp.config import DB_ENV, ConfigError, load_settings
+from forge_lsp.config import DB_ENV, ConfigError, Settings, load_settings
+from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.graph.store import StoreError
+from forge_lsp.indexing.indexer import index_workspace
 
 
 class AffectedError(Exception):
@@ -50,14 +53,9 @@ def run_affected(
         raise AffectedError(str(exc)) from None
 
 
-def _settings(repo: Path, db: str | None):  # type: ignore[no-untyped-def]
+def _settings(repo: Path, db: str | None) -> Settings:
     """The workspace of the index: the one whose database is given or found above the
     repository; else the repository itself, indexed now."""
-    import os
-
-    from forge_lsp.graph.queries import GraphQuery
-    from forge_lsp.indexing.indexer import index_workspace
-
     explicit = db or os.environ.get(DB_ENV)
     candidates = (
         [Path(explicit)] if explicit else [d / ".forge" / "graph.db" for d in (repo, *repo.parents)]

@@ -96,6 +96,9 @@ def changed_symbols(
         status = ADDED if old is None else DELETED
         return [SymbolChange(path or "", "", MODULE, status, INTERFACE, status, 0)]
     before, after = _side(old_path or "", old), _side(new_path or "", new)
+    if after.facts is not None and not after.facts.parse_ok:  # importing it fails: all of it
+        at = min((line for h in diff.hunks for line, _text in h.new_lines()), default=0)
+        return [SymbolChange(new_path or "", "", MODULE, MODIFIED, INTERFACE, "syntax", at)]
     touched: dict[str, int | None] = {}  # qualname -> the first changed line of the new text
     for side, lines in (
         (before, [x for h in diff.hunks for x in h.old_lines()]),
