@@ -11,6 +11,8 @@ from pathlib import Path
 
 from helpers import Indexed, index_tree
 
+from forge_lsp.graph.impact import impact
+
 BUILDER = """
     class Builder:
         def fail(self):
@@ -686,14 +688,23 @@ def test_pytest_fixtures_are_found_the_way_pytest_finds_them(tmp_path: Path) -> 
     )
     assert value is None  # a parametrized argument is no fixture
     get = ws.symbol("app.py", "Client.get")
-    assert ws.ref_set(get, include_declaration=False) == {
+    # a use on a fixture's value is exact to impact (tests/test_dependencies.py); no type
+    # checker sees it, so references list it as probable
+    assert ws.ref_set(get, include_declaration=False) == set()
+    assert ws.ref_set(get, include_declaration=False, probable=True) == {
         ws.at("tests/unit/test_login.py", "get", 0),  # client: what `client()` returns
         ws.at("tests/unit/test_login.py", "get", 1),
-    }  # not in `helper(client)`: no test, no fixture
+        ws.at("tests/unit/test_login.py", "get", 2),  # helper(client): by name only
+    }
     login = ws.symbol("tests/conftest.py", "AuthActions.login")
-    assert ws.ref_set(login, include_declaration=False) == {
+    assert ws.ref_set(login, include_declaration=False, probable=True) == {
         ws.at("tests/unit/test_login.py", "login()", 0)  # auth: what `auth()` yields
     }
+    confidences = {r.confidence for r in ws.query.references(login, include_probable=True)}
+    assert confidences == {"exact", "probable"}  # the definition, the use through `auth`
+    test_login = ws.symbol("tests/unit/test_login.py", "test_login")
+    reached = impact(ws.query, symbol=login)
+    assert [(n.symbol.id, n.confidence) for n in reached.nodes] == [(test_login.id, "exact")]
 
 
 def test_names_in_type_comments_are_references(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from forge_lsp.graph.model import (
 )
 from forge_lsp.graph.schema import ROLE_CODES, ROLE_NAMES
 from forge_lsp.graph.store import graph_totals, open_reader
-from forge_lsp.parsing.facts import FIXTURE_RECEIVER, PROPERTY_MARK
+from forge_lsp.parsing.facts import FIXTURE_RECEIVER, FIXTURE_VALUE_HEAD, PROPERTY_MARK
 
 _SYMBOL_COLUMNS = (
     "s.id, s.file_id, f.path, n.text, s.qualname, s.kind, s.parent_id, s.line, s.col, s.end_line,"
@@ -84,6 +84,13 @@ def _symbol(row: Sequence[Any]) -> Symbol:
 
 def _ids_json(ids: Iterable[int]) -> str:
     return json.dumps(sorted(set(ids)))
+
+
+def through_fixture(receiver: str | None) -> bool:
+    """A use on what a pytest fixture gives a test (`client.get()` where `client` is a fixture
+    parameter): exact to impact, which must see how tests reach code, but no type checker sees
+    it, so references and the call hierarchy list it as probable."""
+    return receiver is not None and FIXTURE_VALUE_HEAD in receiver
 
 
 class QueryInterrupted(Exception):
@@ -265,20 +272,24 @@ class GraphQuery:
             out.append(Reference(sel, "definition", EXACT, symbol.parent_id or symbol.id, True))
             seen.add((sel.path, sel.line, sel.col))
         rows = self.conn.execute(
-            "SELECT f.path, r.line, r.col, r.end_col, r.role, r.scope_id FROM refs r"
-            " JOIN files f ON f.id = r.file_id WHERE r.target_id=?",
+            "SELECT f.path, r.line, r.col, r.end_col, r.role, r.scope_id, rn.text FROM refs r"
+            " JOIN files f ON f.id = r.file_id LEFT JOIN names rn ON rn.id = r.receiver_id"
+            " WHERE r.target_id=?",
             (symbol.id,),
         ).fetchall()
         classes = self.constructed_classes(symbol)
         if classes:  # C(...) is a use of the C.__init__ it runs
             rows += self.conn.execute(
-                "SELECT f.path, r.line, r.col, r.end_col, r.role, r.scope_id FROM refs r"
-                " JOIN files f ON f.id = r.file_id WHERE r.role = ?"
-                " AND r.target_id IN (SELECT value FROM json_each(?))",
+                "SELECT f.path, r.line, r.col, r.end_col, r.role, r.scope_id, rn.text FROM refs r"
+                " JOIN files f ON f.id = r.file_id LEFT JOIN names rn ON rn.id = r.receiver_id"
+                " WHERE r.role = ? AND r.target_id IN (SELECT value FROM json_each(?))",
                 (_CALL, _ids_json(classes)),
             ).fetchall()
-        out.extend(self._references(rows, EXACT, seen))
+        exact = [row[:6] for row in rows if not through_fixture(row[6])]
+        out.extend(self._references(exact, EXACT, seen))
         if include_probable:
+            fixtures = [row[:6] for row in rows if through_fixture(row[6])]
+            out.extend(self._references(fixtures, PROBABLE, seen))
             out.extend(self._references(self._probable_rows(symbol), PROBABLE, seen))
         out.sort(
             key=lambda r: (not r.is_declaration, r.location.path, r.location.line, r.location.col)
@@ -332,9 +343,9 @@ class GraphQuery:
         # (`obj.prop` runs a getter, `@app.before_request` and `cb = self.handler` pass the
         # method on to be called): attribute reads, writes and decorators, not on a module.
         rows = [
-            (*row, EXACT)
+            (*row[:6], PROBABLE if through_fixture(row[6]) else EXACT)
             for row in self.conn.execute(
-                "SELECT f.path, r.line, r.col, r.end_col, r.role, r.scope_id FROM refs r"
+                "SELECT f.path, r.line, r.col, r.end_col, r.role, r.scope_id, rn.text FROM refs r"
                 " JOIN files f ON f.id = r.file_id LEFT JOIN names rn ON rn.id = r.receiver_id"
                 " WHERE r.target_id IN (SELECT value FROM json_each(?))"
                 " AND (r.role = ? OR r.role IN (?, ?, ?) AND rn.text NOT LIKE '<%'"
@@ -342,6 +353,8 @@ class GraphQuery:
                 (_ids_json(targets), _CALL, _ATTRIBUTE, _WRITE, _DECORATE),
             )
         ]
+        if not include_probable:
+            rows = [row for row in rows if row[6] == EXACT]
         if include_probable:
             rows.extend((*row, PROBABLE) for row in self._probable_rows(symbol, _CALL))
         return self._group_calls(rows, key_index=5)
@@ -361,8 +374,11 @@ class GraphQuery:
                 _ATTRIBUTE,
             ),
         ):
-            if target is not None:
+            if target is not None and not through_fixture(recv):
                 rows.append((symbol.path, line, col, end_col, _CALL, target, EXACT))
+            elif target is not None:
+                if include_probable:
+                    rows.append((symbol.path, line, col, end_col, _CALL, target, PROBABLE))
             elif include_probable and recv is not None and not recv.startswith("<"):
                 for (candidate,) in self.conn.execute(
                     "SELECT id FROM symbols WHERE name_id=? AND kind IN ('method', 'function')",
