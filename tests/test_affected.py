@@ -216,3 +216,17 @@ def test_the_pytest_plugin_deselects_what_the_change_cannot_reach(repo: Path) ->
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed, 2 deselected" in done.stdout
     assert "forge-lsp: 2 of 4 tests can observe the change since HEAD; 2 deselected" in done.stdout
+
+
+def test_a_renamed_file_is_a_new_module_and_a_gone_one(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(repo, "mv", "tests/test_order.py", "tests/test_orders.py")
+    status, out = affected(repo, capsys, "--format", "json")
+    assert status == 0
+    changes = {(c["path"], c["symbol"], c["status"]) for c in json.loads(out)["changes"]}
+    assert changes == {
+        ("tests/test_order.py", "", "deleted"),
+        ("tests/test_orders.py", "", "added"),
+    }
+    assert json.loads(out)["tests"] == ["tests/test_orders.py::test_empty_total"]
