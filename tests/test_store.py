@@ -87,30 +87,54 @@ def test_failed_update_leaves_previous_graph_intact(
     [b"this is not a database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 5000],
     ids=["text", "bad-header"],
 )
-def test_corrupt_database_is_rebuilt_with_one_log_line(
+def test_corrupt_database_in_our_directory_is_rebuilt_with_one_log_line(
     tmp_path: Path, garbage: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ws = index_tree(tmp_path, {"a.py": "def f():\n    pass\n"})
-    ws.query.close()
-    ws.db.write_bytes(garbage)
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "a.py").write_text("def f():\n    pass\n")
+    settings = load_settings(root)  # ROOT/.forge/graph.db: ours by where it is
+    index_workspace(settings, jobs=1)
+    settings.db_path.write_bytes(garbage)
     for suffix in ("-wal", "-shm"):
-        Path(f"{ws.db}{suffix}").unlink(missing_ok=True)
+        Path(f"{settings.db_path}{suffix}").unlink(missing_ok=True)
     with caplog.at_level(logging.WARNING):
-        report = index_workspace(load_settings(ws.root, db=ws.db), jobs=1)
+        report = index_workspace(settings, jobs=1)
     assert report.parsed == 1 and report.symbols == 2
     rebuild_lines = [r for r in caplog.records if "rebuilding" in r.getMessage()]
     assert len(rebuild_lines) == 1
 
 
-def test_database_from_another_program_is_not_trusted(tmp_path: Path) -> None:
+def test_a_file_that_is_not_ours_is_never_replaced(tmp_path: Path) -> None:
+    garbage = tmp_path / "notes.db"
+    garbage.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(StoreError, match=r"notes\.db is not a forge-lsp database"):
+        open_writer(garbage)
+    assert garbage.read_bytes() == b"this is not a database at all" * 100
+
+
+def test_database_from_another_program_is_not_replaced(tmp_path: Path) -> None:
     db = tmp_path / "graph.db"
     conn = apsw.Connection(str(db))
     conn.execute("CREATE TABLE other(x)")
     conn.close()
-    conn = open_writer(db)
+    with pytest.raises(StoreError, match=r"graph\.db is a SQLite database of another program"):
+        open_writer(db)
+    conn = apsw.Connection(str(db))
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
     conn.close()
-    assert "other" not in tables and "symbols" in tables
+    assert tables == {"other"}
+
+
+def test_unusable_database_paths_are_one_clear_line(tmp_path: Path) -> None:
+    directory = tmp_path / "adir"
+    directory.mkdir()
+    with pytest.raises(StoreError, match="adir is a directory, not a database file"):
+        open_writer(directory)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    with pytest.raises(StoreError, match="a_file is not a directory"):
+        open_writer(a_file / "graph.db")
 
 
 def test_reader_refuses_missing_or_foreign_database(tmp_path: Path) -> None:

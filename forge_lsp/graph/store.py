@@ -62,8 +62,14 @@ def _checked_tables(conn: apsw.Connection) -> list[str]:
     return ["meta", "files", "names", "modules"]
 
 
-def _check(conn: apsw.Connection) -> str | None:
-    """Why this database cannot be used as it is, or None if it can (after migration)."""
+class ForeignDatabase(StoreError):
+    """A file at the database path that is not ours: never replaced."""
+
+
+def _check(conn: apsw.Connection, path: Path) -> str | None:
+    """Why this database cannot be used as it is, or None if it can (after migration).
+    Raises ForeignDatabase for a file that is not ours: only ours, or an empty file, is ever
+    rebuilt (a garbage file inside our own `.forge` directory counts as ours)."""
     try:
         app_id = conn.execute("PRAGMA application_id").fetchall()[0][0]
         version = conn.execute("PRAGMA user_version").fetchall()[0][0]
@@ -71,7 +77,10 @@ def _check(conn: apsw.Connection) -> str | None:
         if tables == 0 and app_id == 0:
             return None  # a new, empty file
         if app_id != APPLICATION_ID:
-            return "it is not a forge-lsp database"
+            raise ForeignDatabase(
+                f"{path} is a SQLite database of another program: not replacing it"
+                " (remove it, or choose another --db)"
+            )
         if (
             version > SCHEMA_VERSION
             or version < 1
@@ -83,6 +92,11 @@ def _check(conn: apsw.Connection) -> str | None:
             if result != "ok":
                 return f"integrity check failed: {result}"
     except (apsw.NotADBError, apsw.CorruptError) as exc:
+        if path.parent.name != ".forge":
+            raise ForeignDatabase(
+                f"{path} is not a forge-lsp database ({exc}): not replacing it"
+                " (remove it, or choose another --db)"
+            ) from None
         return f"it is corrupt ({exc})"
     return None
 
@@ -102,24 +116,50 @@ def _migrate(conn: apsw.Connection) -> None:
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
+def _writable(path: Path) -> None:
+    """A clear error, naming the path, for a database the writer cannot have."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory, not a database file")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise StoreError(f"{path.parent} is not a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent.name == ".forge":
+            ignore = path.parent / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("*\n")
+    except OSError as exc:
+        raise StoreError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
+    if path.exists() and not os.access(path, os.W_OK):
+        raise StoreError(f"{path} is read-only")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StoreError(f"{path.parent} is read-only: the database needs it for its journal")
+
+
 def open_writer(path: Path) -> apsw.Connection:
     """Open (creating, migrating or rebuilding as needed) the database for writing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.parent.name == ".forge":
-        ignore = path.parent / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n")
+    _writable(path)
     for attempt in range(2):
         try:
             conn = apsw.Connection(str(path))
         except apsw.CantOpenError as exc:
             raise StoreError(f"cannot open database {path}: {exc}") from exc
-        problem = _check(conn)
+        try:
+            problem = _check(conn, path)
+        except ForeignDatabase:
+            conn.close()
+            raise
         if problem is None:
             try:
                 _pragmas(conn, readonly=False)
                 _migrate(conn)
                 return conn
+            except (apsw.ReadOnlyError, apsw.CantOpenError, apsw.IOError) as exc:
+                conn.close()
+                raise StoreError(f"cannot write database {path}: {exc}") from exc
+            except apsw.FullError as exc:
+                conn.close()
+                raise StoreError(f"cannot write database {path}: the disk is full") from exc
             except (apsw.NotADBError, apsw.CorruptError, apsw.SQLError) as exc:
                 problem = f"it could not be prepared ({exc})"
         conn.close()
