@@ -10,7 +10,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -52,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     index.add_argument("--jobs", "-j", type=int, help="worker processes (default: CPU count)")
     index.add_argument("--json", action="store_true", help="print the summary as JSON")
+    index.add_argument(
+        "--force", action="store_true", help="index even `/`, the home or a system directory"
+    )
 
     refs = query_command("refs", "references of the symbol at each position")
     refs.add_argument("positions", nargs="+", metavar="FILE:LINE:COL")
@@ -192,7 +197,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     for problem in settings.problems:
         print(f"forge-lsp: warning: {problem}", file=sys.stderr)
     progress = _ProgressBar() if sys.stderr.isatty() and not args.json else None
-    report = index_workspace(settings, jobs=args.jobs, progress=progress)
+    report = index_workspace(settings, jobs=args.jobs, progress=progress, force=args.force)
     if progress is not None:
         progress.finish()
     for warning in report.warnings[:20]:
@@ -448,14 +453,35 @@ COMMANDS = {
 }
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into the interruption Ctrl-C is: transactions roll back, workers stop."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    handles_term = args.command != "serve" and threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if handles_term else None
+    try:
+        return _run(args)
+    finally:
+        if handles_term:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return COMMANDS[args.command](args)
     except (CliError, StoreError, ConfigError) as exc:
         print(f"forge-lsp: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except Terminated:
+        print("forge-lsp: terminated; nothing half-written was kept", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

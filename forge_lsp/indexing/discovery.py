@@ -81,6 +81,20 @@ def _match(rel: str, pattern: str) -> bool:
     return pattern.endswith("/**") and rel.startswith(pattern[:-3] + "/")
 
 
+def unsafe_root(root: Path) -> str | None:
+    """Why indexing this directory is surely a mistake (the file system's root, the home
+    directory, a system directory), or None."""
+    resolved = root.resolve()
+    home = Path.home().resolve()
+    if resolved == Path(resolved.anchor):
+        return f"{resolved} is the root of the file system"
+    if resolved == home:
+        return f"{resolved} is the home directory"
+    if resolved.parts[1:2] and resolved.parts[1] in ("proc", "sys", "dev", "run"):
+        return f"{resolved} is a system directory"
+    return None
+
+
 def discover(
     settings: Settings,
     under: str = "",
@@ -107,11 +121,18 @@ def discover(
     result = Discovery(git=bool(git))
     root_text = root.as_posix()
     for rel in rels:
+        if rel.startswith(_OUTSIDE):
+            result.skipped.append((rel[len(_OUTSIDE) :], "symbolic link to outside the workspace"))
+            continue
         if not path_filter.file_allowed(rel):
+            continue
+        unreadable = readable_name(rel)
+        if unreadable is not None:
+            result.skipped.append((escaped(rel), unreadable))
             continue
         absolute = f"{root_text}/{rel}"
         before = known.get(absolute) if known else None
-        found = check_file(absolute, rel, settings.max_file_bytes, before)
+        found = check_file(absolute, rel, settings.max_file_bytes, before, root_text)
         if isinstance(found, SourceFile):
             result.files.append(found)
         elif found is not None:
@@ -120,12 +141,45 @@ def discover(
     return result
 
 
+def inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def readable_name(rel: str) -> str | None:
+    """Why a file name cannot be stored (not valid UTF-8), or None. Such a file is skipped
+    and counted, under its name with the undecodable bytes escaped."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8"
+    return None
+
+
+def escaped(rel: str) -> str:
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def check_file(
-    absolute: str, rel: str, max_bytes: int, known: tuple[int, int] | None = None
+    absolute: str,
+    rel: str,
+    max_bytes: int,
+    known: tuple[int, int] | None = None,
+    root: str | None = None,
+    *,
+    resolve: bool = False,
 ) -> SourceFile | str | None:
     """The file to index, or the reason it is skipped, or None when it is not a file at all.
     `known`: the (size, mtime) it had when it was last indexed as text; if it still has them,
-    its content is not sniffed again (a restart on 100,000 files would open every one)."""
+    its content is not sniffed again (a restart on 100,000 files would open every one).
+    `root`: nothing outside it is read: a symbolic link whose target lies outside is skipped
+    (with `resolve`, every directory on the way is followed too, for paths from outside)."""
+    if root is not None:
+        try:
+            link = stat.S_ISLNK(os.lstat(absolute).st_mode)
+        except OSError:
+            link = False
+        if (link or resolve) and not inside(os.path.realpath(absolute), root):
+            return "symbolic link to outside the workspace"
     try:
         st = os.stat(absolute)
     except FileNotFoundError:
@@ -200,11 +254,16 @@ def git_ignored(root: Path, rels: list[str]) -> set[str]:
     return {os.fsdecode(raw) for raw in proc.stdout.split(b"\0") if raw}
 
 
+_OUTSIDE = "\0outside:"  # _walk's mark for a directory link that leads out of the workspace
+
+
 def _walk(root: Path, path_filter: PathFilter, under: str = "") -> list[str]:
-    """os.walk that follows directory links once each, so that link cycles cannot hang it."""
+    """os.walk that follows directory links once each, so that link cycles cannot hang it,
+    and never out of the root (such a link is listed with the _OUTSIDE mark, to be counted)."""
     out: list[str] = []
     visited: set[tuple[int, int]] = set()
     root_text = str(root)
+    root_real = os.path.realpath(root_text)
     start = os.path.join(root_text, under) if under else root_text
     for dirpath, dirnames, filenames in os.walk(start, followlinks=True):
         try:
@@ -219,6 +278,15 @@ def _walk(root: Path, path_filter: PathFilter, under: str = "") -> list[str]:
         visited.add(key)
         rel_dir = os.path.relpath(dirpath, root_text).replace(os.sep, "/")
         prefix = "" if rel_dir == "." else rel_dir + "/"
-        dirnames[:] = sorted(d for d in dirnames if path_filter.dir_allowed(prefix + d))
+        kept = []
+        for d in sorted(dirnames):
+            if not path_filter.dir_allowed(prefix + d):
+                continue
+            full = os.path.join(dirpath, d)
+            if os.path.islink(full) and not inside(os.path.realpath(full), root_real):
+                out.append(f"{_OUTSIDE}{prefix}{d}")
+                continue
+            kept.append(d)
+        dirnames[:] = kept
         out.extend(prefix + name for name in filenames)
     return out

@@ -16,11 +16,15 @@ __all__ = ["IndexReport", "index_workspace"]
 
 
 def index_workspace(
-    settings: Settings, *, jobs: int | None = None, progress: Progress | None = None
+    settings: Settings,
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
 ) -> IndexReport:
     updater = GraphUpdater.open(settings)
     try:
-        report, _git = updater.index(workers=jobs or settings.jobs, progress=progress)
+        report, _git = updater.index(workers=jobs or settings.jobs, progress=progress, force=force)
     finally:
         updater.close()
     return report

@@ -24,6 +24,7 @@ import apsw
 from forge_lsp.config import Settings
 from forge_lsp.graph.store import (
     TOTALS,
+    StoreError,
     checkpoint,
     count_totals,
     create_bulk_indexes,
@@ -32,7 +33,7 @@ from forge_lsp.graph.store import (
     open_writer,
 )
 from forge_lsp.graph.writer import FileState, GraphWriter
-from forge_lsp.indexing.discovery import Discovery, discover
+from forge_lsp.indexing.discovery import Discovery, discover, unsafe_root
 from forge_lsp.indexing.modules import INIT_NAMES, is_init, is_test_file, names_for, package_dirs
 from forge_lsp.indexing.report import FileDelta, IndexReport, ref_keys, symbol_keys
 from forge_lsp.indexing.resolution import NO_FACTS, Parsed, reresolve, resolve_parsed
@@ -51,6 +52,10 @@ def _with_packages(names: Iterable[str]) -> set[str]:
         parts = name.split(".")
         out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
     return out
+
+
+class RootRefused(StoreError):
+    """An index of a directory that is surely no project (`/`, `~`): refused, one line."""
 
 
 class GraphUpdater:
@@ -162,10 +167,15 @@ class GraphUpdater:
         progress: Progress | None = None,
         keep: Iterable[str] = (),
         git: bool | None = None,
+        force: bool = False,
     ) -> tuple[IndexReport, bool]:
         """One index run: discover the workspace (`git`: as discovery found before, or None),
         sync, record how long it took, fold the WAL back. Returns the report and whether the
-        file list was git's."""
+        file list was git's. The file system's root, the home directory or a system directory
+        is refused (RootRefused) unless `force`: opening one is a mistake, not a project."""
+        refused = None if force else unsafe_root(self.settings.root)
+        if refused is not None:
+            raise RootRefused(f"not indexing {refused}: open a project directory (or use --force)")
         started = time.perf_counter()
         known = {path: (state.size, state.mtime_ns) for path, state in self.states.items()}
         discovery = discover(self.settings, git=git, known=known)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import NamedTuple
 
+from forge_lsp.indexing.orphans import guard_worker
 from forge_lsp.parsing import FileFacts
 from forge_lsp.parsing.base import extract_facts
 
@@ -80,8 +82,14 @@ def run_jobs(jobs: list[Job], workers: int) -> Iterator[Result]:
     # A bounded window of chunks in flight, consumed in order: when this process is slower
     # than the workers, finished facts wait in the pipe instead of piling up in memory.
     window = workers * _WINDOW_PER_WORKER
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":  # the forkserver, too, must not outlive us
+        context.set_forkserver_preload(["forge_lsp.indexing._forkserver_guard"])
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context(method)
+        max_workers=workers,
+        mp_context=context,
+        initializer=guard_worker,
+        initargs=(os.getpid(),),
     ) as pool:
         pending = deque(pool.submit(process_batch, c) for c in chunks[:window])
         following = iter(chunks[window:])

@@ -9,13 +9,21 @@ files belong at all. This decides which, with the same rules as discovery.
 from __future__ import annotations
 
 import os
+import posixpath
 import stat
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from forge_lsp.config import Settings
 from forge_lsp.graph.writer import FileState
-from forge_lsp.indexing.discovery import PathFilter, SourceFile, check_file, discover, git_ignored
+from forge_lsp.indexing.discovery import (
+    PathFilter,
+    SourceFile,
+    check_file,
+    discover,
+    git_ignored,
+    readable_name,
+)
 from forge_lsp.indexing.worker import Job
 
 
@@ -40,8 +48,9 @@ def disk_work(
     removed: set[str] = set()
     found: list[SourceFile] = []
     rescan = False
-    for path in paths:
-        if path in skip or not path.startswith(prefix):
+    for raw in paths:
+        path = posixpath.normpath(raw)  # `WS/../secrets.py` is not inside WS
+        if path in skip or not path.startswith(prefix) or readable_name(path) is not None:
             continue
         rel = path[len(prefix) :]
         if rel.rsplit("/", 1)[-1] == ".gitignore":
@@ -63,7 +72,8 @@ def disk_work(
                     f for f in discover(settings, rel, git=git).files if f.path not in skip
                 )
         elif path_filter.file_allowed(rel):
-            checked = check_file(path, rel, settings.max_file_bytes)
+            root = settings.root.as_posix()
+            checked = check_file(path, rel, settings.max_file_bytes, root=root, resolve=True)
             if isinstance(checked, SourceFile):
                 found.append(checked)
             elif checked is not None and path in states:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import posixpath
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -183,7 +184,20 @@ class Workspaces:
         return next((f for f in self.folders if f.uri == uri), None)
 
     def route(self, client_path: str) -> tuple[Folder, str] | None:
-        """The folder that holds a client path, and the path as the graph spells it."""
+        """The folder that holds a client path, and the path as the graph spells it. `..`
+        never leads out (`WS/../secrets.py` is outside WS), nor does a symbolic link: the file
+        itself must lie inside the folder."""
+        client_path = posixpath.normpath(client_path)
+        found = self._route(client_path)
+        if found is None:
+            return None
+        folder, graph_path = found
+        real = _resolve(graph_path)
+        if real is None or not folder.contains(real):
+            return None
+        return found
+
+    def _route(self, client_path: str) -> tuple[Folder, str] | None:
         best: tuple[Folder, str] | None = None
         best_len = -1
         for folder in self.folders:
@@ -196,7 +210,7 @@ class Workspaces:
         if best is None:
             resolved = _resolve(client_path)
             if resolved is not None and resolved != client_path:
-                return self.route(resolved)
+                return self._route(resolved)
         return best
 
 

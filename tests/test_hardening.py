@@ -1,0 +1,176 @@
+"""Bad input and hostile paths end as a clear line or a counted skip, never a crash, and nothing
+from outside the workspace reaches the graph (issue 13). Real files, real indexes, real git."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from forge_lsp.cli import main
+from forge_lsp.config import load_settings
+from forge_lsp.graph.queries import GraphQuery
+from forge_lsp.indexing.discovery import PathFilter, discover
+from forge_lsp.indexing.indexer import index_workspace
+from forge_lsp.live.disk import disk_work
+
+SECRET = "def leaked_secret_function():\n    return 'hunter2'\n"
+
+
+def _workspace(tmp_path: Path, git: bool) -> Path:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "app.py").write_text("def app():\n    return 1\n")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "creds.py").write_text(SECRET)
+    os.symlink(tmp_path / "secrets", root / "linked_dir")
+    os.symlink(tmp_path / "secrets" / "creds.py", root / "linked_file.py")
+    (root / "inside.py").symlink_to(root / "app.py")  # a link within the workspace is fine
+    if git:
+        subprocess.run(["git", "init", "-q", str(root)], check=True)
+        subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    return root
+
+
+@pytest.mark.parametrize("git", [False, True], ids=["walk", "git"])
+def test_links_out_of_the_workspace_are_skipped_and_counted(tmp_path: Path, git: bool) -> None:
+    if git and shutil.which("git") is None:
+        pytest.fail("git is needed for this test")
+    root = _workspace(tmp_path, git)
+    settings = load_settings(root, db=tmp_path / "graph.db")
+    found = discover(settings)
+    assert sorted(f.rel for f in found.files) == ["app.py", "inside.py"]
+    reason = "symbolic link to outside the workspace"
+    expected = (
+        [("linked_file.py", reason)]
+        if git
+        else [("linked_dir", reason), ("linked_file.py", reason)]
+    )
+    assert sorted(found.skipped) == expected
+    index_workspace(settings, jobs=1)
+    query = GraphQuery.open(settings.db_path)
+    try:
+        assert query.workspace_symbols("leaked_secret_function") == []
+        assert query.status()["skipped"] == {reason: len(expected)}
+    finally:
+        query.close()
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_and_counted(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "good.py").write_text("def good():\n    return 1\n")
+    bad = os.fsencode(str(root)) + b"/bad\xff\xfe.py"
+    with open(bad, "wb") as handle:
+        handle.write(b"def bad():\n    return 2\n")
+    settings = load_settings(root, db=tmp_path / "graph.db")
+    report = index_workspace(settings, jobs=1)
+    assert report.files == 1
+    query = GraphQuery.open(settings.db_path)
+    try:
+        assert query.status()["skipped"] == {"file name is not valid UTF-8": 1}
+        assert [s.name for s in query.workspace_symbols("good")] == ["good"]
+    finally:
+        query.close()
+
+
+def test_outside_paths_from_a_watcher_are_never_read(tmp_path: Path) -> None:
+    root = _workspace(tmp_path, git=False)
+    settings = load_settings(root, db=tmp_path / "graph.db")
+    outside = f"{root.as_posix()}/../secrets/creds.py"
+    work = disk_work(
+        [outside, f"{root.as_posix()}/linked_file.py", f"{root.as_posix()}/app.py"],
+        settings=settings,
+        path_filter=PathFilter(settings),
+        states={},
+        skip=set(),
+        git=False,
+    )
+    assert [job.path for job in work.jobs] == [f"{root.as_posix()}/app.py"]
+
+
+def test_the_root_of_the_file_system_or_the_home_directory_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for root in ("/", str(Path.home())):
+        assert main(["index", root, "--db", str(tmp_path / "x.db")]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"forge-lsp: not indexing {Path(root).resolve()} is the ")
+        assert err.endswith("open a project directory (or use --force)\n")
+
+
+def _big_workspace(root: Path, files: int = 600) -> None:
+    for i in range(files):
+        package = root / f"pkg{i % 20}"
+        package.mkdir(parents=True, exist_ok=True)
+        body = "".join(
+            f"def f{i}_{j}(x):\n    return f{i}_{j - 1}(x) if x else {j}\n\n" for j in range(1, 60)
+        )
+        (package / f"mod{i}.py").write_text(f"def f{i}_0(x):\n    return x\n\n{body}")
+
+
+def _children_when_parsing(process: subprocess.Popen[bytes], deadline: float = 30.0) -> list[int]:
+    from forge_lsp.server.live import descendants
+
+    waited = 0.0
+    while waited < deadline:
+        found = descendants(process.pid)
+        if len(found) >= 2:
+            return found
+        time.sleep(0.05)
+        waited += 0.05
+    raise AssertionError("the index never started its parse workers")
+
+
+def _gone(pids: list[int], deadline: float = 5.0) -> list[int]:
+    """The pids still running (not exited, not zombies) after up to `deadline` seconds."""
+    waited = 0.0
+    while True:
+        alive = []
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+                    if handle.read().rsplit(")", 1)[1].split()[0] != "Z":
+                        alive.append(pid)
+            except OSError:
+                pass
+        if not alive or waited >= deadline:
+            return alive
+        time.sleep(0.1)
+        waited += 0.1
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+def test_no_parse_worker_outlives_an_index_that_is_killed(tmp_path: Path, how: int) -> None:
+    root = tmp_path / "ws"
+    _big_workspace(root)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "forge_lsp",
+            "index",
+            str(root),
+            "--jobs",
+            "2",
+            "--db",
+            str(tmp_path / "g.db"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    workers = _children_when_parsing(process)
+    process.send_signal(how)
+    status = process.wait(timeout=10)
+    assert _gone(workers) == []
+    if how == signal.SIGTERM:
+        assert status == 143
+        assert process.stderr is not None
+        assert b"terminated; nothing half-written was kept" in process.stderr.read()
