@@ -23,6 +23,7 @@ import attrs
 from cattrs import Converter as CattrsConverter
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, default_converter
 from pygls.protocol.json_rpc import JsonRPCNotification
@@ -31,6 +32,7 @@ from pygls.uris import to_fs_path
 from forge_lsp import __version__
 from forge_lsp.server.cancellation import Cancelled, check
 from forge_lsp.server.documents import DiskLines, OpenDocuments, TextSnapshot
+from forge_lsp.server.framing import LimitedStdinReader, read_frames
 from forge_lsp.server.live import ProgressBridge, abandon
 from forge_lsp.server.options import ServerOptions
 from forge_lsp.server.positions import UTF16
@@ -63,6 +65,9 @@ def _converter() -> CattrsConverter:
     return converter
 
 
+_DROPPED = JsonRPCNotification(method="$/forge/dropped", jsonrpc="2.0", params=None)
+
+
 class ForgeProtocol(LanguageServerProtocol):
     """pygls' protocol, plus: raw params for forge/* requests, and an answer to bad params.
 
@@ -70,12 +75,20 @@ class ForgeProtocol(LanguageServerProtocol):
     it is answered with InvalidParams instead.
     """
 
+    forge_initialized = False  # `initialize` was received
+
     def get_message_type(self, method: str) -> type[Any] | None:  # type: ignore[override]
         if method.startswith("forge/"):
             return RawRequest
         return types.METHOD_TO_TYPES.get(method, (None,))[0]
 
     def structure_message(self, data: dict[str, Any]) -> Any:
+        msg_id = data.get("id")
+        if "jsonrpc" in data and (
+            isinstance(msg_id, bool) or not isinstance(msg_id, int | str | None)
+        ):
+            self.reply_error(None, -32600, "Invalid Request: id must be a number or a string")
+            return _DROPPED
         try:
             return super().structure_message(data)
         except JsonRpcException as exc:
@@ -84,8 +97,26 @@ class ForgeProtocol(LanguageServerProtocol):
                     code=exc.code, message=f"invalid params for {data['method']}"
                 )
                 self._send_response(data["id"], error=error)
-                return JsonRPCNotification(method="$/forge/dropped", jsonrpc="2.0", params=None)
+                return _DROPPED
             raise
+
+    def reply_error(self, msg_id: Any, code: int, message: str) -> None:
+        self._send_response(msg_id, error=types.ResponseError(code=code, message=message))
+
+    def handle_message(self, message: Any) -> None:
+        """The lifecycle as LSP has it: before `initialize`, requests get ServerNotInitialized
+        (-32002) and notifications are dropped (`exit` aside); `initialize` is answered once."""
+        method = getattr(message, "method", None)
+        if method == types.INITIALIZE:
+            if self.forge_initialized:
+                self.reply_error(message.id, -32600, "initialize was already called")
+                return
+            self.forge_initialized = True
+        elif method is not None and not self.forge_initialized and method != types.EXIT:
+            if getattr(message, "id", None) is not None:
+                self.reply_error(message.id, -32002, "the server is not initialized")
+            return
+        super().handle_message(message)
 
 
 class ClientLogHandler(logging.Handler):
@@ -137,6 +168,23 @@ class ForgeServer(LanguageServer):
         self.counters = {"requests": 0, "cancelled": 0, "errors": 0}
         self.faults = {m for m in os.environ.get(FAULT_ENV, "").split(",") if m}
         self.delays = _delays(os.environ.get(DELAY_ENV, ""))
+
+    def _start_io_async(self, stdin: Any = None, stdout: Any = None) -> None:
+        """pygls' stdio loop, reading frames with forge_lsp.server.framing: a bad frame from a
+        client is skipped, never the end of the session."""
+        self._stop_event = threading.Event()
+        reader = LimitedStdinReader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        protocol = self.protocol
+        assert isinstance(protocol, ForgeProtocol)
+        try:
+            asyncio.run(read_frames(self._stop_event, reader, protocol, protocol.reply_error))
+        except BrokenPipeError:
+            logging.getLogger(__name__).error("the client is gone: shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     # ----- paths and text --------------------------------------------------------------------
 
