@@ -3,6 +3,7 @@ from outside the workspace reaches the graph (issue 13). Real files, real indexe
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -174,3 +175,47 @@ def test_no_parse_worker_outlives_an_index_that_is_killed(tmp_path: Path, how: i
         assert status == 143
         assert process.stderr is not None
         assert b"terminated; nothing half-written was kept" in process.stderr.read()
+
+
+def _serve(root: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "forge_lsp", "serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=root,
+    )
+    assert process.stdin is not None
+    for message in (
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "processId": None,
+                "rootUri": root.as_uri(),
+                "capabilities": {},
+                "initializationOptions": {"jobs": 2},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+    ):
+        body = json.dumps(message).encode()
+        process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    process.stdin.flush()
+    return process
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+def test_no_process_outlives_a_server_stopped_mid_index(tmp_path: Path, how: int) -> None:
+    root = tmp_path / "ws"
+    _big_workspace(root)
+    process = _serve(root)
+    workers = _children_when_parsing(process)
+    started = time.monotonic()
+    process.send_signal(how)
+    status = process.wait(timeout=10)
+    if how == signal.SIGTERM:
+        assert status == 0 and time.monotonic() - started < 2.0
+    assert _gone(workers) == []

@@ -13,6 +13,7 @@ import asyncio
 import functools
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -348,8 +349,21 @@ def create_server() -> ForgeServer:
 
 
 def serve(*, tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> int:
-    """Run until the client says `exit` (stdio) or the connection ends (TCP)."""
+    """Run until the client says `exit` (stdio) or the connection ends (TCP); SIGTERM and
+    SIGINT stop it as `exit` would: what is not committed never will be (one transaction per
+    update), the parse workers are ended, the process exits 0 at once."""
     server = create_server()
+
+    def stop(signum: int, frame: object) -> None:
+        log.warning("forge-lsp: %s: stopping", signal.Signals(signum).name)
+        if server.busy:
+            abandon()
+        logging.shutdown()
+        os._exit(0)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
     if tcp:
         log.info("forge-lsp %s listening on %s:%d", __version__, host, port)
         server.start_tcp(host, port)
