@@ -219,3 +219,27 @@ def test_no_process_outlives_a_server_stopped_mid_index(tmp_path: Path, how: int
     if how == signal.SIGTERM:
         assert status == 0 and time.monotonic() - started < 2.0
     assert _gone(workers) == []
+
+
+def test_the_watcher_survives_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    from forge_lsp.live.watcher import FileWatcher
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    seen: list[set[str]] = []
+    settings = load_settings(root, db=tmp_path / "graph.db")
+    watcher = FileWatcher(root, PathFilter(settings), seen.append, debounce_ms=50)
+    watcher.start()
+    try:
+        assert watcher.wait_running(10)
+        with open(os.fsencode(str(root)) + b"/bad\xff.py", "wb") as handle:
+            handle.write(b"x = 1\n")
+        time.sleep(0.5)
+        (root / "good.py").write_text("y = 2\n")
+        deadline = time.monotonic() + 10
+        while not any((root / "good.py").as_posix() in batch for batch in seen):
+            assert time.monotonic() < deadline, f"the watcher missed good.py: {watcher.state}"
+            time.sleep(0.05)
+        assert watcher.state in ("running", "polling")
+    finally:
+        watcher.stop()

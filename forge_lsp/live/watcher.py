@@ -47,8 +47,9 @@ class FileWatcher:
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
-        self.state = "off"  # off | starting | running | stopped | failed: <why>
+        self.state = "off"  # off | starting | running | polling | stopped | failed: <why>
         self.events = 0
+        self.restarts = 0  # watches started again after something ended one
 
     def start(self) -> None:
         self.state = "starting"
@@ -59,7 +60,7 @@ class FileWatcher:
 
     def stop(self) -> None:
         self._stop.set()
-        if self.state in ("starting", "running"):
+        if self.state in ("starting", "running", "polling"):
             self.state = "stopped"
 
     def wanted(self, change: Change, path: str) -> bool:
@@ -81,6 +82,30 @@ class FileWatcher:
         return self._ready.wait(timeout)
 
     def _run(self) -> None:
+        """Watch until stopped. Whatever ends a watch (an event it cannot decode, a vanished
+        root) starts it again after a pause; when the kernel has no watches left (OSError:
+        inotify limits on a big tree) it goes on by polling, and `state` says so."""
+        polling = False
+        pause = 0.1
+        while not self._stop.is_set():
+            try:
+                self._watch(polling)
+                return
+            except OSError as exc:
+                if polling:
+                    self.state = f"failed: {exc}"
+                    log.warning("file watcher for %s stopped: %s", self.root, exc)
+                    return
+                polling = True
+                log.warning("file watcher for %s: %s; polling instead", self.root, exc)
+            except Exception as exc:  # an event it could not handle: watch again
+                log.warning("file watcher for %s restarts after: %r", self.root, exc)
+            self.restarts += 1
+            self._stop.wait(pause)
+            pause = min(pause * 2, 5.0)
+        self._ready.set()
+
+    def _watch(self, polling: bool) -> None:
         try:
             # With a timeout to yield on, the first (empty) yield says the watches are in place.
             for changes in watch(
@@ -93,9 +118,10 @@ class FileWatcher:
                 yield_on_timeout=True,
                 raise_interrupt=False,
                 ignore_permission_denied=True,
+                force_polling=polling,
             ):
-                if not self._ready.is_set():
-                    self.state = "running"
+                if not self._ready.is_set() or self.state not in ("running", "polling"):
+                    self.state = "polling" if polling else "running"
                     self._ready.set()
                 if not changes:
                     continue
@@ -105,11 +131,8 @@ class FileWatcher:
                     self._on_change(paths)
                 except Exception:  # the receiver's bug must not end the watching
                     log.exception("handling file changes failed")
-        except Exception as exc:  # no inotify watches left, a vanished root...
-            self.state = f"failed: {exc}"
-            log.warning("file watcher for %s stopped: %s", self.root, exc)
-        else:
-            if not self._stop.is_set():
-                self.state = "stopped"
         finally:
             self._ready.set()
+        if not self._stop.is_set():
+            raise RuntimeError("the watch ended")  # the root vanished: try again
+        self.state = "stopped"
