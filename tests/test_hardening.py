@@ -243,3 +243,38 @@ def test_the_watcher_survives_a_file_name_that_is_not_utf8(tmp_path: Path) -> No
         assert watcher.state in ("running", "polling")
     finally:
         watcher.stop()
+
+
+def test_git_submodules_are_indexed(tmp_path: Path) -> None:
+    def git(cwd: Path, *args: str) -> None:
+        subprocess.run(
+            [
+                "git",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "user.name=t",
+                "-c",
+                "protocol.file.allow=always",
+                *args,
+            ],
+            cwd=cwd,
+            check=True,
+            capture_output=True,
+        )
+
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "lib.py").write_text("def from_the_submodule():\n    return 1\n")
+    git(library, "init", "-q")
+    git(library, "add", "-A")
+    git(library, "commit", "-qm", "lib")
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "app.py").write_text("def app():\n    return 1\n")
+    git(root, "init", "-q")
+    git(root, "submodule", "add", "-q", str(library), "vendor/library")
+    (root / "notes.py").write_text("def untracked():\n    return 2\n")
+    found = discover(load_settings(root, db=tmp_path / "graph.db"))
+    assert found.git
+    assert sorted(f.rel for f in found.files) == ["app.py", "notes.py", "vendor/library/lib.py"]

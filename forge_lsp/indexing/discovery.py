@@ -203,21 +203,20 @@ def check_file(
 
 
 def _git_files(root: Path, under: str = "") -> list[str] | None:
-    """Tracked and untracked-but-not-ignored files, or None when root is not in a git work tree."""
+    """Tracked files, those of submodules included, and untracked-but-not-ignored ones; None
+    when root is not in a git work tree. (git will not list both kinds in one call with
+    `--recurse-submodules`: two calls.)"""
+    tracked = _git_list(root, ["--cached", "--recurse-submodules"], under)
+    if tracked is None:
+        return None
+    untracked = _git_list(root, ["--others", "--exclude-standard"], under) or []
+    return list(dict.fromkeys([*tracked, *untracked]))
+
+
+def _git_list(root: Path, options: list[str], under: str) -> list[str] | None:
     try:
         proc = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(root),
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-                "--",
-                under or ".",
-            ],
+            ["git", "-C", str(root), "ls-files", "-z", *options, "--", under or "."],
             capture_output=True,
             timeout=60,
             check=False,
@@ -226,15 +225,7 @@ def _git_files(root: Path, under: str = "") -> list[str] | None:
         return None
     if proc.returncode != 0:
         return None
-    seen: set[str] = set()
-    out: list[str] = []
-    for raw in proc.stdout.split(b"\0"):
-        if raw:
-            rel = os.fsdecode(raw)
-            if rel not in seen:
-                seen.add(rel)
-                out.append(rel)
-    return out
+    return [os.fsdecode(raw) for raw in proc.stdout.split(b"\0") if raw]
 
 
 def git_ignored(root: Path, rels: list[str]) -> set[str]:
