@@ -23,8 +23,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from forge_lsp.config import Settings
 from forge_lsp.graph.store import StoreError, checkpoint, remove_database
@@ -34,6 +33,7 @@ from forge_lsp.indexing.updater import GraphUpdater
 from forge_lsp.indexing.worker import Result, content_hash
 from forge_lsp.live.cache import CachedQueries, QueryCache
 from forge_lsp.live.disk import disk_work
+from forge_lsp.live.interface import LiveListener, LiveOptions, ProgressEvent, Readers
 from forge_lsp.live.metrics import LiveMetrics
 from forge_lsp.live.scheduler import BUFFER, CLOSED, Batch, UpdateScheduler
 from forge_lsp.live.watcher import FileWatcher
@@ -48,38 +48,7 @@ _SNIFF = 8192
 _WATCHER_START = 2.0  # seconds the first index waits, at most, for the watcher to be in place
 
 
-@dataclass(frozen=True, slots=True)
-class LiveOptions:
-    debounce: float = 0.0  # seconds a change notice waits for more before it is applied
-    cache_size: int = 4096  # answers kept in the query cache
-    watch: bool = True  # run our own file watcher
-    metrics_log: bool = False  # one JSON log line per applied batch
-    batch_limit: int = 200  # disk changes applied per transaction
-    max_pending: int = 2000  # more queued disk changes than this become one rescan
-
-
-@dataclass(slots=True)
-class ProgressEvent:
-    run: int  # one id per index run or storm, for begin/report/end
-    title: str
-    done: int
-    total: int
-    finished: bool = False
-    message: str = ""
-
-
-class LiveListener(Protocol):
-    def progress(self, event: ProgressEvent) -> None: ...
-
-    def failed(self, message: str) -> None: ...
-
-
-class Readers(Protocol):
-    """The folder's read connections, put aside while the database file is replaced."""
-
-    def suspend(self, *, wait: float) -> None: ...
-
-    def invalidate(self) -> None: ...
+DEFAULT_OPTIONS = LiveOptions()  # frozen: one shared default
 
 
 class LiveGraph:
@@ -87,7 +56,7 @@ class LiveGraph:
         self,
         settings: Settings,
         *,
-        options: LiveOptions = LiveOptions(),
+        options: LiveOptions = DEFAULT_OPTIONS,
         listener: LiveListener | None = None,
         readers: Readers | None = None,
     ) -> None:

@@ -20,7 +20,7 @@ from dataclasses import replace
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from forge_lsp.live.service import ProgressEvent
+from forge_lsp.live.interface import ProgressEvent
 
 log = logging.getLogger(__name__)
 

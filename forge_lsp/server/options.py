@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from forge_lsp.live.service import LiveOptions
+from forge_lsp.live.interface import LiveOptions
 
 LOG_LEVELS = {
     "error": logging.ERROR,

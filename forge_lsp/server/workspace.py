@@ -25,7 +25,8 @@ from pathlib import Path
 from forge_lsp.config import Settings, load_settings
 from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.graph.store import StoreError
-from forge_lsp.live.service import LiveGraph, LiveListener
+from forge_lsp.live.interface import LiveListener
+from forge_lsp.live.service import LiveGraph
 from forge_lsp.server.cancellation import interruptible
 from forge_lsp.server.options import ServerOptions
 

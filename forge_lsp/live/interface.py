@@ -1,0 +1,41 @@
+"""What a live graph is configured with and tells its owner: options, progress events, the
+listener the server implements, and the read connections it puts aside during a rebuild."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class LiveOptions:
+    debounce: float = 0.0  # seconds a change notice waits for more before it is applied
+    cache_size: int = 4096  # answers kept in the query cache
+    watch: bool = True  # run our own file watcher
+    metrics_log: bool = False  # one JSON log line per applied batch
+    batch_limit: int = 200  # disk changes applied per transaction
+    max_pending: int = 2000  # more queued disk changes than this become one rescan
+
+
+@dataclass(slots=True)
+class ProgressEvent:
+    run: int  # one id per index run or storm, for begin/report/end
+    title: str
+    done: int
+    total: int
+    finished: bool = False
+    message: str = ""
+
+
+class LiveListener(Protocol):
+    def progress(self, event: ProgressEvent) -> None: ...
+
+    def failed(self, message: str) -> None: ...
+
+
+class Readers(Protocol):
+    """The folder's read connections, put aside while the database file is replaced."""
+
+    def suspend(self, *, wait: float) -> None: ...
+
+    def invalidate(self) -> None: ...
