@@ -292,3 +292,43 @@ def test_cached_answers_always_equal_the_graphs(tmp_path: Path) -> None:
         assert stats["hits"] > 0 and stats["invalidated"] > 0
     finally:
         folder.close()
+
+
+def _failing(folder: Folder, times: int) -> list[int]:
+    """Make the folder's next `times` updates fail (rolled back, as a real failure is)."""
+    updater = folder.live._updater
+    assert updater is not None
+    real = updater.apply
+    calls = [0]
+
+    def apply(**kwargs: object) -> IndexReport:
+        calls[0] += 1
+        if calls[0] <= times:
+            raise OSError("disk I/O error (injected)")
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    updater.apply = apply  # type: ignore[method-assign]
+    return calls
+
+
+def test_a_failed_live_update_is_retried_until_it_lands(folder: Folder) -> None:
+    calls = _failing(folder, 2)
+    (folder.root / "app/core.py").write_text(
+        "def helper():\n    return 1\n\ndef added():\n    return 2\n"
+    )
+    folder.live.files_changed([folder.path("app/core.py")])
+    _wait(lambda: calls[0] >= 1, "the first, failing, update")
+    assert not folder.live.wait_fresh(0, 0.01)  # not fresh while the update is unsettled
+    _wait(lambda: folder.query.workspace_symbols("added") != [], "the retried update", timeout=15)
+    assert calls[0] == 3
+    _wait(lambda: folder.live.wait_fresh(0, 0.01), "fresh again")
+    assert folder.live.status()["stale"] == []
+
+
+def test_an_update_that_always_fails_is_shown_stale(folder: Folder) -> None:
+    calls = _failing(folder, 1000)
+    (folder.root / "main.py").write_text("x = 1\n")
+    folder.live.files_changed([folder.path("main.py")])
+    _wait(lambda: folder.live.status()["stale"] == [folder.path("main.py")], "stale", timeout=15)
+    assert calls[0] == 3  # the attempts, then no more
+    assert not folder.live.wait_fresh(0, 0.01)

@@ -35,6 +35,7 @@ from forge_lsp.live.cache import CachedQueries, QueryCache
 from forge_lsp.live.disk import disk_work
 from forge_lsp.live.interface import LiveListener, LiveOptions, ProgressEvent, Readers
 from forge_lsp.live.metrics import LiveMetrics
+from forge_lsp.live.retry import FailedUpdates
 from forge_lsp.live.scheduler import BUFFER, CLOSED, Batch, UpdateScheduler
 from forge_lsp.live.watcher import FileWatcher
 from forge_lsp.parsing.incremental import ByteEdit, DocumentTree
@@ -69,6 +70,7 @@ class LiveGraph:
             batch_limit=options.batch_limit,
             max_pending=options.max_pending,
         )
+        self.failures = FailedUpdates(self._retry)
         self.cache = QueryCache(options.cache_size)
         self.queries = CachedQueries(self.cache)
         self.metrics = LiveMetrics(options.metrics_log)
@@ -180,7 +182,7 @@ class LiveGraph:
         """
         if self.state != "ready":
             return True
-        return self.scheduler.wait(seq, timeout, cancelled)
+        return self.scheduler.wait(seq, timeout, cancelled) and not self.failures.unsettled
 
     def wait_applied(self, seq: int, timeout: float) -> bool:
         """Wait (bounded) until every change notice up to `seq`, from any source, is applied."""
@@ -205,6 +207,7 @@ class LiveGraph:
             "watcher": watcher,
             "watcherEvents": self.watcher.events if self.watcher is not None else 0,
             "rescans": self.scheduler.overflows,
+            "stale": self.failures.stale()[:20],  # updates that failed every retry
             **self.metrics.summary(),
         }
 
@@ -242,13 +245,28 @@ class LiveGraph:
                 self._sync()
             else:
                 self._apply(batch)
+                self.failures.succeeded(batch.paths)
         except Exception as exc:
             self.metrics.failed()
             log.exception("updating %s failed", self.settings.root)
             if batch.rebuild or batch.rescan or self.state != "ready":
                 self._fail(f"{type(exc).__name__}: {exc}")
-            elif self.listener is not None:
-                self.listener.failed(f"updating {len(batch.notices)} file(s) failed: {exc}")
+            else:  # rolled back: try again later, stale meanwhile (live/retry.py)
+                self.failures.failed(batch.paths)
+                if self.listener is not None:
+                    self.listener.failed(f"updating {len(batch.notices)} file(s) failed: {exc}")
+
+    def _retry(self, paths: list[str]) -> None:
+        """Queue failed paths again: an open document from its buffer, the rest from disk."""
+        disk = []
+        for path in paths:
+            data = self._buffers.get(path)
+            if data is not None and path in self.open_paths:
+                self.scheduler.buffer(path, data, None)
+            else:
+                disk.append(path)
+        if disk:
+            self.scheduler.disk(disk)
 
     def _fail(self, message: str) -> None:
         self.state, self.error = "failed", message
