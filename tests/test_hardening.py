@@ -278,3 +278,30 @@ def test_git_submodules_are_indexed(tmp_path: Path) -> None:
     found = discover(load_settings(root, db=tmp_path / "graph.db"))
     assert found.git
     assert sorted(f.rel for f in found.files) == ["app.py", "notes.py", "vendor/library/lib.py"]
+
+
+def test_a_tree_with_more_directories_than_watches_is_polled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forge_lsp.live import watcher as watcher_module
+
+    root = tmp_path / "ws"
+    for i in range(12):
+        (root / f"d{i}").mkdir(parents=True)
+    budget = tmp_path / "max_user_watches"
+    budget.write_text("16\n")  # half of it, 8, is fewer than the 13 directories
+    monkeypatch.setattr(watcher_module, "_MAX_WATCHES", str(budget))
+    seen: list[set[str]] = []
+    settings = load_settings(root, db=tmp_path / "graph.db")
+    watcher = watcher_module.FileWatcher(root, PathFilter(settings), seen.append, debounce_ms=50)
+    watcher.start()
+    try:
+        assert watcher.wait_running(10)
+        assert watcher.state == "polling"
+        (root / "d3" / "new.py").write_text("x = 1\n")
+        deadline = time.monotonic() + 10
+        while not any((root / "d3" / "new.py").as_posix() in batch for batch in seen):
+            assert time.monotonic() < deadline, "polling missed the new file"
+            time.sleep(0.05)
+    finally:
+        watcher.stop()

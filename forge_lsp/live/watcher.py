@@ -10,6 +10,7 @@ for all its files); the receiver sorts out what each path is now.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,19 @@ log = logging.getLogger(__name__)
 _STEP_MS = 10  # how often the watcher thread looks at collected events
 _DEBOUNCE_MS = 400  # the longest a burst of events is collected before it is delivered
 _READY_MS = 50  # the watcher yields an empty set this often when nothing happens
-_ALWAYS = frozenset({".gitignore"})  # not source, but they change which files belong
+_ALWAYS = frozenset({".gitignore"})
+_MAX_WATCHES = (
+    "/proc/sys/fs/inotify/max_user_watches"  # not source, but they change which files belong
+)
+
+
+def _watch_budget() -> int | None:
+    """Half of the kernel's inotify watches per user (Linux), or None where unknown."""
+    try:
+        with open(_MAX_WATCHES, encoding="ascii") as handle:
+            return int(handle.read().strip()) // 2
+    except (OSError, ValueError):
+        return None
 
 
 class FileWatcher:
@@ -85,7 +98,9 @@ class FileWatcher:
         """Watch until stopped. Whatever ends a watch (an event it cannot decode, a vanished
         root) starts it again after a pause; when the kernel has no watches left (OSError:
         inotify limits on a big tree) it goes on by polling, and `state` says so."""
-        polling = False
+        polling = self._too_many_directories()
+        if polling:
+            log.warning("file watcher for %s: more directories than watches; polling", self.root)
         pause = 0.1
         while not self._stop.is_set():
             try:
@@ -104,6 +119,20 @@ class FileWatcher:
             self._stop.wait(pause)
             pause = min(pause * 2, 5.0)
         self._ready.set()
+
+    def _too_many_directories(self) -> bool:
+        """Whether watching every directory would take more than half the kernel's watches
+        (each directory costs one; the rest of the machine needs some too): then poll."""
+        budget = _watch_budget()
+        if budget is None:
+            return False
+        for count, (dirpath, dirnames, _files) in enumerate(os.walk(self.root), 1):
+            rel = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
+            prefix = "" if rel == "." else rel + "/"
+            dirnames[:] = [d for d in dirnames if self._filter.dir_allowed(prefix + d)]
+            if count > budget or self._stop.is_set():
+                return count > budget
+        return False
 
     def _watch(self, polling: bool) -> None:
         try:
