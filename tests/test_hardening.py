@@ -305,3 +305,35 @@ def test_a_tree_with_more_directories_than_watches_is_polled(
             time.sleep(0.05)
     finally:
         watcher.stop()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_an_index_killed_at_random_points_converges_to_a_cold_index(tmp_path: Path) -> None:
+    import random
+
+    import apsw
+
+    from forge_lsp.graph.snapshot import graph_snapshot, snapshot_diff
+
+    root = tmp_path / "ws"
+    _big_workspace(root, files=240)
+    db = tmp_path / "warm.db"
+    command = [sys.executable, "-m", "forge_lsp", "index", str(root), "--jobs", "2", "--db"]
+    chance = random.Random(13)
+    for round_ in range(10):
+        for path in chance.sample(sorted(root.rglob("*.py")), 5):  # the tree moves on too
+            path.write_text(path.read_text() + f"\nROUND_{round_} = {round_}\n")
+        process = subprocess.Popen(
+            [*command, str(db)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(chance.uniform(0.05, 0.8))
+        process.kill()
+        process.wait(timeout=10)
+    subprocess.run([*command, str(db)], check=True, capture_output=True)
+    subprocess.run([*command, str(tmp_path / "cold.db")], check=True, capture_output=True)
+    warm, cold = (apsw.Connection(str(p)) for p in (db, tmp_path / "cold.db"))
+    try:
+        assert snapshot_diff(graph_snapshot(warm), graph_snapshot(cold)) == []
+    finally:
+        warm.close()
+        cold.close()
