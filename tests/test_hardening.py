@@ -337,3 +337,40 @@ def test_an_index_killed_at_random_points_converges_to_a_cold_index(tmp_path: Pa
     finally:
         warm.close()
         cold.close()
+
+
+def test_a_full_disk_is_one_line_and_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from forge_lsp.graph import store
+
+    root = tmp_path / "ws"
+    _big_workspace(root, files=80)
+    db = tmp_path / "graph.db"
+    assert main(["index", str(root), "--db", str(db), "--jobs", "1"]) == 0
+    before = GraphQuery.open(db)
+    symbols = before.status()["symbols"]
+    before.close()
+    for path in sorted(root.rglob("mod*.py"))[:40]:  # enough new content to need new pages
+        path.write_text(path.read_text() * 3)
+    real = store._pragmas
+
+    def full_disk(conn: object, *, readonly: bool) -> None:
+        real(conn, readonly=readonly)  # type: ignore[arg-type]
+        if not readonly:  # no page beyond those the file has now: as a full disk would
+            pages = conn.execute("PRAGMA page_count").fetchall()[0][0]  # type: ignore[attr-defined]
+            conn.execute(f"PRAGMA max_page_count={pages}")  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(store, "_pragmas", full_disk)
+    capsys.readouterr()
+    assert main(["index", str(root), "--db", str(db), "--jobs", "1"]) == 1
+    assert (
+        capsys.readouterr().err
+        == f"forge-lsp: {db}: the disk is full; the update was not written\n"
+    )
+    monkeypatch.undo()
+    after = GraphQuery.open(db)
+    try:
+        assert after.status()["symbols"] == symbols  # the last good graph, whole
+    finally:
+        after.close()

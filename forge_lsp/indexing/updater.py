@@ -217,12 +217,19 @@ class GraphUpdater:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        """One write transaction; if it fails, the in-memory state follows the rollback."""
+        """One write transaction; if it fails, the in-memory state follows the rollback. A full
+        disk is a StoreError (one line for the user): nothing of the update was written."""
         try:
             with self.conn:
                 yield
-        except BaseException:
+        except BaseException as exc:
             self._reload()
+            # SQLite rolls back on a full disk by itself; the rollback after it then fails
+            # and hides the FullError behind "no transaction is active"
+            if isinstance(exc, apsw.FullError) or isinstance(exc.__context__, apsw.FullError):
+                raise StoreError(
+                    f"{self.settings.db_path}: the disk is full; the update was not written"
+                ) from exc
             raise
 
     # ----- one update ------------------------------------------------------------------------
