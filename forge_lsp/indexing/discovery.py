@@ -159,6 +159,14 @@ def escaped(rel: str) -> str:
     return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def _leads_out(absolute: str, root: str, resolve: bool) -> bool:
+    try:
+        link = stat.S_ISLNK(os.lstat(absolute).st_mode)
+    except OSError:
+        return False
+    return (link or resolve) and not inside(os.path.realpath(absolute), root)
+
+
 def check_file(
     absolute: str,
     rel: str,
@@ -173,13 +181,6 @@ def check_file(
     its content is not sniffed again (a restart on 100,000 files would open every one).
     `root`: nothing outside it is read: a symbolic link whose target lies outside is skipped
     (with `resolve`, every directory on the way is followed too, for paths from outside)."""
-    if root is not None:
-        try:
-            link = stat.S_ISLNK(os.lstat(absolute).st_mode)
-        except OSError:
-            link = False
-        if (link or resolve) and not inside(os.path.realpath(absolute), root):
-            return "symbolic link to outside the workspace"
     try:
         st = os.stat(absolute)
     except FileNotFoundError:
@@ -192,6 +193,9 @@ def check_file(
         return f"too large (>{max_bytes} bytes)"
     if known is not None and known == (st.st_size, st.st_mtime_ns):
         return SourceFile(absolute, rel, st.st_size, st.st_mtime_ns)
+    # Only a file about to be read is checked: one whose size and mtime match is not read.
+    if root is not None and _leads_out(absolute, root, resolve):
+        return "symbolic link to outside the workspace"
     try:
         with open(absolute, "rb") as handle:
             head = handle.read(_SNIFF_BYTES)
