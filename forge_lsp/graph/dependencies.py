@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_right
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Any, NamedTuple, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
 
 import apsw
 
+from forge_lsp.graph.hierarchy import closures
 from forge_lsp.graph.schema import ROLE_CODES, ROLE_NAMES
 from forge_lsp.parsing.facts import AUTOUSE_MARK, FIXTURE_RECEIVER
 
@@ -140,53 +141,6 @@ _TEST_SYMBOL = (
     "SELECT s.id, s.file_id, s.sel_line, s.sel_col, s.sel_end_col FROM symbols s"
     " JOIN names n ON n.id = s.name_id"
 )
-
-
-def classes_inheriting(conn: apsw.Connection, class_id: int, member: str) -> list[int]:
-    """The class and its subclasses that do not define `member` themselves: where `C(...)`
-    runs `C.__init__` (for `member` "__init__")."""
-    found, frontier = [class_id], [class_id]
-    while frontier:
-        rows = conn.execute(
-            f"SELECT DISTINCT r.scope_id FROM refs r WHERE r.role = {_INHERIT}"
-            f" AND r.target_id IN {_IDS} AND NOT EXISTS (SELECT 1 FROM symbols m"
-            " JOIN names mn ON mn.id = m.name_id WHERE m.parent_id = r.scope_id"
-            " AND mn.text = ?)",
-            (json.dumps(frontier), member),
-        ).fetchall()
-        frontier = [r[0] for r in rows if r[0] not in found]
-        found += frontier
-    return found
-
-
-_Key = TypeVar("_Key", bound=Hashable)
-
-
-def _closures(
-    starts: dict[_Key, list[int]],
-    step: Callable[[list[int]], Callable[[_Key, int], Iterable[int]]],
-) -> dict[_Key, list[int]]:
-    """For each key, its start nodes and all they reach, found level by level for every key
-    at once: `step(nodes)` looks up the next level of all of them in one go and returns
-    `neighbours(key, node)`. Each list keeps the order nodes were found in."""
-    found = {key: list(nodes) for key, nodes in starts.items()}
-    frontier = {key: list(nodes) for key, nodes in starts.items()}
-    while frontier:
-        neighbours = step(sorted({n for nodes in frontier.values() for n in nodes}))
-        following: dict[_Key, list[int]] = {}
-        for key, nodes in frontier.items():
-            seen = set(found[key])
-            new: list[int] = []
-            for node in nodes:
-                for m in neighbours(key, node):
-                    if m not in seen:
-                        seen.add(m)
-                        new.append(m)
-            if new:
-                found[key].extend(new)
-                following[key] = new
-        frontier = following
-    return found
 
 
 class EdgeRow(NamedTuple):
@@ -368,7 +322,7 @@ class Dependencies:
             return lambda pair, c: [s for s in children.get(c, ()) if (s, pair[1]) not in defines]
 
         cache = self._inheriting_cache
-        cache.update(_closures({p: [p[0]] for p in pairs if p not in cache}, subclasses))
+        cache.update(closures({p: [p[0]] for p in pairs if p not in cache}, subclasses))
         return {pair: cache[pair] for pair in pairs}
 
     def _overrides(self, nodes: list[_Frontier]) -> list[EdgeRow]:
@@ -431,7 +385,7 @@ class Dependencies:
             return lambda _cls, c: direct[c]
 
         cache = self._bases_cache
-        found = _closures({c: [c] for c in classes if c not in cache}, bases)
+        found = closures({c: [c] for c in classes if c not in cache}, bases)
         cache.update((c, up[1:]) for c, up in found.items())  # not the class itself
         return {c: cache[c] for c in classes}
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import apsw
 
-from forge_lsp.graph.dependencies import CONSTRUCTORS, classes_inheriting
+from forge_lsp.graph.dependencies import CONSTRUCTORS
+from forge_lsp.graph.hierarchy import classes_inheriting
 from forge_lsp.graph.model import (
     EXACT,
     PROBABLE,
