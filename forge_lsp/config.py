@@ -35,6 +35,7 @@ DEFAULT_EXCLUDES = (
 )
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 DB_ENV = "FORGE_LSP_DB"
+_FIELDS = {"max-file-size": "max_file_bytes", "follow-symlinks": "follow_symlinks"}
 
 
 class ConfigError(ValueError):
@@ -49,6 +50,8 @@ class Settings:
     exclude: tuple[str, ...] = ()  # glob patterns relative to root, on top of DEFAULT_EXCLUDES
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     jobs: int = field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
+    # follow symbolic links whose target is inside the root (never one leading outside)
+    follow_symlinks: bool = True
     problems: tuple[str, ...] = ()  # settings that were ignored, with why
 
 
@@ -68,6 +71,11 @@ def _validate(key: str, value: Any, problems: list[str]) -> Any:
     if key == "jobs":
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             problems.append("jobs must be a positive integer; using the default")
+            return None
+        return value
+    if key == "follow-symlinks":
+        if not isinstance(value, bool):
+            problems.append("follow-symlinks must be true or false; using the default")
             return None
         return value
     if key == "db":
@@ -109,7 +117,7 @@ def load_settings(
         for key, value in source.items():
             checked = _validate(key, value, problems)
             if checked is not None:
-                merged["max_file_bytes" if key == "max-file-size" else key] = checked
+                merged[_FIELDS.get(key, key)] = checked
     db_value = db or os.environ.get(DB_ENV) or merged.get("db")
     db_path = Path(db_value).expanduser() if db_value else root / ".forge" / "graph.db"
     if not db_path.is_absolute():
@@ -121,4 +129,5 @@ def load_settings(
         exclude=merged.get("exclude", ()),
         max_file_bytes=merged.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES),
         jobs=merged.get("jobs", settings.jobs),
+        follow_symlinks=merged.get("follow_symlinks", True),
     )

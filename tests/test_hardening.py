@@ -374,3 +374,24 @@ def test_a_full_disk_is_one_line_and_loses_nothing(
         assert after.status()["symbols"] == symbols  # the last good graph, whole
     finally:
         after.close()
+
+
+def test_follow_symlinks_off_skips_every_link(tmp_path: Path) -> None:
+    root = _workspace(tmp_path, git=False)
+    (root / "package").mkdir()
+    (root / "package" / "real.py").write_text("def real():\n    return 1\n")
+    os.symlink(root / "package", root / "alias")  # inside: followed by default
+    (root / "pyproject.toml").write_text("[tool.forge-lsp]\nfollow-symlinks = false\n")
+    found = discover(load_settings(root, db=tmp_path / "graph.db"))
+    assert sorted(f.rel for f in found.files) == ["app.py", "package/real.py"]
+    assert sorted(found.skipped) == [
+        ("alias", "symbolic link (follow-symlinks is off)"),
+        ("inside.py", "symbolic link (follow-symlinks is off)"),
+        ("linked_dir", "symbolic link to outside the workspace"),
+        ("linked_file.py", "symbolic link (follow-symlinks is off)"),
+    ]
+    (root / "pyproject.toml").write_text("[tool.forge-lsp]\nfollow-symlinks = 'yes'\n")
+    settings = load_settings(root, db=tmp_path / "graph.db")
+    assert settings.follow_symlinks is True
+    assert settings.problems == ("follow-symlinks must be true or false; using the default",)
+    assert "alias/real.py" in {f.rel for f in discover(settings).files}

@@ -117,12 +117,16 @@ def discover(
         if git is None:
             git = bool(rels)
     if not git or rels is None:
-        rels = _walk(root, path_filter, under)
+        rels = _walk(root, path_filter, under, follow=settings.follow_symlinks)
     result = Discovery(git=bool(git))
     root_text = root.as_posix()
     for rel in rels:
         if rel.startswith(_OUTSIDE):
-            result.skipped.append((rel[len(_OUTSIDE) :], "symbolic link to outside the workspace"))
+            linked = rel[len(_OUTSIDE) :]
+            target = os.path.realpath(f"{root_text}/{linked}")
+            out = not inside(target, os.path.realpath(root_text))
+            reason = "to outside the workspace" if out else "(follow-symlinks is off)"
+            result.skipped.append((linked, f"symbolic link {reason}"))
             continue
         if not path_filter.file_allowed(rel):
             continue
@@ -132,7 +136,14 @@ def discover(
             continue
         absolute = f"{root_text}/{rel}"
         before = known.get(absolute) if known else None
-        found = check_file(absolute, rel, settings.max_file_bytes, before, root_text)
+        found = check_file(
+            absolute,
+            rel,
+            settings.max_file_bytes,
+            before,
+            root_text,
+            follow=settings.follow_symlinks,
+        )
         if isinstance(found, SourceFile):
             result.files.append(found)
         elif found is not None:
@@ -159,12 +170,17 @@ def escaped(rel: str) -> str:
     return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _leads_out(absolute: str, root: str, resolve: bool) -> bool:
+def _leads_out(absolute: str, root: str, resolve: bool, follow: bool = True) -> str | None:
+    """Why the file must not be read: a link out of the root (or any link, not `follow`)."""
     try:
         link = stat.S_ISLNK(os.lstat(absolute).st_mode)
     except OSError:
-        return False
-    return (link or resolve) and not inside(os.path.realpath(absolute), root)
+        return None
+    if link and not follow:
+        return "symbolic link (follow-symlinks is off)"
+    if (link or resolve) and not inside(os.path.realpath(absolute), root):
+        return "symbolic link to outside the workspace"
+    return None
 
 
 def check_file(
@@ -175,6 +191,7 @@ def check_file(
     root: str | None = None,
     *,
     resolve: bool = False,
+    follow: bool = True,
 ) -> SourceFile | str | None:
     """The file to index, or the reason it is skipped, or None when it is not a file at all.
     `known`: the (size, mtime) it had when it was last indexed as text; if it still has them,
@@ -194,8 +211,9 @@ def check_file(
     if known is not None and known == (st.st_size, st.st_mtime_ns):
         return SourceFile(absolute, rel, st.st_size, st.st_mtime_ns)
     # Only a file about to be read is checked: one whose size and mtime match is not read.
-    if root is not None and _leads_out(absolute, root, resolve):
-        return "symbolic link to outside the workspace"
+    refused = _leads_out(absolute, root, resolve, follow) if root is not None else None
+    if refused is not None:
+        return refused
     try:
         with open(absolute, "rb") as handle:
             head = handle.read(_SNIFF_BYTES)
@@ -252,7 +270,9 @@ def git_ignored(root: Path, rels: list[str]) -> set[str]:
 _OUTSIDE = "\0outside:"  # _walk's mark for a directory link that leads out of the workspace
 
 
-def _walk(root: Path, path_filter: PathFilter, under: str = "") -> list[str]:
+def _walk(
+    root: Path, path_filter: PathFilter, under: str = "", *, follow: bool = True
+) -> list[str]:
     """os.walk that follows directory links once each, so that link cycles cannot hang it,
     and never out of the root (such a link is listed with the _OUTSIDE mark, to be counted)."""
     out: list[str] = []
@@ -278,7 +298,7 @@ def _walk(root: Path, path_filter: PathFilter, under: str = "") -> list[str]:
             if not path_filter.dir_allowed(prefix + d):
                 continue
             full = os.path.join(dirpath, d)
-            if os.path.islink(full) and not inside(os.path.realpath(full), root_real):
+            if os.path.islink(full) and not (follow and inside(os.path.realpath(full), root_real)):
                 out.append(f"{_OUTSIDE}{prefix}{d}")
                 continue
             kept.append(d)

@@ -73,7 +73,14 @@ def disk_work(
                 )
         elif path_filter.file_allowed(rel):
             root = settings.root.as_posix()
-            checked = check_file(path, rel, settings.max_file_bytes, root=root, resolve=True)
+            checked = check_file(
+                path,
+                rel,
+                settings.max_file_bytes,
+                root=root,
+                resolve=True,
+                follow=settings.follow_symlinks,
+            )
             if isinstance(checked, SourceFile):
                 found.append(checked)
             elif checked is not None and path in states:

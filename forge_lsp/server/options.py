@@ -30,6 +30,7 @@ _SETTING_KEYS = {
     "maxFileSize": "max-file-size",
     "jobs": "jobs",
     "dbPath": "db",
+    "followSymlinks": "follow-symlinks",
 }
 
 
@@ -98,6 +99,11 @@ def parse_options(raw: Any) -> ServerOptions:
             number = _positive_int(name, raw[name], problems)
             if number is not None:
                 overrides[_SETTING_KEYS[name]] = number
+    if "followSymlinks" in raw:
+        if isinstance(raw["followSymlinks"], bool):
+            overrides["follow-symlinks"] = raw["followSymlinks"]
+        else:
+            problems.append("followSymlinks must be true or false; using the default")
     if "dbPath" in raw:
         if isinstance(raw["dbPath"], str) and raw["dbPath"].strip():
             overrides["db"] = raw["dbPath"].strip()
