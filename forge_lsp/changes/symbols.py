@@ -10,7 +10,8 @@ the diff, so a diff given on its own needs no repository.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
 
 from forge_lsp.changes.diff import FileDiff
 from forge_lsp.parsing.base import extract_facts
@@ -39,6 +40,8 @@ class _Side:
     facts: FileFacts | None
     lines: list[str]
     heads: dict[int, int]  # def row -> first decorator row
+    _spans: list[tuple[int, int, int, int]] | None = None  # (start, index, end, index)
+    _starts: list[int] = field(default_factory=list)
 
     def start(self, index: int) -> int:
         assert self.facts is not None
@@ -46,14 +49,25 @@ class _Side:
         return self.heads.get(line, line)
 
     def innermost(self, line: int) -> int:
-        """The index of the innermost symbol holding `line` (0: the module-level code)."""
-        found = 0
+        """The index of the innermost symbol holding `line` (0: the module-level code).
+        Symbols nest (a child comes after its parent), so it is the last-starting one that
+        still holds the line: found by bisecting the spans (sorted once) and stepping back
+        over those that ended before it."""
         if self.facts is None:
             return 0
-        for i, sym in enumerate(self.facts.symbols[1:], 1):
-            if self.start(i) <= line <= sym.end_line and self.start(i) >= self.start(found):
-                found = i
-        return found
+        if self._spans is None:
+            self._spans = sorted(
+                (self.start(i), i, sym.end_line, i)
+                for i, sym in enumerate(self.facts.symbols[1:], 1)
+            )
+            self._starts = [span[0] for span in self._spans]
+        k = bisect_right(self._starts, line) - 1
+        while k >= 0:
+            _start, _order, end, index = self._spans[k]
+            if end >= line:
+                return index
+            k -= 1
+        return 0
 
     def key(self, index: int) -> tuple[object, ...]:
         """What callers of the symbol can observe."""
