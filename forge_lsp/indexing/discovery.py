@@ -153,6 +153,7 @@ def discover(
 
 
 def inside(path: str, root: str) -> bool:
+    """Whether a posix path is `root` or lies below it (by spelling: resolve first)."""
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 

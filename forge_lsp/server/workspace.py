@@ -25,6 +25,7 @@ from pathlib import Path
 from forge_lsp.config import Settings, load_settings
 from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.graph.store import StoreError
+from forge_lsp.indexing.discovery import inside
 from forge_lsp.live.interface import LiveListener
 from forge_lsp.live.service import LiveGraph
 from forge_lsp.server.cancellation import interruptible
@@ -135,7 +136,7 @@ class Folder:
         self.editor_seq = 0  # the newest editor change sent to the live graph
 
     def contains(self, graph_path: str) -> bool:
-        return graph_path == self.root or graph_path.startswith(self.root.rstrip("/") + "/")
+        return inside(graph_path, self.root)
 
     def to_client_path(self, graph_path: str) -> str:
         """A graph path as the client spells it (below the folder it opened)."""
@@ -203,9 +204,7 @@ class Workspaces:
         best_len = -1
         for folder in self.folders:
             for prefix in {folder.client_root, folder.root}:
-                if (
-                    client_path == prefix or client_path.startswith(prefix.rstrip("/") + "/")
-                ) and len(prefix) > best_len:
+                if (inside(client_path, prefix)) and len(prefix) > best_len:
                     best = (folder, folder.root + client_path[len(prefix) :])
                     best_len = len(prefix)
         if best is None:
