@@ -96,6 +96,22 @@ def test_columns_count_code_points_after_non_ascii() -> None:
     assert not facts.is_ascii
 
 
+def test_columns_on_a_long_line_with_wide_characters_are_exact() -> None:
+    # one line, thousands of references, non-ASCII text between them: every column is exact
+    parts = [f"f{i % 7}('é{i}🙂', 日本)" for i in range(4000)]
+    line = "; ".join(parts)
+    facts = PythonExtractor().extract("long.py", (line + "\nz = '\xff'\n").encode())
+    calls = sorted((r.col, r.end_col, r.name) for r in facts.refs if r.name.startswith("f"))
+    expected = []
+    column = 0
+    for i, part in enumerate(parts):
+        expected.append((column, column + 2, f"f{i % 7}"))
+        column += len(part) + 2
+    assert calls == expected
+    cjk = [r.col for r in facts.refs if r.name == "日本"]
+    assert cjk == [i for i in range(len(line)) if line.startswith("日本", i)]
+
+
 def test_invalid_utf8_and_binary_like_input_do_not_raise() -> None:
     facts = PythonExtractor().extract(
         "x.py", b"def f():\n    return '\xff\xfe'\n\x00\x01garbage((("

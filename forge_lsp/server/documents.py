@@ -21,7 +21,13 @@ from collections.abc import Mapping, Sequence
 from lsprotocol import types
 
 from forge_lsp.parsing.incremental import ByteEdit, SourceText
-from forge_lsp.server.positions import UTF8, from_client, needs_text, split_lines, to_client
+from forge_lsp.server.positions import (
+    UTF8,
+    LineColumns,
+    from_client,
+    needs_text,
+    split_lines,
+)
 
 _CACHE_FILES = 512
 
@@ -70,6 +76,7 @@ class TextSnapshot:
         self.encoding = encoding
         self._open = open_texts
         self._open_lines: dict[str, list[str] | None] = {}
+        self._columns: dict[tuple[str, int], LineColumns | None] = {}  # built once a request
         self._disk = disk
 
     def _lines(self, path: str) -> list[str] | None:
@@ -91,19 +98,26 @@ class TextSnapshot:
             return None
         return lines[line]
 
+    def _line_columns(self, path: str, line: int) -> LineColumns | None:
+        key = (path, line)
+        if key not in self._columns:
+            text = self.line(path, line)
+            self._columns[key] = None if text is None else LineColumns(text, self.encoding)
+        return self._columns[key]
+
     def to_client(self, path: str, line: int, column: int) -> int:
         """A graph column (code points) as a client column."""
         if not needs_text(self.encoding) or column == 0:
             return column
-        text = self.line(path, line)
-        return column if text is None else to_client(text, column, self.encoding)
+        columns = self._line_columns(path, line)
+        return column if columns is None else columns.to_client(column)
 
     def from_client(self, path: str, line: int, column: int) -> int:
         """A client column as a graph column (code points)."""
         if not needs_text(self.encoding) or column == 0:
             return column
-        text = self.line(path, line)
-        return column if text is None else from_client(text, column, self.encoding)
+        columns = self._line_columns(path, line)
+        return column if columns is None else columns.from_client(column)
 
 
 class OpenDocuments:

@@ -18,7 +18,7 @@ from forge_lsp.indexing.indexer import index_workspace
 from forge_lsp.server.cancellation import Cancelled, interruptible
 from forge_lsp.server.documents import DiskLines, TextSnapshot
 from forge_lsp.server.options import parse_options
-from forge_lsp.server.positions import ENCODINGS, from_client, to_client
+from forge_lsp.server.positions import ENCODINGS, LineColumns, from_client, to_client
 from forge_lsp.server.workspace import QueryPool, Workspaces
 
 LINE = "s = 'é🙂'; x = helper()  # 日本"
@@ -42,6 +42,17 @@ def test_round_trip_matches_python_codecs(line: str, data: st.DataObject) -> Non
         client = to_client(line, column, encoding)
         assert client == units(line[:column], encoding)
         assert from_client(line, client, encoding) == column
+
+
+@given(st.lists(st.sampled_from(["a", "é", "日", "🙂", "\r", " "]), max_size=300))
+def test_one_line_converter_matches_the_codecs_on_every_column(chars: list[str]) -> None:
+    line = "".join(chars)
+    for encoding in ENCODINGS:
+        columns = LineColumns(line, encoding)
+        for column in range(len(line) + 3):
+            client = columns.to_client(column)
+            assert client == units(line[:column], encoding) + max(0, column - len(line))
+            assert columns.from_client(client) == min(column, len(line))
 
 
 def test_columns_inside_a_character_map_to_its_start() -> None:
