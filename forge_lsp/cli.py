@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -330,9 +331,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     status = query.status()
     if args.json:
         _print_json(status)
-    else:
-        for key, value in status.items():
-            print(f"{key}: {value}")
+        return 0
+    skipped_files = status.pop("skippedFiles")
+    for key, value in status.items():
+        if key == "skipped":
+            value = ", ".join(f"{n} {reason}" for reason, n in sorted(value.items())) or "none"
+        elif key == "lastIndexTime" and value is not None:
+            value = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(value)))
+        print(f"{key}: {value}")
+        if key == "skipped":  # which files, and why: nothing is left out silently
+            for entry in skipped_files:
+                print(f"  {entry['path']}: {entry['reason']}")
     return 0
 
 

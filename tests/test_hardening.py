@@ -63,6 +63,32 @@ def test_links_out_of_the_workspace_are_skipped_and_counted(tmp_path: Path, git:
         query.close()
 
 
+def test_status_names_each_file_a_limit_or_a_fault_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _workspace(tmp_path, git=False)
+    (root / "huge.py").write_text("x = 1\n" * 400_000)  # over the 2 MB default
+    db = tmp_path / "graph.db"
+    assert main(["index", str(root), "--db", str(db), "--jobs", "1"]) == 0
+    capsys.readouterr()
+    assert main(["status", "--db", str(db), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    outside = "symbolic link to outside the workspace"
+    assert status["skippedFiles"] == [
+        {"path": "huge.py", "reason": "too large (>2097152 bytes)"},
+        {"path": "linked_dir", "reason": outside},
+        {"path": "linked_file.py", "reason": outside},
+    ]
+    assert main(["status", "--db", str(db)]) == 0
+    text = capsys.readouterr().out.splitlines()
+    at = text.index(f"skipped: 2 {outside}, 1 too large")
+    assert text[at + 1 : at + 4] == [
+        "  huge.py: too large (>2097152 bytes)",
+        f"  linked_dir: {outside}",
+        f"  linked_file.py: {outside}",
+    ]
+
+
 def test_a_file_name_that_is_not_utf8_is_skipped_and_counted(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     root.mkdir()

@@ -28,7 +28,8 @@ from forge_lsp.graph.model import (
     Symbol,
 )
 from forge_lsp.graph.schema import ROLE_CODES, ROLE_NAMES
-from forge_lsp.graph.store import graph_totals, open_reader
+from forge_lsp.graph.status import graph_status
+from forge_lsp.graph.store import open_reader
 from forge_lsp.parsing.facts import FIXTURE_RECEIVER, FIXTURE_VALUE_HEAD, PROPERTY_MARK
 
 _SYMBOL_COLUMNS = (
@@ -473,25 +474,4 @@ class GraphQuery:
     # ----- status ----------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        conn = self.conn
-        files = conn.execute(
-            "SELECT count(*), coalesce(sum(1 - parse_ok), 0) FROM files"
-        ).fetchall()[0]
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        symbols, refs, resolved = graph_totals(conn)
-        skipped: dict[str, int] = {}
-        for (reason,) in conn.execute("SELECT reason FROM skipped"):
-            key = reason.split(":", 1)[0].split(" (", 1)[0]
-            skipped[key] = skipped.get(key, 0) + 1
-        return {
-            "root": meta.get("root"),
-            "files": files[0],
-            "filesWithSyntaxErrors": files[1],
-            "symbols": symbols,
-            "references": refs,
-            "resolvedReferences": resolved,
-            "resolvedPercent": round(100.0 * resolved / refs, 1) if refs else 100.0,
-            "skipped": skipped,
-            "lastIndexSeconds": meta.get("last_index_seconds"),
-            "lastIndexTime": meta.get("last_index_time"),
-        }
+        return graph_status(self.conn)

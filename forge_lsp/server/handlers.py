@@ -304,6 +304,7 @@ def status(ls: ForgeServer) -> dict[str, Any]:
             "lastIndexTime": graph.get("lastIndexTime"),
             "indexRuns": graph_live.runs,
             "skipped": graph.get("skipped", {}),
+            "skippedFiles": graph.get("skippedFiles", []),
             "warnings": len(report.warnings) if report else 0,
             "error": graph_live.error,
             "live": live_status,

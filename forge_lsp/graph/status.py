@@ -1,0 +1,38 @@
+"""What `forge-lsp status` and `forge/status` report about one graph: sizes, resolution, and what
+was left out of it and why (every file a limit or a fault skipped is listed, up to a bound)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import apsw
+
+from forge_lsp.graph.store import graph_totals
+
+SKIPPED_FILES_LISTED = 100  # a tree with thousands of skipped files still gives a readable status
+
+
+def graph_status(conn: apsw.Connection) -> dict[str, Any]:
+    files = conn.execute("SELECT count(*), coalesce(sum(1 - parse_ok), 0) FROM files").fetchall()[0]
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    symbols, refs, resolved = graph_totals(conn)
+    skipped: dict[str, int] = {}
+    skipped_files: list[dict[str, str]] = []  # which files a limit or a fault left out, and why
+    for path, reason in conn.execute("SELECT path, reason FROM skipped ORDER BY path"):
+        key = reason.split(":", 1)[0].split(" (", 1)[0]
+        skipped[key] = skipped.get(key, 0) + 1
+        if len(skipped_files) < SKIPPED_FILES_LISTED:
+            skipped_files.append({"path": path, "reason": reason})
+    return {
+        "root": meta.get("root"),
+        "files": files[0],
+        "filesWithSyntaxErrors": files[1],
+        "symbols": symbols,
+        "references": refs,
+        "resolvedReferences": resolved,
+        "resolvedPercent": round(100.0 * resolved / refs, 1) if refs else 100.0,
+        "skipped": skipped,
+        "skippedFiles": skipped_files,
+        "lastIndexSeconds": meta.get("last_index_seconds"),
+        "lastIndexTime": meta.get("last_index_time"),
+    }
