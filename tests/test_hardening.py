@@ -402,6 +402,85 @@ def test_a_full_disk_is_one_line_and_loses_nothing(
         after.close()
 
 
+def _private_mounts_work() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(
+    not _private_mounts_work() and not os.environ.get("CI"),
+    reason="needs `unshare -rm` (user and mount namespaces) to mount a small tmpfs",
+)
+def test_a_real_full_disk_is_one_line_and_loses_nothing(tmp_path: Path) -> None:
+    # A 1 MB tmpfs in a private mount namespace: the first index fits, the second cannot.
+    root, mount, out = tmp_path / "ws", tmp_path / "disk", tmp_path / "out"
+    _big_workspace(root, files=10)
+    mount.mkdir()
+    out.mkdir()
+    db = mount / "graph.db"
+    forge = f"{sys.executable} -m forge_lsp"
+    script = f"""
+        mount -t tmpfs -o size=1m forge-test {mount} || exit 99
+        {forge} index {root} --db {db} --jobs 1 >/dev/null 2>{out}/first.err; echo $? >{out}/first
+        {forge} status --db {db} --json >{out}/before.json
+        for i in $(seq 10 400); do cp {root}/pkg0/mod0.py {root}/pkg0/copy$i.py; done
+        {forge} index {root} --db {db} --jobs 1 >/dev/null 2>{out}/second.err; echo $? >{out}/second
+        {forge} status --db {db} --json >{out}/after.json
+    """
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (out / "first").read_text() == "0\n", (out / "first.err").read_text()
+    assert (out / "second").read_text() == "1\n"
+    assert (out / "second.err").read_text() == (
+        f"forge-lsp: {db}: the disk is full; the update was not written\n"
+    )
+    before, after = (json.loads((out / f"{n}.json").read_text()) for n in ("before", "after"))
+    assert (after["files"], after["symbols"]) == (before["files"], before["symbols"]) == (10, 610)
+
+
+def _as_a_plain_user(command: list[str]) -> list[str]:
+    """`command` without the privilege that lets root write any file (CI runs as root)."""
+    if os.geteuid() != 0:
+        return command
+    assert shutil.which("setpriv"), "setpriv (util-linux) is needed to drop root's file privileges"
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", *command]
+
+
+def test_a_read_only_database_is_one_line_to_write_and_still_answers(tmp_path: Path) -> None:
+    root, shelf = tmp_path / "ws", tmp_path / "shelf"
+    root.mkdir()
+    (root / "a.py").write_text("def f():\n    return 1\n\nf()\n")
+    db = shelf / "graph.db"
+    forge = [sys.executable, "-m", "forge_lsp"]
+    subprocess.run([*forge, "index", str(root), "--db", str(db)], check=True, capture_output=True)
+    db.chmod(0o444)
+    shelf.chmod(0o555)  # a read-only copy: a CI artifact, a shared index
+    try:
+        runs = {
+            name: subprocess.run(_as_a_plain_user([*forge, *args]), capture_output=True, text=True)
+            for name, args in {
+                "index": ["index", str(root), "--db", str(db)],
+                "new": ["index", str(root), "--db", str(shelf / "new.db")],
+                "refs": ["refs", "--db", str(db), f"{root}/a.py:1:5", "--json"],
+            }.items()
+        }
+    finally:
+        shelf.chmod(0o755)
+    assert (runs["index"].returncode, runs["index"].stderr) == (
+        1,
+        f"forge-lsp: {db} is read-only\n",
+    )
+    assert (runs["new"].returncode, runs["new"].stderr) == (
+        1,
+        f"forge-lsp: {shelf} is read-only: the database needs it for its journal\n",
+    )
+    assert runs["refs"].returncode == 0, runs["refs"].stderr
+    found = json.loads(runs["refs"].stdout)["locations"]
+    assert [(at["line"], at["column"]) for at in found] == [(1, 5), (4, 1)]
+
+
 def test_follow_symlinks_off_skips_every_link(tmp_path: Path) -> None:
     root = _workspace(tmp_path, git=False)
     (root / "package").mkdir()

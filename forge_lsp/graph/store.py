@@ -10,6 +10,7 @@ import logging
 import os
 from contextlib import suppress
 from pathlib import Path
+from urllib.parse import quote
 
 import apsw
 
@@ -170,16 +171,32 @@ def open_writer(path: Path) -> apsw.Connection:
     raise StoreError(f"cannot create a usable database at {path}")
 
 
+def _open_read_only(name: str, flags: int) -> apsw.Connection:
+    conn = apsw.Connection(name, flags=flags)
+    try:
+        _pragmas(conn, readonly=True)
+    except apsw.Error:
+        conn.close()
+        raise
+    return conn
+
+
 def open_reader(path: Path) -> apsw.Connection:
     """A read-only connection; raises StoreError when there is no usable index at `path`."""
     if not path.exists():
         raise StoreError(f"no index at {path}: run `forge-lsp index` first")
     try:
-        conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
-        _pragmas(conn, readonly=True)
+        try:
+            conn = _open_read_only(str(path), flags=apsw.SQLITE_OPEN_READONLY)
+        except apsw.ReadOnlyError:
+            # A WAL database needs its -shm file, which a read-only directory or a read-only
+            # copy (a CI artifact, a shared index) cannot give; nothing writes such a copy, so
+            # it is read as immutable.
+            uri = f"file:{quote(path.as_posix())}?immutable=1"
+            conn = _open_read_only(uri, flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
         version = conn.execute("PRAGMA user_version").fetchall()[0][0]
         app_id = conn.execute("PRAGMA application_id").fetchall()[0][0]
-    except (apsw.NotADBError, apsw.CorruptError, apsw.CantOpenError) as exc:
+    except (apsw.NotADBError, apsw.CorruptError, apsw.CantOpenError, apsw.ReadOnlyError) as exc:
         raise StoreError(
             f"the index at {path} is unreadable ({exc}): run `forge-lsp index`"
         ) from exc
