@@ -121,6 +121,14 @@ def test_invalid_utf8_and_binary_like_input_do_not_raise() -> None:
     assert [s.kind for s in empty.symbols] == ["module"] and empty.refs == []
 
 
+def test_a_comment_with_invalid_utf8_costs_nothing_else_in_the_file() -> None:
+    # A query predicate on comments used to decode them strictly: the whole file was lost.
+    source = b"from pkg import Eng#_\xf5ine, run\n\ndef main():\n    x = []  # type: List[Node]\n"
+    facts = PythonExtractor().extract("app.py", source)
+    assert [s.name for s in facts.symbols if s.name] == ["main"]
+    assert ("Node", 3, 25) in {(r.name, r.line, r.col) for r in facts.refs}
+
+
 def test_interface_hash_ignores_bodies_but_not_signatures() -> None:
     ex = PythonExtractor()
     a = ex.extract("m.py", b"def f(x):\n    return x + 1\n").interface_hash()

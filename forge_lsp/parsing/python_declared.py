@@ -341,7 +341,8 @@ def type_comment_refs(x: _FileExtraction, comments: list[Node]) -> None:
                     x.facts.refs.append(ref)
 
 
-_TYPE_COMMENT = re.compile(rb"#\s*type:\s*")
+_TYPE_COMMENT = re.compile(rb"#\s*type:\s*")  # comments are filtered here, on bytes: a query
+# predicate would decode them, and one comment with invalid UTF-8 would fail the whole file
 
 
 def _snippet_ref(

@@ -39,7 +39,7 @@ QUERY_SOURCE = """
 (decorator) @decorator
 (class_definition superclasses: (argument_list) @bases)
 (type) @annotation
-((comment) @type_comment (#match? @type_comment "^#[ ]*type:"))
+(comment) @type_comment
 (return_statement) @return
 (yield) @yield
 (import_statement) @import
