@@ -63,6 +63,23 @@ def _checked_tables(conn: apsw.Connection) -> list[str]:
     return ["meta", "files", "names", "modules"]
 
 
+def _truncation(conn: apsw.Connection, path: Path) -> str | None:
+    """Why the file is shorter than its pages, if it is. SQLite reads a missing tail as empty
+    pages and quick_check passes them, so a cut-off copy would lose rows silently. Pages that
+    are only in the write-ahead log are not in the file yet: then only whole pages are checked."""
+    pages, size = (
+        conn.execute(f"PRAGMA {p}").fetchall()[0][0] for p in ("page_count", "page_size")
+    )
+    try:
+        length = path.stat().st_size
+        wal = os.stat(f"{path}-wal").st_size if os.path.exists(f"{path}-wal") else 0
+    except OSError:
+        return None
+    if length % size or (wal == 0 and length < pages * size):
+        return f"it is truncated ({length} bytes for {pages} pages of {size})"
+    return None
+
+
 class ForeignDatabase(StoreError):
     """A file at the database path that is not ours: never replaced."""
 
@@ -88,6 +105,9 @@ def _check(conn: apsw.Connection, path: Path) -> str | None:
             or (version < SCHEMA_VERSION and version + 1 not in MIGRATIONS)
         ):
             return f"schema version {version} is not supported (this build writes {SCHEMA_VERSION})"
+        truncated = _truncation(conn, path)
+        if truncated is not None:
+            return truncated
         for table in _checked_tables(conn):
             result = conn.execute(f"PRAGMA quick_check({table})").fetchall()[0][0]
             if result != "ok":
