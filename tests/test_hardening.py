@@ -365,6 +365,110 @@ def test_an_index_killed_at_random_points_converges_to_a_cold_index(tmp_path: Pa
         cold.close()
 
 
+class _Session:
+    """A bare JSON-RPC session with a real `forge-lsp serve`, to be killed at any moment."""
+
+    def __init__(self, root: Path) -> None:
+        import queue
+        import threading
+
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "forge_lsp", "serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=root,
+        )
+        self.answers: queue.Queue[dict[str, object]] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.next_id = 0
+        self.ask("initialize", {"processId": None, "rootUri": root.as_uri(), "capabilities": {}})
+        self.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+
+    def send(self, message: dict[str, object]) -> None:
+        assert self.process.stdin is not None
+        body = json.dumps(message).encode()
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        self.process.stdin.flush()
+
+    def _read(self) -> None:
+        out = self.process.stdout
+        assert out is not None
+        length = 0
+        while header := out.readline():
+            if header.lower().startswith(b"content-length:"):
+                length = int(header.split(b":")[1])
+            elif header.strip() == b"":  # the end of the headers
+                message = json.loads(out.read(length))
+                if "id" in message and "method" not in message:
+                    self.answers.put(message)
+
+    def ask(self, method: str, params: object) -> object:
+        self.next_id += 1
+        self.send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
+        while True:
+            answer = self.answers.get(timeout=60)
+            if answer["id"] == self.next_id:
+                return answer.get("result")
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = self.ask("forge/status", {})
+            folder = status["folders"][0]  # type: ignore[index]
+            if folder["state"] == "ready" and folder["live"]["watcher"] == "running":
+                return
+            time.sleep(0.05)
+        raise AssertionError("the server never became ready")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_server_killed_during_live_batches_converges_to_a_cold_index(tmp_path: Path) -> None:
+    import random
+
+    import apsw
+
+    from forge_lsp.graph.snapshot import graph_snapshot, snapshot_diff
+
+    root = tmp_path / "ws"
+    _big_workspace(root, files=120)
+    chance = random.Random(1313)
+    for round_ in range(10):
+        session = _Session(root)
+        try:
+            session.wait_ready()
+            files = sorted(root.rglob("*.py"))
+            changes = chance.sample(files, 40)  # a storm: bodies, interfaces, deletions
+            stop_after = chance.randrange(1, 9)  # waves written before the kill
+            for wave in range(stop_after):  # in waves, so that several live batches run
+                for path in changes[wave * 5 : wave * 5 + 5]:
+                    text = path.read_text()
+                    kind = chance.randrange(4)
+                    if kind == 0:
+                        path.write_text(text + f"\nROUND_{round_} = {round_}\n")
+                    elif kind == 1:  # a renamed function: its callers' references move
+                        path.write_text(text.replace("_1(x):", f"_1r{round_}(x):", 1))
+                    elif kind == 2:
+                        path.unlink()
+                    else:
+                        (path.parent / f"new{round_}_{path.name}").write_text(text)
+                time.sleep(chance.uniform(0.02, 0.15))
+            time.sleep(chance.uniform(0.0, 0.2))  # somewhere in the live batches
+        finally:
+            session.process.kill()
+            session.process.wait(timeout=10)
+    db = root / ".forge" / "graph.db"
+    command = [sys.executable, "-m", "forge_lsp", "index", str(root), "--jobs", "2", "--db"]
+    subprocess.run([*command, str(db)], check=True, capture_output=True)
+    subprocess.run([*command, str(tmp_path / "cold.db")], check=True, capture_output=True)
+    warm, cold = (apsw.Connection(str(p)) for p in (db, tmp_path / "cold.db"))
+    try:
+        assert snapshot_diff(graph_snapshot(warm), graph_snapshot(cold)) == []
+    finally:
+        warm.close()
+        cold.close()
+
+
 def test_a_full_disk_is_one_line_and_loses_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
