@@ -96,6 +96,7 @@ def _print_json(value: object) -> None:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from forge_lsp.indexing.indexer import index_workspace
+    from forge_lsp.indexing.updater import RootRefused
 
     root = Path(args.root).expanduser()
     if not root.is_dir():
@@ -106,7 +107,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     for problem in settings.problems:
         print(f"forge-lsp: warning: {problem}", file=sys.stderr)
     progress = _ProgressBar() if sys.stderr.isatty() and not args.json else None
-    report = index_workspace(settings, jobs=args.jobs, progress=progress, force=args.force)
+    try:
+        report = index_workspace(settings, jobs=args.jobs, progress=progress, force=args.force)
+    except RootRefused as exc:
+        raise CliError(f"{exc} (or use --force)") from None
     if progress is not None:
         progress.finish()
     for warning in report.warnings[:20]:

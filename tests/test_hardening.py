@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from raw_session import RawSession
 
 from forge_lsp.cli import main
 from forge_lsp.config import load_settings
@@ -126,10 +127,35 @@ def test_the_root_of_the_file_system_or_the_home_directory_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for root in ("/", str(Path.home())):
-        assert main(["index", root, "--db", str(tmp_path / "x.db")]) == 1
-        err = capsys.readouterr().err
-        assert err.startswith(f"forge-lsp: not indexing {Path(root).resolve()} is the ")
-        assert err.endswith("open a project directory (or use --force)\n")
+        had_index = (Path(root) / ".forge").exists()
+        for db in (["--db", str(tmp_path / "x.db")], []):
+            assert main(["index", root, *db]) == 1
+            err = capsys.readouterr().err
+            assert err.startswith(f"forge-lsp: not indexing {Path(root).resolve()} is the ")
+            assert err.endswith("open a project directory (or use --force)\n")
+        assert (Path(root) / ".forge").exists() == had_index  # nothing written there
+
+
+@pytest.mark.parametrize("root", ["/", "home"])
+def test_a_server_opened_on_the_file_system_root_or_home_refuses_the_folder(root: str) -> None:
+    folder = Path("/") if root == "/" else Path.home()
+    had_index = (folder / ".forge").exists()
+    session = RawSession(folder)
+    try:
+        assert "capabilities" in session.initialize()["result"]
+        session.message({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        deadline = time.monotonic() + 20
+        while (state := session.ask("forge/status", {})["folders"][0])["state"] != "failed":
+            assert state["state"] in ("queued", "indexing"), state
+            assert time.monotonic() < deadline, state
+            time.sleep(0.05)
+        assert state["error"].startswith(f"not indexing {folder.resolve()} is the ")
+        assert (state["files"], state["live"]["watcher"]) == (0, "off")  # nothing watched
+        assert (folder / ".forge").exists() == had_index  # nothing written there
+        assert session.close() == 0  # and the session goes on until the client ends it
+    finally:
+        if session.process.poll() is None:
+            session.process.kill()
 
 
 def _big_workspace(root: Path, files: int = 600) -> None:
@@ -365,63 +391,6 @@ def test_an_index_killed_at_random_points_converges_to_a_cold_index(tmp_path: Pa
         cold.close()
 
 
-class _Session:
-    """A bare JSON-RPC session with a real `forge-lsp serve`, to be killed at any moment."""
-
-    def __init__(self, root: Path) -> None:
-        import queue
-        import threading
-
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "forge_lsp", "serve"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=root,
-        )
-        self.answers: queue.Queue[dict[str, object]] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        self.next_id = 0
-        self.ask("initialize", {"processId": None, "rootUri": root.as_uri(), "capabilities": {}})
-        self.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
-
-    def send(self, message: dict[str, object]) -> None:
-        assert self.process.stdin is not None
-        body = json.dumps(message).encode()
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-        self.process.stdin.flush()
-
-    def _read(self) -> None:
-        out = self.process.stdout
-        assert out is not None
-        length = 0
-        while header := out.readline():
-            if header.lower().startswith(b"content-length:"):
-                length = int(header.split(b":")[1])
-            elif header.strip() == b"":  # the end of the headers
-                message = json.loads(out.read(length))
-                if "id" in message and "method" not in message:
-                    self.answers.put(message)
-
-    def ask(self, method: str, params: object) -> object:
-        self.next_id += 1
-        self.send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
-        while True:
-            answer = self.answers.get(timeout=60)
-            if answer["id"] == self.next_id:
-                return answer.get("result")
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            status = self.ask("forge/status", {})
-            folder = status["folders"][0]  # type: ignore[index]
-            if folder["state"] == "ready" and folder["live"]["watcher"] == "running":
-                return
-            time.sleep(0.05)
-        raise AssertionError("the server never became ready")
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_a_server_killed_during_live_batches_converges_to_a_cold_index(tmp_path: Path) -> None:
     import random
@@ -434,8 +403,10 @@ def test_a_server_killed_during_live_batches_converges_to_a_cold_index(tmp_path:
     _big_workspace(root, files=120)
     chance = random.Random(1313)
     for round_ in range(10):
-        session = _Session(root)
+        session = RawSession(root)
         try:
+            session.initialize()
+            session.message({"jsonrpc": "2.0", "method": "initialized", "params": {}})
             session.wait_ready()
             files = sorted(root.rglob("*.py"))
             changes = chance.sample(files, 40)  # a storm: bodies, interfaces, deletions

@@ -22,9 +22,9 @@ def index_workspace(
     progress: Progress | None = None,
     force: bool = False,
 ) -> IndexReport:
-    updater = GraphUpdater.open(settings)
+    updater = GraphUpdater.open(settings, force=force)
     try:
-        report, _git = updater.index(workers=jobs or settings.jobs, progress=progress, force=force)
+        report, _git = updater.index(workers=jobs or settings.jobs, progress=progress)
     finally:
         updater.close()
     return report

@@ -66,7 +66,13 @@ class GraphUpdater:
         self._reload()
 
     @classmethod
-    def open(cls, settings: Settings) -> GraphUpdater:
+    def open(cls, settings: Settings, *, force: bool = False) -> GraphUpdater:
+        """The updater of the graph at `settings.db_path`, created if need be. The file system's
+        root, the home directory or a system directory is refused (RootRefused) unless `force`,
+        before anything is written there: opening one is a mistake, not a project."""
+        refused = None if force else unsafe_root(settings.root)
+        if refused is not None:
+            raise RootRefused(f"not indexing {refused}: open a project directory")
         return cls(open_writer(settings.db_path), settings)
 
     def close(self) -> None:
@@ -167,15 +173,10 @@ class GraphUpdater:
         progress: Progress | None = None,
         keep: Iterable[str] = (),
         git: bool | None = None,
-        force: bool = False,
     ) -> tuple[IndexReport, bool]:
         """One index run: discover the workspace (`git`: as discovery found before, or None),
         sync, record how long it took, fold the WAL back. Returns the report and whether the
-        file list was git's. The file system's root, the home directory or a system directory
-        is refused (RootRefused) unless `force`: opening one is a mistake, not a project."""
-        refused = None if force else unsafe_root(self.settings.root)
-        if refused is not None:
-            raise RootRefused(f"not indexing {refused}: open a project directory (or use --force)")
+        file list was git's."""
         started = time.perf_counter()
         known = {path: (state.size, state.mtime_ns) for path, state in self.states.items()}
         discovery = discover(self.settings, git=git, known=known)

@@ -29,7 +29,7 @@ from forge_lsp.config import Settings
 from forge_lsp.graph.store import StoreError, checkpoint, remove_database
 from forge_lsp.indexing.discovery import PathFilter, git_ignored
 from forge_lsp.indexing.report import IndexReport
-from forge_lsp.indexing.updater import GraphUpdater
+from forge_lsp.indexing.updater import GraphUpdater, RootRefused
 from forge_lsp.indexing.worker import Result, content_hash
 from forge_lsp.live.cache import CachedQueries, QueryCache
 from forge_lsp.live.disk import disk_work
@@ -101,9 +101,6 @@ class LiveGraph:
 
     def start(self) -> None:
         """Index (warm or cold) in the background, then keep the graph fresh."""
-        if self.options.watch:
-            self.watcher = FileWatcher(self.settings.root, self.filter, self.files_changed)
-            self.watcher.start()
         self.scheduler.rescan()
         self._thread = threading.Thread(
             target=self._run, name=f"forge-update:{self.settings.root.name}", daemon=True
@@ -216,9 +213,16 @@ class LiveGraph:
     def _run(self) -> None:
         try:
             self._updater = GraphUpdater.open(self.settings)
+        except RootRefused as exc:  # nothing was written there, and nothing is watched
+            self._fail(str(exc))
+            return
         except (StoreError, OSError) as exc:
             self._fail(f"cannot open the graph: {exc}")
             return
+        if self.options.watch and not self.scheduler.is_closed:
+            # before the first index runs: a change made while it runs is not missed
+            self.watcher = FileWatcher(self.settings.root, self.filter, self.files_changed)
+            self.watcher.start()
         try:
             while True:
                 batch = self.scheduler.take(timeout=_IDLE_CHECKPOINT)
@@ -234,6 +238,8 @@ class LiveGraph:
                     self.busy = False
                     self.scheduler.done(batch)
         finally:
+            if self.watcher is not None:  # also one started while close() ran
+                self.watcher.stop()
             if self._updater is not None:
                 self._updater.close()
 
@@ -250,7 +256,7 @@ class LiveGraph:
             self.metrics.failed()
             log.exception("updating %s failed", self.settings.root)
             if batch.rebuild or batch.rescan or self.state != "ready":
-                self._fail(f"{type(exc).__name__}: {exc}")
+                self._fail(_reason(exc))
             else:  # rolled back: try again later, stale meanwhile (live/retry.py)
                 self.failures.failed(batch.paths)
                 if self.listener is not None:
@@ -368,7 +374,7 @@ class LiveGraph:
             self._reapply_buffers()
         except Exception as exc:
             # failed before the waiting forge/reindex is answered, so its status says so
-            self.state, self.error = "failed", f"{type(exc).__name__}: {exc}"
+            self.state, self.error = "failed", _reason(exc)
             self._finish_rebuilds(exc)
             raise
         finally:
@@ -492,3 +498,9 @@ class LiveGraph:
         if state is not None and state.content_hash == digest:
             return None
         return Result(path, len(data), 0, digest, facts, None)
+
+
+def _reason(exc: Exception) -> str:
+    """What `forge/status` says a folder failed of: a StoreError is written for users already
+    (a refused root, a full disk); anything else is named by its type for the bug report."""
+    return str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"

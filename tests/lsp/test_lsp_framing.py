@@ -3,10 +3,6 @@ answers as LSP says. A real `forge-lsp serve` process, no client library in betw
 
 from __future__ import annotations
 
-import json
-import queue
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -14,68 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-
-class RawSession:
-    def __init__(self, root: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "forge_lsp", "serve"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=root,
-        )
-        self.replies: queue.Queue[dict[str, Any]] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        self.root = root
-
-    def _read(self) -> None:
-        out = self.process.stdout
-        assert out is not None
-        while True:
-            length = None
-            while True:
-                line = out.readline()
-                if not line:
-                    return
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-                elif line in (b"\r\n", b"\n"):
-                    break
-            assert length is not None
-            self.replies.put(json.loads(out.read(length)))
-
-    def send(self, raw: bytes) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(raw)
-        self.process.stdin.flush()
-
-    def message(self, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload).encode()
-        self.send(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-
-    def reply(self, msg_id: Any, timeout: float = 20.0) -> dict[str, Any]:
-        while True:
-            found = self.replies.get(timeout=timeout)
-            if found.get("id") == msg_id and "method" not in found:
-                return found
-
-    def initialize(self, msg_id: int = 1) -> dict[str, Any]:
-        self.message(
-            {
-                "jsonrpc": "2.0",
-                "id": msg_id,
-                "method": "initialize",
-                "params": {"processId": None, "rootUri": self.root.as_uri(), "capabilities": {}},
-            }
-        )
-        return self.reply(msg_id)
-
-    def close(self) -> int:
-        self.message({"jsonrpc": "2.0", "id": 999, "method": "shutdown"})
-        self.reply(999)
-        self.message({"jsonrpc": "2.0", "method": "exit"})
-        return self.process.wait(timeout=20)
+from raw_session import RawSession
 
 
 @pytest.fixture
