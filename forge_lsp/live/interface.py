@@ -39,3 +39,30 @@ class Readers(Protocol):
     def suspend(self, *, wait: float) -> None: ...
 
     def invalidate(self) -> None: ...
+
+
+class Announcer:
+    """What the live graph tells its listener, if it has one: progress of index runs and
+    storms (one run id each, for begin/report/end), and failures."""
+
+    def __init__(self, listener: LiveListener | None) -> None:
+        self.listener = listener
+        self._run_ids = 0
+
+    def begin(self, title: str, total: int) -> ProgressEvent:
+        self._run_ids += 1
+        event = ProgressEvent(self._run_ids, title, 0, total)
+        if self.listener is not None:
+            self.listener.progress(event)
+        return event
+
+    def report(
+        self, event: ProgressEvent, done: int, finished: bool = False, message: str = ""
+    ) -> None:
+        event.done, event.finished, event.message = done, finished, message
+        if self.listener is not None:
+            self.listener.progress(event)
+
+    def failed(self, message: str) -> None:
+        if self.listener is not None:
+            self.listener.failed(message)

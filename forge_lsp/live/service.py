@@ -33,7 +33,13 @@ from forge_lsp.indexing.updater import GraphUpdater, RootRefused
 from forge_lsp.indexing.worker import Result, content_hash
 from forge_lsp.live.cache import CachedQueries, QueryCache
 from forge_lsp.live.disk import disk_work
-from forge_lsp.live.interface import LiveListener, LiveOptions, ProgressEvent, Readers
+from forge_lsp.live.interface import (
+    Announcer,
+    LiveListener,
+    LiveOptions,
+    ProgressEvent,
+    Readers,
+)
 from forge_lsp.live.metrics import LiveMetrics
 from forge_lsp.live.retry import FailedUpdates
 from forge_lsp.live.scheduler import BUFFER, CLOSED, Batch, UpdateScheduler
@@ -63,7 +69,7 @@ class LiveGraph:
     ) -> None:
         self.settings = settings
         self.options = options
-        self.listener = listener
+        self.announce = Announcer(listener)
         self.readers = readers
         self.scheduler = UpdateScheduler(
             debounce=options.debounce,
@@ -83,7 +89,6 @@ class LiveGraph:
         self._updater: GraphUpdater | None = None
         self._git: bool | None = None
         self._rebuilds: list[Future[None]] = []
-        self._run_ids = 0
         self._storm: ProgressEvent | None = None
         self._thread: threading.Thread | None = None
         self._dirty = False  # written since the last checkpoint
@@ -259,8 +264,7 @@ class LiveGraph:
                 self._fail(_reason(exc))
             else:  # rolled back: try again later, stale meanwhile (live/retry.py)
                 self.failures.failed(batch.paths)
-                if self.listener is not None:
-                    self.listener.failed(f"updating {len(batch.notices)} file(s) failed: {exc}")
+                self.announce.failed(f"updating {len(batch.notices)} file(s) failed: {exc}")
 
     def _retry(self, paths: list[str]) -> None:
         """Queue failed paths again: an open document from its buffer, the rest from disk."""
@@ -276,28 +280,13 @@ class LiveGraph:
 
     def _fail(self, message: str) -> None:
         self.state, self.error = "failed", message
-        if self.listener is not None:
-            self.listener.failed(message)
+        self.announce.failed(message)
         self._finish_rebuilds(RuntimeError(message))
 
     def _idle(self) -> None:
         if self._dirty and self._updater is not None:
             checkpoint(self._updater.conn)
             self._dirty = False
-
-    def _begin(self, title: str, total: int) -> ProgressEvent:
-        self._run_ids += 1
-        event = ProgressEvent(self._run_ids, title, 0, total)
-        if self.listener is not None:
-            self.listener.progress(event)
-        return event
-
-    def _report(
-        self, event: ProgressEvent, done: int, finished: bool = False, message: str = ""
-    ) -> None:
-        event.done, event.finished, event.message = done, finished, message
-        if self.listener is not None:
-            self.listener.progress(event)
 
     # ----- full index ------------------------------------------------------------------------
 
@@ -309,7 +298,7 @@ class LiveGraph:
         with _SYNC_LOCK:
             self.state, self.done, self.total, self.error = "indexing", 0, 0, None
             self.runs += 1
-            event = self._begin(
+            event = self.announce.begin(
                 f"forge-lsp: {'rebuilding' if rebuild else 'indexing'} {self.settings.root.name}", 0
             )
             last = [0.0]
@@ -320,7 +309,7 @@ class LiveGraph:
                 if now - last[0] >= 0.1 or done == total:
                     last[0] = now
                     event.total = total
-                    self._report(event, done, message=f"{done}/{total} files")
+                    self.announce.report(event, done, message=f"{done}/{total} files")
 
             try:
                 report, self._git = updater.index(
@@ -330,7 +319,7 @@ class LiveGraph:
                     git=self._git,
                 )
             except Exception as exc:  # a client must never show "indexing" forever
-                self._report(event, event.done, finished=True, message=f"failed: {exc}")
+                self.announce.report(event, event.done, finished=True, message=f"failed: {exc}")
                 raise
             if report.cold:
                 self.cache.clear()
@@ -352,7 +341,7 @@ class LiveGraph:
                 )
             for warning in report.warnings[:20]:
                 log.warning("%s: %s", self.settings.root.name, warning)
-            self._report(event, event.total, finished=True, message=summary)
+            self.announce.report(event, event.total, finished=True, message=summary)
         # What live updates need, built now rather than on the first keystroke; then keep the
         # long-lived objects out of the collector's way (a full collection over them is a
         # 30-50 ms pause in the middle of an update).
@@ -446,7 +435,7 @@ class LiveGraph:
         count = len(jobs) + len(removed)
         storm = self._storm
         if storm is None and count >= _STORM:
-            storm = self._storm = self._begin(
+            storm = self._storm = self.announce.begin(
                 f"forge-lsp: updating {self.settings.root.name}", count + self.scheduler.queued
             )
         offset = storm.done if storm is not None else 0
@@ -454,7 +443,9 @@ class LiveGraph:
         def progress(done: int, total: int) -> None:
             if storm is not None and (done == total or done % 20 == 0):
                 storm.total = max(storm.total, offset + total)
-                self._report(storm, offset + done, message=f"{offset + done}/{storm.total} files")
+                self.announce.report(
+                    storm, offset + done, message=f"{offset + done}/{storm.total} files"
+                )
 
         report = updater.apply(parsed=parsed, jobs=jobs, removed=removed, progress=progress)
         self._dirty = True
@@ -473,7 +464,7 @@ class LiveGraph:
         if storm is not None:
             storm.done = offset + count
             if self.scheduler.queued == 0:
-                self._report(
+                self.announce.report(
                     storm, storm.done, finished=True, message=f"{storm.done} files updated"
                 )
                 self._storm = None
