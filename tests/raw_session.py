@@ -79,12 +79,13 @@ class RawSession:
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Until the first folder is indexed and its watcher runs."""
         deadline = time.monotonic() + timeout
+        folder = None
         while time.monotonic() < deadline:
             folder = self.ask("forge/status", {})["folders"][0]
             if folder["state"] == "ready" and folder["live"]["watcher"] == "running":
                 return
             time.sleep(0.05)
-        raise AssertionError("the server never became ready")
+        raise AssertionError(f"the server never became ready: {folder}")
 
     def close(self) -> int:
         self.message({"jsonrpc": "2.0", "id": 999, "method": "shutdown"})

@@ -359,6 +359,97 @@ def test_a_tree_with_more_directories_than_watches_is_polled(
         watcher.stop()
 
 
+def _same_as_cold(root: Path, db: Path, tmp_path: Path) -> list[str]:
+    """What differs between the graph at `db`, after one more warm index, and a cold index."""
+    import apsw
+
+    from forge_lsp.graph.snapshot import graph_snapshot, snapshot_diff
+
+    index_workspace(load_settings(root, db=db), jobs=1)
+    cold = tmp_path / "cold.db"
+    index_workspace(load_settings(root, db=cold), jobs=1)
+    left, right = apsw.Connection(str(db)), apsw.Connection(str(cold))
+    try:
+        return snapshot_diff(graph_snapshot(left), graph_snapshot(right))
+    finally:
+        left.close()
+        right.close()
+
+
+def _race_workspace(root: Path) -> None:
+    for rel, text in {
+        "app.py": "from pkg.core import run\nfrom core import run as bare\n\nrun()\nbare()\n",
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def run():\n    return 1\n",
+        "pkg/core_test.py": "from .core import run\n\n\ndef test_run():\n    run()\n",
+        "core.py": "def run():\n    return 2\n",
+    }.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
+@pytest.mark.parametrize("cold", [True, False], ids=["cold", "warm"])
+@pytest.mark.parametrize(
+    "change",
+    ["init vanishes", "module vanishes", "becomes binary", "init renamed"],
+)
+def test_files_that_change_between_discovery_and_reading_converge(
+    tmp_path: Path, cold: bool, change: str
+) -> None:
+    from forge_lsp.indexing.updater import GraphUpdater
+
+    root = tmp_path / "ws"
+    _race_workspace(root)
+    db = tmp_path / "graph.db"
+    settings = load_settings(root, db=db)
+    if not cold:  # the package is new to a graph that holds the rest
+        (root / "pkg" / "__init__.py").unlink()
+        index_workspace(settings, jobs=1)
+        (root / "pkg" / "__init__.py").write_text("")
+    found = discover(settings)  # what the index will read ...
+    init, module = root / "pkg" / "__init__.py", root / "pkg" / "core.py"
+    if change == "init vanishes":  # ... and what happens to the files before it reads them
+        init.unlink()
+    elif change == "module vanishes":
+        module.unlink()
+    elif change == "becomes binary":  # a tool that preallocates, then writes
+        os.truncate(module, module.stat().st_size + 1)
+    else:
+        init.rename(root / "pkg" / "__init__.py.bak")
+    updater = GraphUpdater.open(settings)
+    try:
+        updater.sync(found, workers=1)
+    finally:
+        updater.close()
+    assert _same_as_cold(root, db, tmp_path) == []
+
+
+def test_a_file_written_while_it_is_read_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Cut short between the worker's fstat and its read, then restored with its old mtime
+    # (rsync -t, cp -p, tar): size and mtime match what was stored, the content does not.
+    root = tmp_path / "ws"
+    _race_workspace(root)
+    victim = root / "pkg" / "core.py"
+    data, before = victim.read_bytes(), victim.stat()
+    real_fstat = os.fstat
+
+    def fstat_then_truncate(fd: int) -> os.stat_result:
+        found = real_fstat(fd)
+        if os.readlink(f"/proc/self/fd/{fd}") == str(victim) and victim.stat().st_size:
+            os.truncate(victim, 5)
+        return found
+
+    monkeypatch.setattr(os, "fstat", fstat_then_truncate)
+    db = tmp_path / "graph.db"
+    index_workspace(load_settings(root, db=db), jobs=1)
+    monkeypatch.undo()
+    victim.write_bytes(data)
+    os.utime(victim, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert _same_as_cold(root, db, tmp_path) == []
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_an_index_killed_at_random_points_converges_to_a_cold_index(tmp_path: Path) -> None:
     import random

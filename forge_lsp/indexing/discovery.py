@@ -18,7 +18,7 @@ from pathlib import Path
 from forge_lsp.config import DEFAULT_EXCLUDES, Settings
 from forge_lsp.parsing import supported_suffixes
 
-_SNIFF_BYTES = 8192
+SNIFF_BYTES = 8192
 
 
 @dataclass(slots=True)
@@ -217,7 +217,7 @@ def check_file(
         return refused
     try:
         with open(absolute, "rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
+            head = handle.read(SNIFF_BYTES)
     except OSError as exc:
         return f"unreadable: {exc.strerror or exc}"
     if b"\0" in head:

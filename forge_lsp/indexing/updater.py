@@ -272,6 +272,18 @@ class GraphUpdater:
 
         parsed = self._store_files(results, total, progress, report, changed)
         parsed_ids = {p.file_id for p in parsed}
+        lost = {p for p in added if p not in states}  # gone (or unreadable) since discovery
+        unknown_before: set[str] = set()
+        if lost:
+            # Names were given as if they existed: an __init__ file that vanished made its
+            # directory a package for every file below it. Take them back before anything
+            # is resolved, or the graph keeps names that no later run would revisit.
+            added = added - lost
+            corrected, moved_names = self._rename(set(), sorted(lost))
+            for path in corrected:
+                program.rename_file(states[path].id, self.modules[path])
+            renamed |= corrected
+            unknown_before = moved_names - candidates  # counted as moved
         stale_names: set[int] = set()  # files whose own module names changed
         for path in renamed | added:
             state = states.get(path)
@@ -283,7 +295,7 @@ class GraphUpdater:
                     program.rename_file(state.id, self.modules[path])
                 stale_names.add(state.id)
         changed |= stale_names
-        moved = {m for m in candidates if program.module_state(m) != before[m]}
+        moved = {m for m in candidates if program.module_state(m) != before[m]} | unknown_before
         if cold:
             program.reset_memo()
         elif changed or moved:

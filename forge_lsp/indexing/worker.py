@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import NamedTuple
 
+from forge_lsp.indexing.discovery import SNIFF_BYTES
 from forge_lsp.indexing.orphans import guard_worker
 from forge_lsp.parsing import FileFacts
 from forge_lsp.parsing.base import extract_facts
@@ -50,18 +51,24 @@ def process(job: Job) -> Result:
         with open(job.path, "rb") as handle:
             st = os.fstat(handle.fileno())
             data = handle.read()
+            after = os.fstat(handle.fileno())
     except OSError as exc:
         return Result(job.path, 0, 0, b"", None, f"unreadable: {exc.strerror or exc}")
+    if b"\0" in data[:SNIFF_BYTES]:  # it became binary after discovery sniffed it
+        return Result(job.path, 0, 0, b"", None, "binary")
+    # (size, mtime) say when the file must be read again. Written while it was read, the bytes
+    # may be of neither version, and a writer that restores the old mtime (rsync -t, cp -p)
+    # would hide that for good: record an mtime no file has, so the next run reads it again.
+    changing = (st.st_size, st.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
+    size, mtime_ns = st.st_size, 0 if changing or len(data) != st.st_size else st.st_mtime_ns
     digest = content_hash(data)
     if digest == job.old_hash:
-        return Result(job.path, st.st_size, st.st_mtime_ns, digest, None, None)
+        return Result(job.path, size, mtime_ns, digest, None, None)
     try:
         facts = extract_facts(job.path, data)
     except Exception as exc:  # an extractor bug must cost one file, not the index
-        return Result(
-            job.path, st.st_size, st.st_mtime_ns, digest, None, f"extraction failed: {exc!r}"
-        )
-    return Result(job.path, st.st_size, st.st_mtime_ns, digest, facts, None)
+        return Result(job.path, size, mtime_ns, digest, None, f"extraction failed: {exc!r}")
+    return Result(job.path, size, mtime_ns, digest, facts, None)
 
 
 def process_batch(jobs: list[Job]) -> list[Result]:
