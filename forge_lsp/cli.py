@@ -336,16 +336,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(status)
         return 0
-    skipped_files = status.pop("skippedFiles")
+    listed = {"skipped": status.pop("skippedFiles"), "partlyIndexed": status.pop("partlyIndexed")}
+    status["partlyIndexed"] = len(listed["partlyIndexed"])
     for key, value in status.items():
         if key == "skipped":
             value = ", ".join(f"{n} {reason}" for reason, n in sorted(value.items())) or "none"
         elif key == "lastIndexTime" and value is not None:
             value = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(value)))
         print(f"{key}: {value}")
-        if key == "skipped":  # which files, and why: nothing is left out silently
-            for entry in skipped_files:
-                print(f"  {entry['path']}: {entry['reason']}")
+        for entry in listed.get(key, []):  # which files, and why: nothing is lost silently
+            print(f"  {entry['path']}: {entry.get('reason') or entry.get('note')}")
     return 0
 
 

@@ -90,6 +90,36 @@ def test_status_names_each_file_a_limit_or_a_fault_left_out(
     ]
 
 
+def test_code_nested_too_deep_to_compile_is_counted_not_lost_silently(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One 1 MB line: 66,232 names in a chain of calls (CPython stops near 3,000 levels).
+    root = tmp_path / "ws"
+    root.mkdir()
+    chain = "x = a" + "".join(f".m{i % 50}()" for i in range(66_232))
+    (root / "deep.py").write_text(f"def a():\n    return 1\n\n{chain}\n")
+    (root / "bad.py").write_bytes(b"def f():\n    return '\xff'\n")
+    db = tmp_path / "graph.db"
+    assert main(["index", str(root), "--db", str(db), "--jobs", "1"]) == 0
+    capsys.readouterr()
+    assert main(["status", "--db", str(db), "--json"]) == 0
+    noted = json.loads(capsys.readouterr().out)["partlyIndexed"]
+    assert noted == [
+        {"path": "bad.py", "note": "invalid UTF-8 at byte 21; indexed with replacement characters"},
+        {
+            "path": "deep.py",
+            "note": "code nested deeper than 8000 levels (which CPython cannot compile):"
+            " 62235 names below that depth are not indexed",
+        },
+    ]
+    # what lies above the limit is indexed: the chain's last calls sit at the top of the tree
+    from forge_lsp.parsing.python import PythonExtractor
+
+    facts = PythonExtractor().extract("deep.py", (root / "deep.py").read_bytes())
+    last = len(chain) - len(".m31()") + 1
+    assert ("m31", 3, last) in {(r.name, r.line, r.col) for r in facts.refs}
+
+
 def test_a_file_name_that_is_not_utf8_is_skipped_and_counted(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     root.mkdir()

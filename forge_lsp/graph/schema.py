@@ -7,7 +7,7 @@ Bulk indexes are separate from the tables so that a cold load can insert first a
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta(
@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS files(
     parse_ok INTEGER NOT NULL,
     is_ascii INTEGER NOT NULL,
     is_test INTEGER NOT NULL,
-    exports TEXT  -- `__all__` as a JSON list; NULL when the file has none
+    exports TEXT,  -- `__all__` as a JSON list; NULL when the file has none
+    note TEXT  -- what a limit or a fault cost this file (replaced bytes, code nested too deep)
 ) STRICT;
 CREATE TABLE IF NOT EXISTS modules(
     name TEXT NOT NULL,
@@ -155,6 +156,8 @@ MIGRATIONS: dict[int, str] = {
     # v5: `usefixtures` strings are references to fixtures; autouse fixtures are marked; a
     # test's fixture parameters hold what the fixture gives (`&db`). Older facts lack them: re-extract.
     5: _DROP_CONTENT + "DELETE FROM file_deps;\nDELETE FROM module_deps;\n",
+    # v6 keeps, per file, what a limit or a fault cost it (`note`); older rows have none.
+    6: "ALTER TABLE files ADD COLUMN note TEXT;\n",
 }
 
 ROLE_CODES = {

@@ -1,5 +1,6 @@
 """What `forge-lsp status` and `forge/status` report about one graph: sizes, resolution, and what
-was left out of it and why (every file a limit or a fault skipped is listed, up to a bound)."""
+was left out of it and why (every file a limit or a fault skipped or cut is listed, up to a
+bound)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ def graph_status(conn: apsw.Connection) -> dict[str, Any]:
         skipped[key] = skipped.get(key, 0) + 1
         if len(skipped_files) < SKIPPED_FILES_LISTED:
             skipped_files.append({"path": path, "reason": reason})
+    noted = conn.execute(
+        "SELECT path, note FROM files WHERE note IS NOT NULL ORDER BY path LIMIT ?",
+        (SKIPPED_FILES_LISTED,),
+    ).fetchall()
     return {
         "root": meta.get("root"),
         "files": files[0],
@@ -33,6 +38,16 @@ def graph_status(conn: apsw.Connection) -> dict[str, Any]:
         "resolvedPercent": round(100.0 * resolved / refs, 1) if refs else 100.0,
         "skipped": skipped,
         "skippedFiles": skipped_files,
+        # indexed, but not whole: bytes replaced, code nested too deep (the first 100, by path)
+        "partlyIndexed": [
+            {"path": _relative(path, meta.get("root")), "note": n} for path, n in noted
+        ],
         "lastIndexSeconds": meta.get("last_index_seconds"),
         "lastIndexTime": meta.get("last_index_time"),
     }
+
+
+def _relative(path: str, root: str | None) -> str:
+    """A graph path as the skipped table spells its own: relative to the root."""
+    prefix = (root or "").rstrip("/") + "/"
+    return path[len(prefix) :] if root and path.startswith(prefix) else path

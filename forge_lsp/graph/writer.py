@@ -133,17 +133,18 @@ class GraphWriter:
             int(facts.is_ascii),
             int(is_test),
             exports,
+            facts.error,
         )
         if file_id is None:
             self.conn.execute(
                 "INSERT INTO files(path, language, content_hash, size, mtime_ns, interface_hash,"
-                " parse_ok, is_ascii, is_test, exports) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " parse_ok, is_ascii, is_test, exports, note) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (path, *values),
             )
             return self.conn.last_insert_rowid()
         self.conn.execute(
             "UPDATE files SET language=?, content_hash=?, size=?, mtime_ns=?, interface_hash=?,"
-            " parse_ok=?, is_ascii=?, is_test=?, exports=? WHERE id=?",
+            " parse_ok=?, is_ascii=?, is_test=?, exports=?, note=? WHERE id=?",
             (*values, file_id),
         )
         return file_id

@@ -72,7 +72,8 @@ def complete(facts: FileFacts, source: bytes) -> FileFacts:
     try:
         source.decode("utf-8")
     except UnicodeDecodeError as exc:
-        facts.error = f"invalid UTF-8 at byte {exc.start}; indexed with replacement characters"
+        note = f"invalid UTF-8 at byte {exc.start}; indexed with replacement characters"
+        facts.error = f"{facts.error}; {note}" if facts.error else note
     return facts
 
 

@@ -56,6 +56,10 @@ from forge_lsp.parsing.python_syntax import (
 from forge_lsp.parsing.python_types import ExpressionEncoder
 
 _SIGNATURE_LIMIT = 240
+# Tree levels below which no pattern starts. Deeper trees are chains or nests of tens of thousands
+# of calls or operators, which CPython cannot compile (it stops near 3,000); the query cursor slows
+# quadratically with depth and cannot go past 65,535, so what lies deeper is counted, not indexed.
+MAX_QUERY_DEPTH = 8000
 _CONTINUATION = re.compile(rb"[\x80-\xbf]")  # UTF-8 bytes that continue a character
 
 
@@ -94,6 +98,24 @@ class PythonExtractor:
         from forge_lsp.parsing.python_body import reextract_body
 
         return reextract_body(path, source, tree, old, edits, old_errors, errors)
+
+
+def _identifiers_below(root: Node, depth: int) -> int:
+    """How many identifiers lie deeper than `depth` levels (an iterative walk: no recursion)."""
+    cursor = root.walk()
+    level = found = 0
+    while True:
+        if cursor.goto_first_child():
+            level += 1
+            if level > depth and cursor.node is not None and cursor.node.type == "identifier":
+                found += 1
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return found
+            level -= 1
+        if level > depth and cursor.node is not None and cursor.node.type == "identifier":
+            found += 1
 
 
 class _ByteColumns:
@@ -263,7 +285,16 @@ class _FileExtraction:
         """Extract the whole file; or, with `node`, one function whose surroundings (enclosing
         scopes, their symbols, `declared`) the caller has set up (see python_body)."""
         root = self.tree.root_node
-        caps = QueryCursor(QUERY).captures(node if node is not None else root)
+        cursor = QueryCursor(QUERY)
+        cursor.set_max_start_depth(MAX_QUERY_DEPTH)
+        caps = cursor.captures(node if node is not None else root)
+        if node is None and root.descendant_count > MAX_QUERY_DEPTH:
+            below = _identifiers_below(root, MAX_QUERY_DEPTH)
+            if below:
+                self.facts.error = (
+                    f"code nested deeper than {MAX_QUERY_DEPTH} levels (which CPython cannot"
+                    f" compile): {below} names below that depth are not indexed"
+                )
         for nodes in caps.values():
             # Capture order is not document order; bindings ("the first assignment declares")
             # and the scope sweep over identifiers both need it.

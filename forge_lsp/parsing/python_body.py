@@ -32,10 +32,11 @@ from forge_lsp.parsing.facts import (
     SymbolFact,
 )
 from forge_lsp.parsing.incremental import ByteEdit
-from forge_lsp.parsing.python import _FileExtraction
+from forge_lsp.parsing.python import MAX_QUERY_DEPTH, _FileExtraction
 from forge_lsp.parsing.python_syntax import SYMBOL, Scope
 
 _WRAPPERS = ("decorated_definition",)
+_NESTING_ABOVE_A_DEF = 100  # levels of classes, defs and blocks a def may sit under
 
 
 def reextract_body(
@@ -56,6 +57,8 @@ def reextract_body(
     if found is None:
         return None
     func, cls = found
+    if func.descendant_count > MAX_QUERY_DEPTH - _NESTING_ABOVE_A_DEF:
+        return None  # it could hold code nested past the query's depth: as a whole file does
     # Error recovery is not local: a parse error elsewhere may come out differently now.
     grown = edit.new_end_byte - edit.old_end_byte
     start, end = func.start_byte, func.end_byte

@@ -305,6 +305,7 @@ def status(ls: ForgeServer) -> dict[str, Any]:
             "indexRuns": graph_live.runs,
             "skipped": graph.get("skipped", {}),
             "skippedFiles": graph.get("skippedFiles", []),
+            "partlyIndexed": graph.get("partlyIndexed", []),
             "warnings": len(report.warnings) if report else 0,
             "error": graph_live.error,
             "live": live_status,
