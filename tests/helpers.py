@@ -84,3 +84,17 @@ def reindex(ws: Indexed, jobs: int = 1) -> IndexReport:
     ws.query = GraphQuery.open(ws.db)
     ws.report = report
     return report
+
+
+def graph_differences(left: Path, right: Path) -> list[str]:
+    """What differs between two graph databases, table by table ([] when they are the same)."""
+    import apsw
+
+    from forge_lsp.graph.snapshot import graph_snapshot, snapshot_diff
+
+    a, b = apsw.Connection(str(left)), apsw.Connection(str(right))
+    try:
+        return snapshot_diff(graph_snapshot(a), graph_snapshot(b))
+    finally:
+        a.close()
+        b.close()

@@ -12,12 +12,11 @@ import io
 import shutil
 from pathlib import Path
 
-import apsw
+from helpers import graph_differences
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forge_lsp.cli import main
-from forge_lsp.graph.snapshot import graph_snapshot, snapshot_diff
 
 SOURCES = {
     "pkg/__init__.py": "from .core import Engine, run\n__all__ = ['Engine', 'run']\n",
@@ -55,15 +54,6 @@ def _fresh(base: Path) -> Path:
     return base / "ws"
 
 
-def _same_graph(left: Path, right: Path) -> list[str]:
-    a, b = apsw.Connection(str(left)), apsw.Connection(str(right))
-    try:
-        return snapshot_diff(graph_snapshot(a), graph_snapshot(b))
-    finally:
-        a.close()
-        b.close()
-
-
 _damage = st.tuples(
     st.sampled_from(sorted(SOURCES)),
     st.sampled_from(["truncate", "flip", "garbage"]),
@@ -96,7 +86,7 @@ def test_damaged_sources_index_like_a_cold_index(
     assert all(line.startswith("forge-lsp: warning: ") for line in err.splitlines()), err
     cold = tmp_path / "case" / "cold.db"
     assert _cli("index", str(root), "--db", str(cold), "--jobs", "1") == (0, err)
-    assert _same_graph(warm, cold) == []
+    assert graph_differences(warm, cold) == []
 
 
 @_FUZZ
@@ -129,4 +119,4 @@ def test_a_damaged_database_is_one_line_or_rebuilt(
     assert (status, "internal error" in err) == (0, False), err
     cold = tmp_path / "case" / "cold.db"
     assert _cli("index", str(root), "--db", str(cold), "--jobs", "1") == (0, "")
-    assert _same_graph(db, cold) == []
+    assert graph_differences(db, cold) == []

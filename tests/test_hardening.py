@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import graph_differences
 from raw_session import RawSession
 
 from forge_lsp.cli import main
@@ -391,19 +392,9 @@ def test_a_tree_with_more_directories_than_watches_is_polled(
 
 def _same_as_cold(root: Path, db: Path, tmp_path: Path) -> list[str]:
     """What differs between the graph at `db`, after one more warm index, and a cold index."""
-    import apsw
-
-    from forge_lsp.graph.snapshot import graph_snapshot, snapshot_diff
-
     index_workspace(load_settings(root, db=db), jobs=1)
-    cold = tmp_path / "cold.db"
-    index_workspace(load_settings(root, db=cold), jobs=1)
-    left, right = apsw.Connection(str(db)), apsw.Connection(str(cold))
-    try:
-        return snapshot_diff(graph_snapshot(left), graph_snapshot(right))
-    finally:
-        left.close()
-        right.close()
+    index_workspace(load_settings(root, db=tmp_path / "cold.db"), jobs=1)
+    return graph_differences(db, tmp_path / "cold.db")
 
 
 def _race_workspace(root: Path) -> None:
@@ -484,10 +475,6 @@ def test_a_file_written_while_it_is_read_is_read_again(
 def test_an_index_killed_at_random_points_converges_to_a_cold_index(tmp_path: Path) -> None:
     import random
 
-    import apsw
-
-    from forge_lsp.graph.snapshot import graph_snapshot, snapshot_diff
-
     root = tmp_path / "ws"
     _big_workspace(root, files=240)
     db = tmp_path / "warm.db"
@@ -502,23 +489,12 @@ def test_an_index_killed_at_random_points_converges_to_a_cold_index(tmp_path: Pa
         time.sleep(chance.uniform(0.05, 0.8))
         process.kill()
         process.wait(timeout=10)
-    subprocess.run([*command, str(db)], check=True, capture_output=True)
-    subprocess.run([*command, str(tmp_path / "cold.db")], check=True, capture_output=True)
-    warm, cold = (apsw.Connection(str(p)) for p in (db, tmp_path / "cold.db"))
-    try:
-        assert snapshot_diff(graph_snapshot(warm), graph_snapshot(cold)) == []
-    finally:
-        warm.close()
-        cold.close()
+    assert _same_as_cold(root, db, tmp_path) == []
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_a_server_killed_during_live_batches_converges_to_a_cold_index(tmp_path: Path) -> None:
     import random
-
-    import apsw
-
-    from forge_lsp.graph.snapshot import graph_snapshot, snapshot_diff
 
     root = tmp_path / "ws"
     _big_workspace(root, files=120)
@@ -549,16 +525,7 @@ def test_a_server_killed_during_live_batches_converges_to_a_cold_index(tmp_path:
         finally:
             session.process.kill()
             session.process.wait(timeout=10)
-    db = root / ".forge" / "graph.db"
-    command = [sys.executable, "-m", "forge_lsp", "index", str(root), "--jobs", "2", "--db"]
-    subprocess.run([*command, str(db)], check=True, capture_output=True)
-    subprocess.run([*command, str(tmp_path / "cold.db")], check=True, capture_output=True)
-    warm, cold = (apsw.Connection(str(p)) for p in (db, tmp_path / "cold.db"))
-    try:
-        assert snapshot_diff(graph_snapshot(warm), graph_snapshot(cold)) == []
-    finally:
-        warm.close()
-        cold.close()
+    assert _same_as_cold(root, root / ".forge" / "graph.db", tmp_path) == []
 
 
 def test_a_full_disk_is_one_line_and_loses_nothing(
