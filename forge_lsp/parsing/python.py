@@ -101,21 +101,23 @@ class PythonExtractor:
 
 
 def _identifiers_below(root: Node, depth: int) -> int:
-    """How many identifiers lie deeper than `depth` levels (an iterative walk: no recursion)."""
+    """How many identifiers lie deeper than `depth` levels. An iterative walk that enters only
+    subtrees big enough to reach that depth (n nodes reach at most n - 1 levels below their
+    root), so a file of ordinary depth costs a look at its top-level statements."""
     cursor = root.walk()
     level = found = 0
     while True:
-        if cursor.goto_first_child():
+        node = cursor.node
+        assert node is not None
+        if level > depth and node.type == "identifier":
+            found += 1
+        if level + node.descendant_count - 1 > depth and cursor.goto_first_child():
             level += 1
-            if level > depth and cursor.node is not None and cursor.node.type == "identifier":
-                found += 1
             continue
         while not cursor.goto_next_sibling():
             if not cursor.goto_parent():
                 return found
             level -= 1
-        if level > depth and cursor.node is not None and cursor.node.type == "identifier":
-            found += 1
 
 
 class _ByteColumns:
