@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from forge_lsp.graph.store import StoreError
+
 
 @dataclass(frozen=True, slots=True)
 class LiveOptions:
@@ -66,3 +68,9 @@ class Announcer:
     def failed(self, message: str) -> None:
         if self.listener is not None:
             self.listener.failed(message)
+
+
+def failure_reason(exc: Exception) -> str:
+    """What `forge/status` says a folder failed of: a StoreError is written for users already
+    (a refused root, a full disk); anything else is named by its type for the bug report."""
+    return str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"

@@ -39,6 +39,7 @@ from forge_lsp.live.interface import (
     LiveOptions,
     ProgressEvent,
     Readers,
+    failure_reason,
 )
 from forge_lsp.live.metrics import LiveMetrics
 from forge_lsp.live.retry import FailedUpdates
@@ -196,6 +197,11 @@ class LiveGraph:
             return set(self._open)
 
     @property
+    def indexing_first(self) -> bool:
+        """The first index of this session has neither ended nor failed yet."""
+        return self.report is None and self.state in ("queued", "indexing")
+
+    @property
     def pending_files(self) -> int:
         running = max(0, self.total - self.done) if self.state == "indexing" else 0
         return running + self.scheduler.pending
@@ -261,7 +267,7 @@ class LiveGraph:
             self.metrics.failed()
             log.exception("updating %s failed", self.settings.root)
             if batch.rebuild or batch.rescan or self.state != "ready":
-                self._fail(_reason(exc))
+                self._fail(failure_reason(exc))
             else:  # rolled back: try again later, stale meanwhile (live/retry.py)
                 self.failures.failed(batch.paths)
                 self.announce.failed(f"updating {len(batch.notices)} file(s) failed: {exc}")
@@ -363,7 +369,7 @@ class LiveGraph:
             self._reapply_buffers()
         except Exception as exc:
             # failed before the waiting forge/reindex is answered, so its status says so
-            self.state, self.error = "failed", _reason(exc)
+            self.state, self.error = "failed", failure_reason(exc)
             self._finish_rebuilds(exc)
             raise
         finally:
@@ -489,9 +495,3 @@ class LiveGraph:
         if state is not None and state.content_hash == digest:
             return None
         return Result(path, len(data), 0, digest, facts, None)
-
-
-def _reason(exc: Exception) -> str:
-    """What `forge/status` says a folder failed of: a StoreError is written for users already
-    (a refused root, a full disk); anything else is named by its type for the bug report."""
-    return str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"

@@ -4,8 +4,9 @@ Read your writes: a request first waits (bounded by `freshnessTimeoutMs`) until 
 change that arrived before it is in the graph. If that takes too long it fails with
 ContentModified (-32801), which clients retry or drop, rather than answer from a graph that does
 not match the editor; `forge/impact` answers instead, with `partial: true` and the pending paths.
-While the first index is under way requests get the last committed graph (or nothing) and
-`forge/status` says it is partial. A document outside every folder, or a folder with no graph
+A request that arrives while a folder's first index runs waits for it (`firstIndexWaitMs`),
+so that it gets the complete answer rather than an empty one; `forge/status` never waits, and
+says the graph is partial. A document outside every folder, or a folder with no graph
 yet, gets an empty answer rather than an error.
 
 Answers go through the folder's query cache (forge_lsp.live.cache), which updates invalidate
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -36,6 +38,7 @@ _CallT = TypeVar("_CallT")
 
 _CALLABLE_KINDS = ("function", "method", "class")
 _WORKSPACE_SYMBOL_LIMIT = 200
+_FIRST_INDEX_POLL = 0.02  # seconds between looks at a running first index
 
 
 def _symbol_at(
@@ -58,6 +61,15 @@ def fresh(ls: ForgeServer, folder: Folder, seq: int, cancel: threading.Event) ->
     """Wait until the folder's graph has every editor change up to `seq`; False on timeout."""
     timeout = ls.options.freshness_timeout_ms / 1000
     return folder.live.wait_fresh(seq, timeout, cancel.is_set)
+
+
+async def first_index(ls: ForgeServer, folder: Folder) -> None:
+    """A request that arrives while the folder's first index runs waits for it (at most
+    `firstIndexWaitMs`), so that its answer is complete rather than empty; it waits on the event
+    loop, holding no query thread, and a cancel from the client ends the wait."""
+    deadline = time.monotonic() + ls.options.first_index_wait_ms / 1000
+    while folder.live.indexing_first and time.monotonic() < deadline:
+        await asyncio.sleep(_FIRST_INDEX_POLL)
 
 
 def _require_fresh(ls: ForgeServer, folder: Folder, seq: int, cancel: threading.Event) -> None:
@@ -108,6 +120,7 @@ async def _hierarchy_calls(
     folder = _item_folder(ls, item)
     if folder is None:
         return []
+    await first_index(ls, folder)
     text = ls.snapshot()
     probable = ls.options.include_probable
     seq = folder.editor_seq
@@ -134,6 +147,7 @@ def register(server: ForgeServer) -> None:
         if located is None:
             return []
         folder, path = located
+        await first_index(ls, folder)
         text = ls.snapshot()
         include_declaration = params.context.include_declaration
         probable = ls.options.include_probable
@@ -160,6 +174,7 @@ def register(server: ForgeServer) -> None:
         if located is None:
             return []
         folder, path = located
+        await first_index(ls, folder)
         text = ls.snapshot()
         probable = ls.options.include_probable
         seq = folder.editor_seq
@@ -186,6 +201,7 @@ def register(server: ForgeServer) -> None:
         if located is None:
             return None
         folder, path = located
+        await first_index(ls, folder)
         text = ls.snapshot()
         seq = folder.editor_seq
 
@@ -219,6 +235,7 @@ def register(server: ForgeServer) -> None:
         if located is None:
             return []
         folder, path = located
+        await first_index(ls, folder)
         text = ls.snapshot()
         seq = folder.editor_seq
 
@@ -234,6 +251,8 @@ def register(server: ForgeServer) -> None:
     async def workspace_symbols(
         ls: ForgeServer, params: types.WorkspaceSymbolParams
     ) -> list[types.WorkspaceSymbol]:
+        for each in ls.workspaces.folders:
+            await first_index(ls, each)
         folders = [(f, f.editor_seq) for f in ls.workspaces.folders]
         text = ls.snapshot()
 

@@ -25,7 +25,7 @@ from forge_lsp.server.app import ForgeServer, request
 from forge_lsp.server.cancellation import check
 from forge_lsp.server.convert import Converter
 from forge_lsp.server.documents import TextSnapshot
-from forge_lsp.server.handlers import fresh, symbol_around
+from forge_lsp.server.handlers import first_index, fresh, symbol_around
 
 
 def _int_or_none(raw: dict[str, Any], name: str) -> int | None:
@@ -139,6 +139,7 @@ def register(server: ForgeServer) -> None:
         if located is None:
             return empty_impact(target, args["depth"], False)
         folder, path = located
+        await first_index(ls, folder)
         text = ls.snapshot()
         seq = folder.editor_seq
 

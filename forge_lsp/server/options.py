@@ -45,6 +45,7 @@ class ServerOptions:
     cache_size: int = 4096  # query answers kept per folder
     watch_files: bool = True  # run our own file watcher (changes made outside the editor)
     metrics_log: bool = False  # one JSON log line per graph update
+    first_index_wait_ms: int = 60_000  # how long a request waits for the first index to end
     freshness_timeout_ms: int = 2000  # how long a request waits for the edits before it
     problems: tuple[str, ...] = ()
 
@@ -150,5 +151,6 @@ _LIVE_INTS = (
     ("debounceMs", "debounce_ms", 0),
     ("cacheSize", "cache_size", 1),
     ("freshnessTimeoutMs", "freshness_timeout_ms", 1),
+    ("firstIndexWaitMs", "first_index_wait_ms", 0),
 )
 _LIVE_FLAGS = (("watchFiles", "watch_files"), ("metricsLog", "metrics_log"))

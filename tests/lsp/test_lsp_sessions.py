@@ -147,14 +147,20 @@ def _ended(client: LanguageClient) -> bool:
     return any(kinds and kinds[-1] == "end" for kinds in progress_kinds(client))
 
 
-async def test_requests_are_answered_while_indexing(big: LanguageClient) -> None:
+async def test_a_request_during_the_first_index_gets_the_complete_answer(
+    big: LanguageClient,
+) -> None:
     e: Expect = big.forge_expect  # type: ignore[attr-defined]
     await big.initialize_session(initialize_params(client_capabilities("neovim"), [e.root]))
     params = _references(e, "gen/mod_10.py", "def f_10", offset=5)
-    early = await status(big)
-    await big.text_document_references_async(params)
+    expected = [e.span("gen/mod_10.py", "f_10")]
+    expected += [e.span("gen/mod_10.py", "f_10", n) for n in range(1, 16)]
+    expected += [e.span("gen/mod_11.py", "f_10"), e.span("gen/mod_11.py", "f_10", 1)]
+    early = await status(big)  # answered at once: status never waits
     assert early["state"] == "indexing" and early["partial"] is True
-    assert not _ended(big), "indexing ended before the first answers: nothing was proven"
+    assert not _ended(big), "indexing ended before the request: nothing was proven"
+    found = await big.text_document_references_async(params)  # waits for the first index
+    assert sorted(span_of(loc) for loc in found or []) == sorted(expected)
 
     current = await wait_ready(big, timeout=60)
     assert current["files"] == GENERATED_FILES + 1 and current["pendingFiles"] == 0
@@ -165,9 +171,6 @@ async def test_requests_are_answered_while_indexing(big: LanguageClient) -> None
     [kinds] = progress_kinds(big)
     assert kinds[0] == "begin" and "report" in kinds and kinds[-1] == "end"
     found = await big.text_document_references_async(params)
-    expected = [e.span("gen/mod_10.py", "f_10")]
-    expected += [e.span("gen/mod_10.py", "f_10", n) for n in range(1, 16)]
-    expected += [e.span("gen/mod_11.py", "f_10"), e.span("gen/mod_11.py", "f_10", 1)]
     assert sorted(span_of(loc) for loc in found or []) == sorted(expected)
 
     rebuilt = await request(big, "forge/reindex", {})
@@ -175,6 +178,19 @@ async def test_requests_are_answered_while_indexing(big: LanguageClient) -> None
     assert len(progress_kinds(big)) == 2 and progress_kinds(big)[1][-1] == "end"
     found = await big.text_document_references_async(params)
     assert sorted(span_of(loc) for loc in found or []) == sorted(expected)
+
+
+async def test_first_index_wait_ms_zero_answers_at_once_from_what_is_committed(
+    big: LanguageClient,
+) -> None:
+    e: Expect = big.forge_expect  # type: ignore[attr-defined]
+    caps = client_capabilities("neovim")
+    await big.initialize_session(initialize_params(caps, [e.root], {"firstIndexWaitMs": 0}))
+    params = _references(e, "gen/mod_10.py", "def f_10", offset=5)
+    found = await big.text_document_references_async(params)
+    assert not _ended(big), "indexing ended before the answer: nothing was proven"
+    assert not found  # nothing is committed before the first index ends
+    await wait_ready(big, timeout=60)
 
 
 @pytest_lsp.fixture(config=config())
