@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import signal
 import sys
@@ -31,7 +32,9 @@ def guard_forkserver() -> None:
 
 
 def guard_worker(parent: int) -> None:
-    """A pool initializer: `parent` is the pid that started the pool."""
+    """A pool initializer: `parent` is the pid that started the pool. A forked worker inherits
+    the parent's paused collector (updater._collector_paused): it collects again."""
+    gc.enable()
     _kill_me_with_my_parent()
     if not _alive(parent):
         os._exit(1)  # gone before we got here

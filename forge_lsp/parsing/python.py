@@ -83,7 +83,11 @@ class PythonExtractor:
     def extract(self, path: str, source: bytes, tree: Tree | None = None) -> FileFacts:
         if tree is None:
             tree = self.parse(source)
-        return _FileExtraction(path, source, tree).run()
+        extraction = _FileExtraction(path, source, tree)
+        try:
+            return extraction.run()
+        finally:
+            extraction.release()
 
     def reextract(
         self,
@@ -187,6 +191,12 @@ class _FileExtraction:
         self.alias_values: list[Node] = []  # values of module- and class-level type aliases
         self.fixture_params: list[tuple[Node, Scope]] = []  # a test's parameters: fixtures
         self.declared: set[tuple[int, str]] = set()  # (class index, field): declared elsewhere
+
+    def release(self) -> None:
+        """Break the extraction <-> encoder cycle, so that reference counting frees this file's
+        state at once: left to the cyclic collector, every file's state is garbage that waits
+        for a collection (and a paused collector never comes)."""
+        self.encoder.__dict__.clear()
 
     # ----- positions -------------------------------------------------------------------------
 

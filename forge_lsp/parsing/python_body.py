@@ -225,7 +225,10 @@ def _extract_function(
                 later.add(sym.name)  # declared by a method after this one
             else:
                 x.declared.add((1, sym.name))
-    facts = x.run(func)
+    try:
+        facts = x.run(func)
+    finally:
+        x.release()
     if cls is not None and any(
         s.kind == FIELD and s.parent == 1 and s.name in later for s in facts.symbols[2:]
     ):
