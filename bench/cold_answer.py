@@ -8,7 +8,8 @@ scan ended and it went quiet) and a whole round repeats the one before. A positi
 the time of the first answer from which every later answer equals the settled one: an early
 answer that is partial does not count.
 
-    python -m bench.cold_answer [--corpus DIR] [--positions 30] [--seed 14] [--skip-pyright]
+    python -m bench.cold_answer [--corpus DIR] [--positions 30] [--seed 14] [--runs 3]
+                                [--skip-pyright]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import random
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -121,26 +123,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--positions", type=int, default=30)
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--skip-pyright", action="store_true")
+    parser.add_argument("--runs", type=int, default=1, help="alternated runs of both tools")
     args = parser.parse_args(argv)
     corpus = (args.corpus or fetch_django()).resolve()
     per_kind = max(1, args.positions // 3)
     counts = {"function": per_kind, "method": per_kind, "class": args.positions - 2 * per_kind}
     symbols = choose_sample(collect_definitions(corpus), args.seed, counts)
     random.Random(args.seed).shuffle(symbols)
-    results: dict[str, dict[Symbol, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="forge-cold-") as tmp:
-        results["forge"] = _forge(_fresh_copy(corpus, Path(tmp), "forge"), symbols)
-        if not args.skip_pyright:
-            results["basedpyright"] = _pyright(_fresh_copy(corpus, Path(tmp), "bp"), symbols)
+    runs: dict[str, list[dict[Symbol, float]]] = {"forge": [], "basedpyright": []}
+    for run in range(args.runs):  # alternated: machine noise falls on both tools alike
+        with tempfile.TemporaryDirectory(prefix="forge-cold-") as tmp:
+            runs["forge"].append(_forge(_fresh_copy(corpus, Path(tmp), "forge"), symbols))
+            if not args.skip_pyright:
+                peer = _pyright(_fresh_copy(corpus, Path(tmp), "bp"), symbols)
+                runs["basedpyright"].append(peer)
+        print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
     print(f"{corpus.name}: {len(symbols)} positions, first complete references answer, cold")
-    for tool, first in results.items():
-        times = sorted(first.values())
-        print(f"  {tool}: median {statistics.median(times):.2f} s, slowest {times[-1]:.2f} s")
-    if "basedpyright" in results:
-        forge, peer = results["forge"], results["basedpyright"]
-        median = statistics.median(forge.values()) / statistics.median(peer.values())
-        slowest = max(forge.values()) / max(peer.values())
-        print(f"  ratio forge/basedpyright: median {median:.2f}, slowest {slowest:.2f} (bar 0.5)")
+    for tool, per_run in runs.items():
+        for first in per_run:
+            times = sorted(first.values())
+            print(f"  {tool}: median {statistics.median(times):.2f} s, slowest {times[-1]:.2f} s")
+    ratios = [
+        (
+            statistics.median(forge.values()) / statistics.median(peer.values()),
+            max(forge.values()) / max(peer.values()),
+        )
+        for forge, peer in zip(runs["forge"], runs["basedpyright"], strict=False)
+    ]
+    if ratios:
+        median = statistics.median(r[0] for r in ratios)
+        slowest = statistics.median(r[1] for r in ratios)
+        print(
+            f"  ratio forge/basedpyright, median of {len(ratios)} paired runs:"
+            f" median {median:.2f}, slowest {slowest:.2f} (bar 0.5)"
+        )
     return 0
 
 
