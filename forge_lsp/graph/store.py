@@ -50,14 +50,20 @@ def remove_database(path: Path) -> None:
 _FULL_CHECK_BYTES = 64 << 20
 
 
+def _pages(conn: apsw.Connection) -> tuple[int, int]:
+    """(page count, page size) of the open database, write-ahead log included."""
+    pages, size = (
+        conn.execute(f"PRAGMA {p}").fetchall()[0][0] for p in ("page_count", "page_size")
+    )
+    return pages, size
+
+
 def _checked_tables(conn: apsw.Connection) -> list[str]:
     """What to integrity-check on open: everything while that is cheap (a 64 MB database takes
     about 0.1 s); above that, the small tables every start reads, so that a restart on a
     100,000-file graph (1 GB) stays within its bar. Damage elsewhere still surfaces as
     `CorruptError` on the query that meets it."""
-    pages, size = (
-        conn.execute(f"PRAGMA {p}").fetchall()[0][0] for p in ("page_count", "page_size")
-    )
+    pages, size = _pages(conn)
     if pages * size <= _FULL_CHECK_BYTES:
         return ["1"]
     return ["meta", "files", "names", "modules"]
@@ -67,9 +73,7 @@ def _truncation(conn: apsw.Connection, path: Path) -> str | None:
     """Why the file is shorter than its pages, if it is. SQLite reads a missing tail as empty
     pages and quick_check passes them, so a cut-off copy would lose rows silently. Pages that
     are only in the write-ahead log are not in the file yet: then only whole pages are checked."""
-    pages, size = (
-        conn.execute(f"PRAGMA {p}").fetchall()[0][0] for p in ("page_count", "page_size")
-    )
+    pages, size = _pages(conn)
     try:
         length = path.stat().st_size
         wal = os.stat(f"{path}-wal").st_size if os.path.exists(f"{path}-wal") else 0
