@@ -9,9 +9,8 @@ here with its name and a *receiver* expression that resolution can evaluate with
 
 from __future__ import annotations
 
-import re
 import threading
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -54,13 +53,9 @@ from forge_lsp.parsing.python_syntax import (
     start_byte,
 )
 from forge_lsp.parsing.python_types import ExpressionEncoder
+from forge_lsp.parsing.tree_positions import MAX_QUERY_DEPTH, ByteColumns, identifiers_below
 
 _SIGNATURE_LIMIT = 240
-# Tree levels below which no pattern starts. Deeper trees are chains or nests of tens of thousands
-# of calls or operators, which CPython cannot compile (it stops near 3,000); the query cursor slows
-# quadratically with depth and cannot go past 65,535, so what lies deeper is counted, not indexed.
-MAX_QUERY_DEPTH = 8000
-_CONTINUATION = re.compile(rb"[\x80-\xbf]")  # UTF-8 bytes that continue a character
 
 
 class PythonExtractor:
@@ -104,55 +99,6 @@ class PythonExtractor:
         return reextract_body(path, source, tree, old, edits, old_errors, errors)
 
 
-def _identifiers_below(root: Node, depth: int) -> int:
-    """How many identifiers lie deeper than `depth` levels. An iterative walk that enters only
-    subtrees big enough to reach that depth (n nodes reach at most n - 1 levels below their
-    root), so a file of ordinary depth costs a look at its top-level statements."""
-    cursor = root.walk()
-    level = found = 0
-    while True:
-        node = cursor.node
-        assert node is not None
-        if level > depth and node.type == "identifier":
-            found += 1
-        if level + node.descendant_count - 1 > depth and cursor.goto_first_child():
-            level += 1
-            continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                return found
-            level -= 1
-
-
-class _ByteColumns:
-    """Byte -> code-point columns on one line, in O(log n) a query.
-
-    A column is the byte column less the UTF-8 continuation bytes before it. Slicing and decoding
-    the line for every reference instead is quadratic: one 1 MB line with non-ASCII text took
-    minutes. A line that is not valid UTF-8 keeps the slow, exact path (replacement characters).
-    """
-
-    def __init__(self, line: bytes, *, bom: bool) -> None:
-        self.line = line
-        self.bom = bom and line.startswith(b"\xef\xbb\xbf")
-        self.continuations: list[int] | None
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError:
-            self.continuations = None
-        else:
-            self.continuations = [m.start() for m in _CONTINUATION.finditer(line)]
-
-    def code_points(self, byte_col: int) -> int:
-        if self.continuations is None:
-            col = len(self.line[:byte_col].decode("utf-8", "replace"))
-        else:
-            col = byte_col - bisect_left(self.continuations, byte_col)
-        if self.bom and col:
-            col -= 1  # editors do not show a byte-order mark, nor count it as a column
-        return col
-
-
 class _FileExtraction:
     """State for extracting one file; discarded afterwards."""
 
@@ -164,7 +110,7 @@ class _FileExtraction:
         # For ASCII sources byte offsets are string offsets: slice one str, skip a decode per name.
         self.ascii_text = source.decode("ascii") if self.facts.is_ascii else None
         self._lines: list[bytes] | None = None
-        self._line_columns: dict[int, _ByteColumns] = {}
+        self._line_columns: dict[int, ByteColumns] = {}
         self.module = Scope("module", None, 0, len(source) + 1)
         self.scopes: list[Scope] = [self.module]
         self._starts: list[int] = [0]
@@ -209,7 +155,7 @@ class _FileExtraction:
             if self._lines is None:
                 self._lines = self.src.split(b"\n")
             line = self._lines[row] if row < len(self._lines) else b""
-            columns = self._line_columns[row] = _ByteColumns(line, bom=row == 0)
+            columns = self._line_columns[row] = ByteColumns(line, bom=row == 0)
         return columns.code_points(byte_col)
 
     def text(self, node: Node) -> str:
@@ -301,7 +247,7 @@ class _FileExtraction:
         cursor.set_max_start_depth(MAX_QUERY_DEPTH)
         caps = cursor.captures(node if node is not None else root)
         if node is None and root.descendant_count > MAX_QUERY_DEPTH:
-            below = _identifiers_below(root, MAX_QUERY_DEPTH)
+            below = identifiers_below(root, MAX_QUERY_DEPTH)
             if below:
                 self.facts.error = (
                     f"code nested deeper than {MAX_QUERY_DEPTH} levels (which CPython cannot"

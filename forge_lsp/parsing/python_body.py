@@ -32,8 +32,9 @@ from forge_lsp.parsing.facts import (
     SymbolFact,
 )
 from forge_lsp.parsing.incremental import ByteEdit
-from forge_lsp.parsing.python import MAX_QUERY_DEPTH, _FileExtraction
+from forge_lsp.parsing.python import _FileExtraction
 from forge_lsp.parsing.python_syntax import SYMBOL, Scope
+from forge_lsp.parsing.tree_positions import MAX_QUERY_DEPTH
 
 _WRAPPERS = ("decorated_definition",)
 _NESTING_ABOVE_A_DEF = 100  # levels of classes, defs and blocks a def may sit under
