@@ -63,12 +63,13 @@ def fresh(ls: ForgeServer, folder: Folder, seq: int, cancel: threading.Event) ->
     return folder.live.wait_fresh(seq, timeout, cancel.is_set)
 
 
-async def first_index(ls: ForgeServer, folder: Folder) -> None:
-    """A request that arrives while the folder's first index runs waits for it (at most
-    `firstIndexWaitMs`), so that its answer is complete rather than empty; it waits on the event
-    loop, holding no query thread, and a cancel from the client ends the wait."""
+async def first_index(ls: ForgeServer, *folders: Folder) -> None:
+    """A request that arrives while a folder's first index runs waits for it (at most
+    `firstIndexWaitMs` in all, however many folders it reads), so that its answer is complete
+    rather than empty; it waits on the event loop, holding no query thread, and a cancel from
+    the client ends the wait."""
     deadline = time.monotonic() + ls.options.first_index_wait_ms / 1000
-    while folder.live.indexing_first and time.monotonic() < deadline:
+    while any(f.live.indexing_first for f in folders) and time.monotonic() < deadline:
         await asyncio.sleep(_FIRST_INDEX_POLL)
 
 
@@ -251,8 +252,7 @@ def register(server: ForgeServer) -> None:
     async def workspace_symbols(
         ls: ForgeServer, params: types.WorkspaceSymbolParams
     ) -> list[types.WorkspaceSymbol]:
-        for each in ls.workspaces.folders:
-            await first_index(ls, each)
+        await first_index(ls, *ls.workspaces.folders)
         folders = [(f, f.editor_seq) for f in ls.workspaces.folders]
         text = ls.snapshot()
 
