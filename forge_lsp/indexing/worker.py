@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures import ProcessPoolExecutor
 from typing import NamedTuple
 
@@ -75,34 +75,71 @@ def process_batch(jobs: list[Job]) -> list[Result]:
     return [process(job) for job in jobs]
 
 
-def run_jobs(jobs: list[Job], workers: int) -> Iterator[Result]:
+def run_jobs(jobs: list[Job], workers: int) -> Generator[Result, None, None]:
     """Process jobs, in a pool of `workers` processes when there are enough of them."""
-    if workers <= 1 or len(jobs) < _INLINE_LIMIT:
-        for job in jobs:
-            yield process(job)
-        return
-    # Largest first in small chunks: the pool stays balanced to the end.
-    jobs = sorted(jobs, key=lambda j: -j.size)
-    chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
-    # fork is fastest, but forking a process that runs other threads can deadlock the child.
-    method = "forkserver" if threading.active_count() > 1 else "fork"
-    # A bounded window of chunks in flight, consumed in order: when this process is slower
-    # than the workers, finished facts wait in the pipe instead of piling up in memory.
-    window = workers * _WINDOW_PER_WORKER
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":  # the forkserver, too, must not outlive us
-        context.set_forkserver_preload(["forge_lsp.indexing._forkserver_guard"])
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=guard_worker,
-        initargs=(os.getpid(),),
-    ) as pool:
+    with JobPool(workers) as pool:
+        yield from pool.run(jobs)
+
+
+class JobPool:
+    """Worker processes kept across several runs of jobs (a first index in batches pays their
+    start-up once, not once a batch); started on the first run that is large enough."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> JobPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # fork is fastest, but forking a process that runs other threads can deadlock
+            # the child.
+            method = "forkserver" if threading.active_count() > 1 else "fork"
+            context = multiprocessing.get_context(method)
+            if method == "forkserver":  # the forkserver, too, must not outlive us
+                context.set_forkserver_preload(["forge_lsp.indexing._forkserver_guard"])
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=context,
+                initializer=guard_worker,
+                initargs=(os.getpid(),),
+            )
+        return self._pool
+
+    def run(self, jobs: list[Job]) -> Generator[Result, None, None]:
+        """Results in order of the largest jobs first (in-process for a few jobs)."""
+        # a pool already running is worth it for a few files too; starting one is not
+        few = len(jobs) < (2 if self._pool is not None else _INLINE_LIMIT)
+        if self.workers <= 1 or few:
+            for job in jobs:
+                yield process(job)
+            return
+        # Largest first in small chunks: the pool stays balanced to the end.
+        jobs = sorted(jobs, key=lambda j: -j.size)
+        chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
+        # A bounded window of chunks in flight, consumed in order: when this process is slower
+        # than the workers, finished facts wait in the pipe instead of piling up in memory.
+        window = self.workers * _WINDOW_PER_WORKER
+        pool = self._executor()
         pending = deque(pool.submit(process_batch, c) for c in chunks[:window])
         following = iter(chunks[window:])
-        while pending:
-            batch = pending.popleft().result()
-            chunk = next(following, None)
-            if chunk is not None:
-                pending.append(pool.submit(process_batch, chunk))
-            yield from batch
+        try:
+            while pending:
+                batch = pending.popleft().result()
+                chunk = next(following, None)
+                if chunk is not None:
+                    pending.append(pool.submit(process_batch, chunk))
+                yield from batch
+        finally:
+            for future in pending:  # a run abandoned half-way leaves nothing queued
+                future.cancel()
