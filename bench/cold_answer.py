@@ -46,9 +46,10 @@ def first_complete(
     previous: dict[Symbol, Answer] = {}
     while True:
         done = settled()  # read before the round: answers after it are settled ones
-        round_ = {s: ask(s) for s in symbols}
-        for symbol, answer in round_.items():
-            history[symbol].append((time.monotonic() - started, answer))
+        round_ = {}
+        for symbol in symbols:  # each answer is timed when it comes, not at the round's end
+            round_[symbol] = ask(symbol)
+            history[symbol].append((time.monotonic() - started, round_[symbol]))
         if done and round_ == previous:
             break
         previous = round_
