@@ -28,6 +28,7 @@ from forge_lsp.graph.model import (
     Symbol,
 )
 from forge_lsp.graph.schema import ROLE_CODES, ROLE_NAMES
+from forge_lsp.graph.spellings import spellings
 from forge_lsp.graph.status import graph_status
 from forge_lsp.graph.store import open_reader
 from forge_lsp.parsing.facts import FIXTURE_RECEIVER, FIXTURE_VALUE_HEAD, PROPERTY_MARK
@@ -313,6 +314,10 @@ class GraphQuery:
                 )
             )
         return out
+
+    def spellings(self, symbol: Symbol) -> set[str]:
+        """Every name a reference to the symbol can be spelled with (graph/spellings.py)."""
+        return spellings(self.conn, symbol, self.constructed_classes(symbol))
 
     def constructed_classes(self, symbol: Symbol) -> list[int]:
         """For a constructor (`__init__`, `__new__`, `__post_init__`), the classes whose

@@ -458,6 +458,27 @@ class GraphWriter:
             name_ids,
         )
 
+    def consulted_modules(self, file_ids: Iterable[int]) -> set[str]:
+        """The dotted module names the resolution of these files consulted, found or not."""
+        ids = json.dumps(list(file_ids))
+        return {
+            text
+            for (text,) in self.conn.execute(
+                "SELECT DISTINCT n.text FROM module_deps d JOIN names n ON n.id = d.name_id"
+                " WHERE d.file_id IN (SELECT value FROM json_each(?))",
+                (ids,),
+            )
+        }
+
+    def files_spelling(self, names: Iterable[str]) -> set[int]:
+        """Files with a reference or a symbol spelled with one of these names."""
+        name_ids = [self._names[n] for n in names if n in self._names]
+        return self._distinct_files(
+            "SELECT file_id FROM refs WHERE name_id IN (SELECT value FROM json_each(?1))"
+            " UNION SELECT file_id FROM symbols WHERE name_id IN (SELECT value FROM json_each(?1))",
+            name_ids,
+        )
+
     def _distinct_files(self, sql: str, values: list[int]) -> set[int]:
         if not values:
             return set()

@@ -48,10 +48,12 @@ class IndexReport:
     resolved: int = 0
     seconds: float = 0.0
     cold: bool = False
+    bulk: bool = False  # new files written without cache keys (a cold index, a first-index batch)
     phases: dict[str, float] = field(default_factory=dict)  # where the seconds went
     skipped: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     deltas: list[FileDelta] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)  # jobs an update stopped before reading
     touched: set[Key] = field(default_factory=set)  # empty after a cold index: everything is new
 
     @property

@@ -72,7 +72,7 @@ def split_deps(deps: set[Dep], own: int) -> tuple[list[int], list[str]]:
 
 
 def resolve_parsed(
-    writer: GraphWriter, program: Program, parsed: list[Parsed], cold: bool, report: IndexReport
+    writer: GraphWriter, program: Program, parsed: list[Parsed], bulk: bool, report: IndexReport
 ) -> None:
     """Resolve the references of the files an update parsed, and write them (as a delta unless
     the file is new) with their imports and what their resolution consulted."""
@@ -99,7 +99,7 @@ def resolve_parsed(
         files, modules = split_deps(deps, fid)
         writer.write_deps(fid, files, modules, p.existed)
         p.delta.refs_added, p.delta.refs_removed = len(added), len(removed)
-        if not cold:
+        if not bulk:
             for changed_row in (*added, *removed):
                 ref_keys(touched, changed_row)
         p.delta.seconds += time.perf_counter() - started

@@ -18,7 +18,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import apsw
 
@@ -36,14 +36,13 @@ from forge_lsp.graph.store import (
 from forge_lsp.graph.writer import FileState, GraphWriter
 from forge_lsp.indexing.discovery import Discovery, discover, unsafe_root
 from forge_lsp.indexing.modules import INIT_NAMES, is_init, is_test_file, names_for, package_dirs
+from forge_lsp.indexing.program_load import add_to_program, build_program
 from forge_lsp.indexing.report import FileDelta, IndexReport, ref_keys, symbol_keys
 from forge_lsp.indexing.resolution import NO_FACTS, Parsed, reresolve, resolve_parsed
-from forge_lsp.indexing.worker import Job, Result, run_jobs
-from forge_lsp.parsing.facts import CLASS, INHERIT, NO_TARGET, FileFacts
+from forge_lsp.indexing.worker import Job, JobPool, Result, run_jobs
 from forge_lsp.resolve.program import Program
 
 Progress = Callable[[int, int], None]
-_LOAD_CHUNK = 2048  # files whose symbols are loaded into the program at once
 _FEW_PACKAGES = 8  # more packages appearing or vanishing at once: recompute every module name
 
 
@@ -118,23 +117,7 @@ class GraphUpdater:
         """load_program, giving up (None) when `stop` says so, checked between chunks: loading
         a 100,000-file program takes seconds, and a server asked to exit must not wait."""
         if self.program is None:
-            program = Program()
-            writer = self.writer
-            for fid, path, exports in writer.file_exports():
-                program.add_file(fid, self.modules.get(path, []), path, exports)
-            # A few thousand files at a time: the rows of a large workspace, fetched at once,
-            # would briefly need more memory than the program they build.
-            last = max((state.id for state in self.states.values()), default=0)
-            for first in range(0, last + 1, _LOAD_CHUNK):
-                if stop is not None and stop():
-                    return None
-                program.add_symbols(writer.program_rows(first, first + _LOAD_CHUNK - 1))
-            for _id, fid, module, name, alias, level, module_level in writer.module_imports():
-                if module_level:
-                    program.add_import(fid, module, name, alias, level)
-            for class_id, fid, name, receiver, target in writer.stored_bases():
-                program.add_base(class_id, fid, name, receiver, target)
-            self.program = program
+            self.program = build_program(self.writer, self.states, self.modules, stop)
         return self.program
 
     # ----- entry points ----------------------------------------------------------------------
@@ -171,17 +154,32 @@ class GraphUpdater:
         with self._transaction(), _collector_paused():
             if jobs or removed:
                 self._update(run_jobs(jobs, workers), len(jobs), removed, added, progress, report)
-            self.writer.replace_skipped(discovery.skipped)
-            report.skipped = dict(discovery.skip_counts())
-            self._count(report, changed=bool(jobs or removed))
-            self.writer.set_meta(
-                {
-                    "root": self.settings.root.as_posix(),
-                    "last_index_time": time.time(),
-                    "files_skipped": len(discovery.skipped),
-                }
-            )
+            self._finish(discovery, report, changed=bool(jobs or removed))
         return report
+
+    def finish_sync(self, discovery: Discovery, report: IndexReport) -> None:
+        """What ends a sync done as several updates (a first index in batches): the skipped
+        files, the totals, the time of the index."""
+        report.files = len(self.states)
+        with self._transaction():
+            self._finish(discovery, report, changed=True)
+
+    def _finish(self, discovery: Discovery, report: IndexReport, changed: bool) -> None:
+        self.writer.replace_skipped(discovery.skipped)
+        report.skipped = dict(discovery.skip_counts())
+        self._count(report, changed=changed)
+        self.writer.set_meta(
+            {
+                "root": self.settings.root.as_posix(),
+                "last_index_time": time.time(),
+                "files_skipped": len(discovery.skipped),
+            }
+        )
+
+    def discover(self, git: bool | None) -> Discovery:
+        """The workspace's files (`git`: as discovery found before, or None)."""
+        known = {path: (state.size, state.mtime_ns) for path, state in self.states.items()}
+        return discover(self.settings, git=git, known=known)
 
     def index(
         self,
@@ -190,15 +188,18 @@ class GraphUpdater:
         progress: Progress | None = None,
         keep: Iterable[str] = (),
         git: bool | None = None,
+        staged: Callable[[Discovery], IndexReport] | None = None,
     ) -> tuple[IndexReport, bool]:
         """One index run: discover the workspace (`git`: as discovery found before, or None),
-        sync, record how long it took, fold the WAL back. Returns the report and whether the
-        file list was git's."""
+        sync (in one transaction, or as `staged` does it), record how long it took, fold the
+        WAL back. Returns the report and whether the file list was git's."""
         started = time.perf_counter()
-        known = {path: (state.size, state.mtime_ns) for path, state in self.states.items()}
-        discovery = discover(self.settings, git=git, known=known)
+        discovery = self.discover(git)
         discovered = time.perf_counter() - started
-        report = self.sync(discovery, workers=workers, progress=progress, keep=keep)
+        if staged is not None:
+            report = staged(discovery)
+        else:
+            report = self.sync(discovery, workers=workers, progress=progress, keep=keep)
         report.phases["discover"] = discovered
         report.seconds = time.perf_counter() - started
         with self.conn:
@@ -214,23 +215,43 @@ class GraphUpdater:
         removed: Iterable[str] = (),
         workers: int = 1,
         progress: Progress | None = None,
+        bulk: bool = False,
+        pool: JobPool | None = None,
+        enough: Callable[[], bool] | None = None,
     ) -> IndexReport:
         """A live update in one transaction: files already parsed (open documents), files to
-        read and parse (`jobs`), and paths that are gone."""
+        read and parse (`jobs`, in `pool` if given), and paths that are gone. `bulk`: the new
+        files are written as a cold index writes them (rows first, then resolved by row id)
+        and no cache keys are collected: the report says every answer may have changed.
+        `enough`, asked after each file read: stop reading and commit what was read; the jobs
+        not read are in `report.unread` (new files among them are treated as if they had
+        vanished since discovery, which is what they are to this update)."""
         states = self.states
         gone = [p for p in removed if p in states]
         added = {r.path for r in parsed if r.path not in states}
         added.update(j.path for j in jobs if j.path not in states)
         added.difference_update(gone)
         report = IndexReport(files=len(states) - len(gone) + len(added))
+        read: set[str] = set()
 
         def results() -> Iterator[Result]:
             yield from parsed
-            yield from run_jobs(list(jobs), workers)
+            stream = pool.run(list(jobs)) if pool is not None else run_jobs(list(jobs), workers)
+            try:
+                for result in stream:
+                    read.add(result.path)
+                    yield result
+                    if enough is not None and enough():
+                        break
+            finally:
+                stream.close()  # a pool's run cancels what it has not started
 
-        with self._transaction():
+        report.bulk = bulk
+        with self._transaction(), _collector_paused() if bulk else nullcontext():
             self._update(results(), len(parsed) + len(jobs), gone, added, progress, report)
             self.writer.forget_counts()
+        if enough is not None:
+            report.unread = [j.path for j in jobs if j.path not in read]
         return report
 
     @contextmanager
@@ -267,6 +288,7 @@ class GraphUpdater:
         writer = self.writer
         states = self.states
         cold = report.cold = not states
+        report.bulk = report.bulk or cold
         if cold:
             drop_bulk_indexes(self.conn)
         program = self.load_program()
@@ -324,7 +346,7 @@ class GraphUpdater:
         report.phases["parse"] = time.perf_counter() - started
 
         phase = time.perf_counter()
-        resolve_parsed(self.writer, program, parsed, cold, report)
+        resolve_parsed(self.writer, program, parsed, report.bulk, report)
         report.phases["resolve"] = time.perf_counter() - phase
 
         if not cold:
@@ -424,7 +446,7 @@ class GraphUpdater:
             interface_changed = old is None or old.interface_hash != facts.interface
             if interface_changed:
                 changed.add(fid)
-            if not report.cold:  # after a cold index every answer is new: no keys to keep
+            if not report.bulk:  # after a cold index every answer is new: no keys to keep
                 for kind, moved in (
                     (symbols.added, True),
                     (symbols.removed, True),
@@ -432,7 +454,9 @@ class GraphUpdater:
                 ):
                     for sid, parent, name_id in kind:
                         symbol_keys(touched, sid, parent, name_id, moved=moved)
-            self._add_to_program(program, fid, result.path, facts, symbols.ids)
+            add_to_program(
+                program, fid, result.path, self.modules.get(result.path, []), facts, symbols.ids
+            )
             delta = FileDelta(
                 result.path,
                 interface_changed,
@@ -442,7 +466,7 @@ class GraphUpdater:
                 seconds=time.perf_counter() - started,
             )
             rows = writer.ref_rows(fid, facts, symbols.ids)
-            if report.cold:
+            if report.bulk and old is None:
                 # Memory stays flat however large the workspace: nothing of the file is kept.
                 stored, imports = writer.append_refs(rows), writer.append_imports(fid, facts)
                 parsed.append(
@@ -454,32 +478,6 @@ class GraphUpdater:
             )
         report.parsed = len(parsed)
         return parsed
-
-    def _add_to_program(
-        self, program: Program, fid: int, path: str, facts: FileFacts, ids: list[int]
-    ) -> None:
-        program.add_file(fid, self.modules.get(path, []), path, facts.exports)
-        program.add_symbols(
-            (
-                ids[i],
-                fid,
-                s.name,
-                s.kind,
-                ids[s.parent] if s.parent >= 0 else None,
-                s.sel_line,
-                s.sel_col,
-                s.type,
-            )
-            for i, s in enumerate(facts.symbols)
-        )
-        for imp in facts.imports:
-            if imp.module_level:
-                program.add_import(fid, imp.module, imp.name, imp.alias, imp.level)
-        symbols = facts.symbols
-        for ref in facts.refs:
-            if ref.role == INHERIT and symbols[ref.scope].kind == CLASS:
-                local = ids[ref.target] if ref.target != NO_TARGET else None
-                program.add_base(ids[ref.scope], fid, ref.name, ref.receiver, local)
 
     def _count(self, report: IndexReport, changed: bool = True) -> None:
         """Graph totals. Counting ten million references takes a third of a second, so a run

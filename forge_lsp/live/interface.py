@@ -17,6 +17,7 @@ class LiveOptions:
     metrics_log: bool = False  # one JSON log line per applied batch
     batch_limit: int = 200  # disk changes applied per transaction
     max_pending: int = 2000  # more queued disk changes than this become one rescan
+    first_index_batch: int = 256  # files a first index commits at once, between questions
 
 
 @dataclass(slots=True)

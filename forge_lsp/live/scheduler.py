@@ -164,6 +164,19 @@ class UpdateScheduler:
                     wait = min(wait, next_due - now) if wait is not None else next_due - now
                 self._changed.wait(max(wait, 0.001) if wait is not None else None)
 
+    def take_urgent(self, *, undue: bool = False) -> Batch | None:
+        """The due editor notices (open documents; `undue`: debounced ones too) and nothing
+        else, without waiting: what a first index in batches applies between its batches."""
+        with self._lock:
+            now = self._clock()
+            urgent = [n for n in self._pending.values() if n.urgent and (undue or n.due <= now)]
+            if self._closed or not urgent:
+                return None
+            for notice in urgent:
+                del self._pending[notice.path]
+            self._in_flight = urgent
+            return Batch(urgent)
+
     def _due_batch(self) -> Batch | None:
         if self._rebuild:
             self._rebuild = self._rescan = False

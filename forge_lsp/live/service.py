@@ -33,6 +33,7 @@ from forge_lsp.indexing.updater import GraphUpdater, RootRefused
 from forge_lsp.indexing.worker import Result, content_hash
 from forge_lsp.live.cache import CachedQueries, QueryCache
 from forge_lsp.live.disk import disk_work
+from forge_lsp.live.first_index import Demands, StagedFirstIndex, UsesOf
 from forge_lsp.live.interface import (
     Announcer,
     LiveListener,
@@ -78,6 +79,7 @@ class LiveGraph:
             max_pending=options.max_pending,
         )
         self.failures = FailedUpdates(self._retry)
+        self.demands = Demands()  # questions waiting for the first index
         self.cache = QueryCache(options.cache_size)
         self.queries = CachedQueries(self.cache)
         self.metrics = LiveMetrics(options.metrics_log)
@@ -201,6 +203,11 @@ class LiveGraph:
         """The first index of this session has neither ended nor failed yet."""
         return self.report is None and self.state in ("queued", "indexing")
 
+    def demand(self, paths: Iterable[str], uses_of: UsesOf | None = None) -> Future[None]:
+        """Done once the files a question needs are in the graph (see live/first_index.py):
+        at once when no first index runs; cancel it to withdraw the question."""
+        return self.demands.add(paths, uses_of)
+
     @property
     def pending_files(self) -> int:
         running = max(0, self.total - self.done) if self.state == "indexing" else 0
@@ -216,6 +223,7 @@ class LiveGraph:
             "watcherEvents": self.watcher.events if self.watcher is not None else 0,
             "rescans": self.scheduler.overflows,
             "stale": self.failures.stale()[:20],  # updates that failed every retry
+            "answeredEarly": self.demands.answered,  # questions answered before the first index ended
             **self.metrics.summary(),
         }
 
@@ -251,6 +259,7 @@ class LiveGraph:
         finally:
             if self.watcher is not None:  # also one started while close() ran
                 self.watcher.stop()
+            self.demands.finish()
             if self._updater is not None:
                 self._updater.close()
 
@@ -266,7 +275,7 @@ class LiveGraph:
         except Exception as exc:
             self.metrics.failed()
             log.exception("updating %s failed", self.settings.root)
-            if batch.rebuild or batch.rescan or self.state != "ready":
+            if batch.rebuild or batch.rescan or self.state not in ("ready", "indexing"):
                 self._fail(failure_reason(exc))
             else:  # rolled back: try again later, stale meanwhile (live/retry.py)
                 self.failures.failed(batch.paths)
@@ -286,6 +295,7 @@ class LiveGraph:
 
     def _fail(self, message: str) -> None:
         self.state, self.error = "failed", message
+        self.demands.finish()
         self.announce.failed(message)
         self._finish_rebuilds(RuntimeError(message))
 
@@ -317,17 +327,34 @@ class LiveGraph:
                     event.total = total
                     self.announce.report(event, done, message=f"{done}/{total} files")
 
+            # The session's first index of an empty graph goes in batches, questions first.
+            staged = None
+            if self.report is None and not updater.states and not rebuild:
+                staged = StagedFirstIndex(
+                    updater,
+                    self.demands,
+                    workers=self.settings.jobs,
+                    batch_files=self.options.first_index_batch,
+                    between=self._between_batches,
+                    kept=lambda: self.open_paths,
+                    committed=self._batch_committed,
+                    progress=progress,
+                    stop=lambda: self.scheduler.is_closed,
+                ).run
             try:
                 report, self._git = updater.index(
                     workers=self.settings.jobs,
                     progress=progress,
                     keep=self.open_paths,
                     git=self._git,
+                    staged=staged,
                 )
             except Exception as exc:  # a client must never show "indexing" forever
                 self.announce.report(event, event.done, finished=True, message=f"failed: {exc}")
                 raise
-            if report.cold:
+            finally:
+                self.demands.finish()
+            if report.bulk:
                 self.cache.clear()
             else:
                 self.cache.invalidate(report.touched)
@@ -354,6 +381,21 @@ class LiveGraph:
         updater.preload_program(stop=lambda: self.scheduler.is_closed)
         gc.collect()
         gc.freeze()
+
+    def _between_batches(self, demand_waits: bool) -> bool:
+        """Between two batches of a first index: the editor's notices (open documents)."""
+        batch = self.scheduler.take_urgent(undue=demand_waits)
+        if batch is None:
+            return False
+        try:
+            self._handle(batch)
+        finally:
+            self.scheduler.done(batch)
+        return True
+
+    def _batch_committed(self) -> None:
+        self._dirty = True
+        self.cache.clear()  # the batch wrote no cache keys: any answer may have grown
 
     def _rebuild(self) -> None:
         updater = self._updater

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -32,13 +31,13 @@ from forge_lsp.server.app import ForgeServer, request
 from forge_lsp.server.cancellation import check
 from forge_lsp.server.convert import Converter
 from forge_lsp.server.documents import TextSnapshot
+from forge_lsp.server.first_answers import first_index, indexed_for
 from forge_lsp.server.workspace import Folder
 
 _CallT = TypeVar("_CallT")
 
 _CALLABLE_KINDS = ("function", "method", "class")
 _WORKSPACE_SYMBOL_LIMIT = 200
-_FIRST_INDEX_POLL = 0.02  # seconds between looks at a running first index
 
 
 def _symbol_at(
@@ -61,16 +60,6 @@ def fresh(ls: ForgeServer, folder: Folder, seq: int, cancel: threading.Event) ->
     """Wait until the folder's graph has every editor change up to `seq`; False on timeout."""
     timeout = ls.options.freshness_timeout_ms / 1000
     return folder.live.wait_fresh(seq, timeout, cancel.is_set)
-
-
-async def first_index(ls: ForgeServer, *folders: Folder) -> None:
-    """A request that arrives while a folder's first index runs waits for it (at most
-    `firstIndexWaitMs` in all, however many folders it reads), so that its answer is complete
-    rather than empty; it waits on the event loop, holding no query thread, and a cancel from
-    the client ends the wait."""
-    deadline = time.monotonic() + ls.options.first_index_wait_ms / 1000
-    while any(f.live.indexing_first for f in folders) and time.monotonic() < deadline:
-        await asyncio.sleep(_FIRST_INDEX_POLL)
 
 
 def _require_fresh(ls: ForgeServer, folder: Folder, seq: int, cancel: threading.Event) -> None:
@@ -121,7 +110,11 @@ async def _hierarchy_calls(
     folder = _item_folder(ls, item)
     if folder is None:
         return []
-    await first_index(ls, folder)
+    located = ls.locate(item.uri)
+    if located is not None and located[0] is folder:
+        early = ls.snapshot()
+        uses = (lambda q: _item_symbol(ls, item, folder, q, early)) if incoming else None
+        await indexed_for(ls, folder, located[1], uses)
     text = ls.snapshot()
     probable = ls.options.include_probable
     seq = folder.editor_seq
@@ -148,7 +141,8 @@ def register(server: ForgeServer) -> None:
         if located is None:
             return []
         folder, path = located
-        await first_index(ls, folder)
+        early = ls.snapshot()
+        await indexed_for(ls, folder, path, lambda q: _symbol_at(q, early, path, params.position))
         text = ls.snapshot()
         include_declaration = params.context.include_declaration
         probable = ls.options.include_probable
@@ -175,7 +169,7 @@ def register(server: ForgeServer) -> None:
         if located is None:
             return []
         folder, path = located
-        await first_index(ls, folder)
+        await indexed_for(ls, folder, path)
         text = ls.snapshot()
         probable = ls.options.include_probable
         seq = folder.editor_seq
@@ -202,7 +196,7 @@ def register(server: ForgeServer) -> None:
         if located is None:
             return None
         folder, path = located
-        await first_index(ls, folder)
+        await indexed_for(ls, folder, path)
         text = ls.snapshot()
         seq = folder.editor_seq
 
@@ -236,7 +230,7 @@ def register(server: ForgeServer) -> None:
         if located is None:
             return []
         folder, path = located
-        await first_index(ls, folder)
+        await indexed_for(ls, folder, path)
         text = ls.snapshot()
         seq = folder.editor_seq
 
