@@ -3,10 +3,13 @@ listener the server implements, and the read connections it puts aside during a 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from forge_lsp.graph.store import StoreError
+from forge_lsp.indexing.report import IndexReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +78,17 @@ def failure_reason(exc: Exception) -> str:
     """What `forge/status` says a folder failed of: a StoreError is written for users already
     (a refused root, a full disk); anything else is named by its type for the bug report."""
     return str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
+
+
+def log_index(log: logging.Logger, root: Path, report: IndexReport) -> str:
+    """What a finished index run writes to the log; returns its summary line."""
+    summary = (
+        f"{report.files} files ({report.parsed} parsed), {report.symbols} symbols,"
+        f" {report.references} references in {report.seconds:.2f} s"
+    )
+    log.info("indexed %s: %s", root, summary)
+    if not report.files:
+        log.warning("%s: no source files found (all excluded, too large, or ignored by git)", root)
+    for warning in report.warnings[:20]:
+        log.warning("%s: %s", root.name, warning)
+    return summary

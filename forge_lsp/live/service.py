@@ -30,9 +30,10 @@ from forge_lsp.graph.store import StoreError, checkpoint, remove_database
 from forge_lsp.indexing.discovery import PathFilter, git_ignored
 from forge_lsp.indexing.report import IndexReport
 from forge_lsp.indexing.updater import GraphUpdater, RootRefused
-from forge_lsp.indexing.worker import Result, content_hash
+from forge_lsp.indexing.worker import Result
 from forge_lsp.live.cache import CachedQueries, QueryCache
 from forge_lsp.live.disk import disk_work
+from forge_lsp.live.documents import OpenDocuments
 from forge_lsp.live.first_index import Demands, StagedFirstIndex, UsesOf
 from forge_lsp.live.interface import (
     Announcer,
@@ -41,12 +42,13 @@ from forge_lsp.live.interface import (
     ProgressEvent,
     Readers,
     failure_reason,
+    log_index,
 )
 from forge_lsp.live.metrics import LiveMetrics
 from forge_lsp.live.retry import FailedUpdates
 from forge_lsp.live.scheduler import BUFFER, CLOSED, Batch, UpdateScheduler
 from forge_lsp.live.watcher import FileWatcher
-from forge_lsp.parsing.incremental import ByteEdit, DocumentTree
+from forge_lsp.parsing.incremental import ByteEdit
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +88,7 @@ class LiveGraph:
         self.filter = PathFilter(settings)
         self._prefix = settings.root.as_posix().rstrip("/") + "/"
         self._lock = threading.Lock()
-        self._open: set[str] = set()  # open documents indexed from their buffers
-        self._docs: dict[str, DocumentTree] = {}  # updater thread only
-        self._buffers: dict[str, bytes] = {}  # open documents' last text; updater thread only
+        self.documents = OpenDocuments()  # indexed from their buffers, not the disk
         self._updater: GraphUpdater | None = None
         self._git: bool | None = None
         self._rebuilds: list[Future[None]] = []
@@ -146,33 +146,28 @@ class LiveGraph:
         """An editor opened a document: from now on its buffer is the truth."""
         if not self.indexable(path) or not self._acceptable(data):
             return None
-        with self._lock:
-            self._open.add(path)
+        self.documents.open(path)
         return self.scheduler.buffer(path, data, None)
 
     def change_document(
         self, path: str, data: bytes, edits: Sequence[ByteEdit] | None
     ) -> int | None:
-        with self._lock:
-            if path not in self._open:
-                return None
+        if not self.documents.is_open(path):
+            return None
         if not self._acceptable(data):
             return self.close_document(path)
         return self.scheduler.buffer(path, data, edits)
 
     def close_document(self, path: str) -> int | None:
         """The editor closed a document: its file on disk is the truth again."""
-        with self._lock:
-            if path not in self._open:
-                return None
-            self._open.discard(path)
+        if not self.documents.close(path):
+            return None
         return self.scheduler.document_closed(path)
 
     def files_changed(self, paths: Iterable[str]) -> int:
         """Paths created, modified or deleted on disk (files or directories)."""
-        with self._lock:
-            wanted = [p for p in paths if p.startswith(self._prefix) and p not in self._open]
-        return self.scheduler.disk(wanted)
+        inside = [p for p in paths if p.startswith(self._prefix)]
+        return self.scheduler.disk(self.documents.closed_among(inside))
 
     def _acceptable(self, data: bytes) -> bool:
         return len(data) <= self.settings.max_file_bytes and b"\0" not in data[:_SNIFF]
@@ -195,8 +190,7 @@ class LiveGraph:
 
     @property
     def open_paths(self) -> set[str]:
-        with self._lock:
-            return set(self._open)
+        return self.documents.paths
 
     @property
     def indexing_first(self) -> bool:
@@ -285,8 +279,8 @@ class LiveGraph:
         """Queue failed paths again: an open document from its buffer, the rest from disk."""
         disk = []
         for path in paths:
-            data = self._buffers.get(path)
-            if data is not None and path in self.open_paths:
+            data = self.documents.text(path)
+            if data is not None and self.documents.is_open(path):
                 self.scheduler.buffer(path, data, None)
             else:
                 disk.append(path)
@@ -362,18 +356,7 @@ class LiveGraph:
             if self.watcher is not None:  # ready means watching: a change now is not missed
                 self.watcher.wait_running(_WATCHER_START)
             self.state = "ready"
-            summary = (
-                f"{report.files} files ({report.parsed} parsed), {report.symbols} symbols,"
-                f" {report.references} references in {report.seconds:.2f} s"
-            )
-            log.info("indexed %s: %s", self.settings.root, summary)
-            if not report.files:
-                log.warning(
-                    "%s: no source files found (all excluded, too large, or ignored by git)",
-                    self.settings.root,
-                )
-            for warning in report.warnings[:20]:
-                log.warning("%s: %s", self.settings.root.name, warning)
+            summary = log_index(log, self.settings.root, report)
             self.announce.report(event, event.total, finished=True, message=summary)
         # What live updates need, built now rather than on the first keystroke; then keep the
         # long-lived objects out of the collector's way (a full collection over them is a
@@ -423,15 +406,7 @@ class LiveGraph:
         """After a rebuild the graph holds the files on disk; open documents are the truth, so
         their buffers go back in (the sync left them out)."""
         assert self._updater is not None
-        open_paths = self.open_paths
-        self._docs.clear()
-        parsed = []
-        for path, data in list(self._buffers.items()):
-            if path not in open_paths:
-                continue
-            result = self._parse_buffer(path, data, None)
-            if result is not None:
-                parsed.append(result)
+        parsed = self.documents.reparse_all(self._updater.states, self._git_ignored)
         if parsed:
             report = self._updater.apply(parsed=parsed)
             self._dirty = True
@@ -458,14 +433,16 @@ class LiveGraph:
         for notice in batch.notices:
             if notice.kind == BUFFER and notice.data is not None:
                 t0 = time.perf_counter()
-                result = self._parse_buffer(notice.path, notice.data, notice.edits)
+                state = updater.states.get(notice.path)
+                result = self.documents.parse(
+                    notice.path, notice.data, notice.edits, state, self._git_ignored
+                )
                 if result is not None:
                     parsed.append(result)
                     parse_ms[notice.path] = 1000 * (time.perf_counter() - t0)
             else:
                 if notice.kind == CLOSED:
-                    self._docs.pop(notice.path, None)
-                    self._buffers.pop(notice.path, None)
+                    self.documents.forget(notice.path)
                 disk.append(notice.path)
         assert self._updater is not None
         jobs, removed, rescan = disk_work(
@@ -517,23 +494,5 @@ class LiveGraph:
                 )
                 self._storm = None
 
-    def _parse_buffer(self, path: str, data: bytes, edits: list[ByteEdit] | None) -> Result | None:
-        """Reparse an open document (incrementally when the edits are known); None when its
-        text is what the graph has already."""
-        assert self._updater is not None
-        state = self._updater.states.get(path)
-        doc = self._docs.get(path)
-        if doc is None:
-            if state is None and self._git and git_ignored(self.settings.root, [self.rel(path)]):
-                with self._lock:  # git ignores it, so discovery would not index it either
-                    self._open.discard(path)
-                return None
-            doc = self._docs[path] = DocumentTree(path)
-            edits = None
-        doc.update(data, edits)
-        self._buffers[path] = data
-        facts = doc.extract(data, edits)  # always: the next edit builds on these facts
-        digest = content_hash(data)
-        if state is not None and state.content_hash == digest:
-            return None
-        return Result(path, len(data), 0, digest, facts, None)
+    def _git_ignored(self, path: str) -> bool:
+        return bool(self._git) and bool(git_ignored(self.settings.root, [self.rel(path)]))
