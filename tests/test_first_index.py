@@ -146,6 +146,8 @@ def _staged(workspace: Path, db: Path, ask: list[tuple[str, object]]) -> None:
         while live.indexing_first and time.monotonic() < deadline:
             time.sleep(0.01)  # to the end: closing stops a first index between batches
         assert live.state == "ready"
+        assert live.report is not None and live.report.files == len(WORKSPACE) + FILLER
+        assert live.report.references > 0
     finally:
         assert live.close(60)
     assert live.demands.answered == len(ask)

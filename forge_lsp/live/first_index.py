@@ -155,8 +155,10 @@ class StagedFirstIndex:
                     self._answer(demand, plan, pool)
                 else:
                     self._index(plan.take(self.batch_files), plan, pool, background=True)
-        if plan.done:  # else the next start's sync indexes the rest
+        if plan.done:
             self.updater.finish_sync(discovery, self.report)
+        else:  # stopped: the next start's sync indexes the rest
+            self.report.files = len(self.updater.states)
         self.report.seconds = time.perf_counter() - started
         return self.report
 
