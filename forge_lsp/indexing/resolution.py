@@ -173,3 +173,25 @@ def reresolve(
     writer.set_import_targets(import_changes)
     report.reresolved_files += len(dependents)
     report.retargeted += len(changes)
+
+
+def consulted_for(
+    writer: GraphWriter, program: Program, file_ids: Iterable[int], names: Iterable[str]
+) -> set[str]:
+    """The dotted module names that resolving, now, these files' references spelled with one of
+    `names` consults (found or not); nothing is written. A question about a name's uses needs
+    these, not everything its files' other references read."""
+    name_ids = {nid for n in names if (nid := writer.known_name_id(n)) is not None}
+    local = writer.known_name_id(LOCAL_RECEIVER)
+    texts = writer.name_texts()
+    consulted: set[str] = set()
+    for fid in file_ids:
+        rows = [
+            r for r in writer.file_refs(fid) if r[1] in name_ids and (r[2] != local or r[2] is None)
+        ]
+        with program.collecting() as deps:
+            for _ in resolve_rows(program, fid, rows, texts):
+                pass
+        program.end_file()
+        consulted.update(d for d in deps if isinstance(d, str))
+    return consulted

@@ -26,6 +26,7 @@ from forge_lsp.graph.model import Symbol
 from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.indexing.discovery import Discovery, SourceFile
 from forge_lsp.indexing.report import IndexReport
+from forge_lsp.indexing.resolution import consulted_for
 from forge_lsp.indexing.staged import IndexPlan
 from forge_lsp.indexing.updater import GraphUpdater, Progress
 from forge_lsp.indexing.worker import Job, JobPool
@@ -186,15 +187,24 @@ class StagedFirstIndex:
 
     def _needed(self, paths: list[str], names: set[str], plan: IndexPlan, pool: JobPool) -> None:
         """Index the files at `paths` and those spelling `names`, to the fixed point of what
-        their resolution consulted."""
+        resolving them consults: all of their references for the files at `paths`, only those
+        spelled with `names` for the others (a common name is in a tenth of the files, and what
+        their other references read is not the question's)."""
         if self._complete_paths.issuperset(paths) and self._complete_names >= names:
             return
-        writer, states = self.updater.writer, self.updater.states
+        updater = self.updater
+        writer, states = updater.writer, updater.states
         self._index(
             plan.wanted([*paths, *plan.mentioning(names - self._complete_names)]), plan, pool
         )
-        roots = writer.files_spelling(names) | {states[p].id for p in paths if p in states}
-        while more := plan.wanted(plan.claiming(writer.consulted_modules(roots))):
+        whole = {states[p].id for p in paths if p in states}
+        spelling = writer.files_spelling(names) - whole
+
+        def consulted() -> set[str]:
+            program = updater.load_program()
+            return writer.consulted_modules(whole) | consulted_for(writer, program, spelling, names)
+
+        while more := plan.wanted(plan.claiming(consulted())):
             self._index(more, plan, pool)
         self._complete_paths.update(paths)
         self._complete_names |= names
