@@ -240,3 +240,34 @@ def test_the_plan_brings_packages_along_and_names_every_claimant(workspace: Path
     assert plan.mentioning(["elpe"]) == []
     plan.requeue([prefix + "app/sub/deep.py"])
     assert next(iter(plan.pending)) == prefix + "app/sub/deep.py"
+
+
+def test_an_open_document_and_what_it_reads_come_first(workspace: Path, tmp_path: Path) -> None:
+    live_db = tmp_path / "live.db"
+    live = LiveGraph(
+        load_settings(workspace, db=live_db), options=LiveOptions(watch=False, first_index_batch=2)
+    )
+    opened = workspace / "app/sub/deep.py"
+    edited = opened.read_bytes() + b"\n\ndef added_in_the_editor():\n    return run(None)\n"
+    assert live.open_document(opened.as_posix(), edited) is not None
+    live.start()
+    try:
+        deadline = time.monotonic() + 60
+        while live.indexing_first and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert live.state == "ready"
+    finally:
+        assert live.close(60)
+    query = GraphQuery.open(live_db)
+    try:
+        order = [p for (p,) in query.conn.execute("SELECT path FROM files ORDER BY id")]
+        # the buffer first, then the files its resolution consults; the rest after
+        assert order[0] == opened.as_posix()
+        assert set(order[1:4]) == {
+            (workspace / rel).as_posix()
+            for rel in ("app/__init__.py", "app/models.py", "app/sub/__init__.py")
+        }
+        assert len(order) == len(WORKSPACE) + FILLER
+        assert [s.name for s in query.file_symbols(opened.as_posix())][-1] == "added_in_the_editor"
+    finally:
+        query.close()

@@ -59,14 +59,16 @@ class IndexPlan:
         return self.wanted(list(self.pending)[:limit])
 
     def wanted(self, paths: Iterable[str]) -> list[SourceFile]:
-        """The pending files among `paths`, with the pending `__init__` files of their
-        ancestor directories (they decide the module names), marked as no longer pending."""
+        """The pending files among `paths`, with the pending `__init__` files of the ancestor
+        directories of all of them (they decide the module names: an open document is indexed
+        from its buffer, its packages from the disk), marked as no longer pending."""
         root = self.prefix.rstrip("/")
         out: dict[str, None] = {}
         for path in paths:
-            if path not in self.pending:
+            if path in self.pending:
+                out[path] = None
+            elif path not in self.files:
                 continue
-            out[path] = None
             directory = path.rsplit("/", 1)[0]
             while directory.startswith(self.prefix) or directory == root:
                 out.update((p, None) for p in self._inits.get(directory, ()) if p in self.pending)
@@ -76,6 +78,11 @@ class IndexPlan:
         for path in out:
             del self.pending[path]
         return [self.files[path] for path in out]
+
+    def drop(self, paths: Iterable[str]) -> None:
+        """Paths indexed otherwise (open documents, from their buffers): not pending."""
+        for path in paths:
+            self.pending.pop(path, None)
 
     def requeue(self, paths: Iterable[str]) -> None:
         """Paths taken but not indexed (a batch that gave way to a question): next in line."""

@@ -36,6 +36,7 @@ UsesOf = Callable[[GraphQuery], Symbol | None]  # the symbol whose uses a questi
 log = logging.getLogger(__name__)
 
 _NEXT_QUESTION = 0.02  # seconds the background waits, after an answer, for the next question
+_MOST_BATCHES = 32  # background batches of a large workspace
 _GIVE_WAY_AFTER = 8  # files a background batch reads, at least, before a question interrupts it
 
 
@@ -134,12 +135,24 @@ class StagedFirstIndex:
         self._complete_paths: set[str] = set()
         self._complete_names: set[str] = set()
         self._reads = 0
+        self._neighbourhoods: set[str] = set()  # open documents whose closure was indexed
+
+    def _opened(self) -> list[str]:
+        """Open documents in the graph (applied from their buffers) whose closure was not
+        indexed yet: what the editor shows is what it asks about next."""
+        states = self.updater.states
+        opened = sorted(p for p in self.kept() - self._neighbourhoods if p in states)
+        self._neighbourhoods.update(opened)
+        return opened
 
     def run(self, discovery: Discovery) -> IndexReport:
         started = time.perf_counter()
         plan = IndexPlan(discovery, self.updater.settings.root.as_posix().rstrip("/") + "/")
-        plan.wanted(self.kept())  # indexed from their buffers
+        plan.drop(self.kept())  # indexed from their buffers
         self.total = len(plan.pending)
+        # Background batches give way to questions, so their size only sets how often a
+        # batch pays what is proportional to the graph (module names, the memo): 32 at most.
+        batch = max(self.batch_files, self.total // _MOST_BATCHES)
         with JobPool(self.workers) as pool:
             answered = False
             while not plan.done and not self.stop():
@@ -152,10 +165,13 @@ class StagedFirstIndex:
                     # an open document changed: what its closure was may not be any more
                     self._complete_paths.clear()
                     self._complete_names.clear()
+                    self._neighbourhoods.clear()
                 if demand is not None:
                     self._answer(demand, plan, pool)
+                elif opened := self._opened():
+                    self._needed(opened, set(), plan, pool)  # open documents' neighbourhood
                 else:
-                    self._index(plan.take(self.batch_files), plan, pool, background=True)
+                    self._index(plan.take(batch), plan, pool, background=True)
         if plan.done:
             self.updater.finish_sync(discovery, self.report)
         else:  # stopped: the next start's sync indexes the rest

@@ -321,9 +321,10 @@ class LiveGraph:
                     event.total = total
                     self.announce.report(event, done, message=f"{done}/{total} files")
 
-            # The session's first index of an empty graph goes in batches, questions first.
+            # The session's first index of an empty graph (but for open documents, which may
+            # come first) goes in batches, questions first.
             staged = None
-            if self.report is None and not updater.states and not rebuild:
+            if self.report is None and not rebuild and updater.states.keys() <= self.open_paths:
                 staged = StagedFirstIndex(
                     updater,
                     self.demands,
