@@ -43,7 +43,6 @@ from forge_lsp.indexing.worker import Job, JobPool, Result, run_jobs
 from forge_lsp.resolve.program import Program
 
 Progress = Callable[[int, int], None]
-_FEW_PACKAGES = 8  # more packages appearing or vanishing at once: recompute every module name
 
 
 def _with_packages(names: Iterable[str]) -> set[str]:
@@ -102,6 +101,9 @@ class GraphUpdater:
         self.modules: dict[str, list[str]] = {
             p: names_for(self.rel(p), self.packages) for p in self.states
         }
+        self._by_dir: dict[str, set[str]] = {}  # directory (relative) -> its files in `modules`
+        for path in self.modules:
+            self._by_dir.setdefault(self._parent(path), set()).add(path)
         self.program: Program | None = None
 
     def rel(self, path: str) -> str:
@@ -375,29 +377,40 @@ class GraphUpdater:
         dirs = {rel.rsplit("/", 1)[0] for rel in inits if "/" in rel}
         old = {p: modules.get(p, []) for p in affected}
         if dirs:
-            final = [p for p in (*states, *added) if p not in gone]
-            if len(dirs) > _FEW_PACKAGES:  # a cold index, a branch switch: start over
-                self.packages = package_dirs(self.rel(p) for p in final)
-                below = final
-            else:
-                for d in dirs:
-                    present = any(
-                        (p in states or p in added) and p not in gone
-                        for p in (f"{self._prefix}{d}/{name}" for name in INIT_NAMES)
-                    )
-                    (self.packages.add if present else self.packages.discard)(d)
-                prefixes = tuple(f"{self._prefix}{d}/" for d in dirs)
-                below = [p for p in final if p.startswith(prefixes)]
+            for d in dirs:
+                present = any(
+                    (p in states or p in added) and p not in gone
+                    for p in (f"{self._prefix}{d}/{name}" for name in INIT_NAMES)
+                )
+                (self.packages.add if present else self.packages.discard)(d)
+            # only the named files below these directories: not every file, batch after batch
+            below = [p for p in self._named_below(dirs) if p not in gone]
             for p in below:
                 old.setdefault(p, modules.get(p, []))
             affected.update(below)
         for p in gone:
-            modules.pop(p, None)
+            if modules.pop(p, None) is not None:
+                self._by_dir[self._parent(p)].discard(p)
         for p in affected - gone:
             modules[p] = names_for(self.rel(p), self.packages)
+            self._by_dir.setdefault(self._parent(p), set()).add(p)
         renamed = {p for p in affected if p in states and p not in gone and modules[p] != old[p]}
         candidates = _with_packages(n for p in affected for n in (*old[p], *modules.get(p, ())))
         return renamed, candidates
+
+    def _parent(self, path: str) -> str:
+        rel = self.rel(path)
+        return rel.rsplit("/", 1)[0] if "/" in rel else ""
+
+    def _named_below(self, dirs: set[str]) -> list[str]:
+        """The files with module names (`self.modules`) in these directories or below them."""
+        out: list[str] = []
+        for directory, paths in self._by_dir.items():
+            while directory not in dirs and "/" in directory:
+                directory = directory.rsplit("/", 1)[0]
+            if directory in dirs:
+                out.extend(paths)
+        return out
 
     def _store_files(
         self,
