@@ -269,7 +269,9 @@ def create_bulk_indexes(conn: apsw.Connection) -> None:
         conn.execute("PRAGMA temp_store=MEMORY")
 
 
-def checkpoint(conn: apsw.Connection) -> None:
-    """Fold the WAL back into the database; done when idle so that queries never pay for it."""
+def checkpoint(conn: apsw.Connection, *, passive: bool = False) -> None:
+    """Fold the WAL back into the database; done when idle so that queries never pay for it.
+    `passive`: as far as readers allow, without waiting, and the file is not truncated (between
+    the batches of a long run of commits, which would otherwise grow the WAL without bound)."""
     with suppress(apsw.BusyError):
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        conn.execute(f"PRAGMA wal_checkpoint({'PASSIVE' if passive else 'TRUNCATE'})").fetchall()

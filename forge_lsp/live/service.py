@@ -380,6 +380,8 @@ class LiveGraph:
     def _batch_committed(self) -> None:
         self._dirty = True
         self.cache.clear()  # the batch wrote no cache keys: any answer may have grown
+        if self._updater is not None:  # no idle moment comes before the last batch
+            checkpoint(self._updater.conn, passive=True)
 
     def _rebuild(self) -> None:
         updater = self._updater
@@ -445,12 +447,11 @@ class LiveGraph:
                 if notice.kind == CLOSED:
                     self.documents.forget(notice.path)
                 disk.append(notice.path)
-        assert self._updater is not None
         jobs, removed, rescan = disk_work(
             disk,
             settings=self.settings,
             path_filter=self.filter,
-            states=self._updater.states,
+            states=updater.states,
             skip=self.open_paths,
             git=self._git,
         )
