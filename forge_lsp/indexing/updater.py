@@ -222,9 +222,10 @@ class GraphUpdater:
         enough: Callable[[], bool] | None = None,
     ) -> IndexReport:
         """A live update in one transaction: files already parsed (open documents), files to
-        read and parse (`jobs`, in `pool` if given), and paths that are gone. `bulk`: the new
-        files are written as a cold index writes them (rows first, then resolved by row id)
-        and no cache keys are collected: the report says every answer may have changed.
+        read and parse (`jobs`, in `pool` if given), and paths that are gone. `bulk` (a batch of a
+        first index): no cache keys are collected, the report says every answer may have
+        changed. Unlike a cold index, a batch resolves its rows before writing them: updating
+        targets afterwards would pay for the graph's indexes, which a cold index builds last.
         `enough`, asked after each file read: stop reading and commit what was read; the jobs
         not read are in `report.unread` (new files among them are treated as if they had
         vanished since discovery, which is what they are to this update)."""
@@ -479,7 +480,7 @@ class GraphUpdater:
                 seconds=time.perf_counter() - started,
             )
             rows = writer.ref_rows(fid, facts, symbols.ids)
-            if report.bulk and old is None:
+            if report.cold:
                 # Memory stays flat however large the workspace: nothing of the file is kept.
                 stored, imports = writer.append_refs(rows), writer.append_imports(fid, facts)
                 parsed.append(

@@ -92,6 +92,10 @@ class Demands:
         with self._lock:
             return bool(self._waiting)
 
+    def note(self) -> str:
+        """What a progress report adds: the questions already answered completely."""
+        return f", {self.answered} question(s) answered" if self.answered else ""
+
     def answered_one(self, demand: Demand) -> None:
         self.answered += 1
         demand.future.set_result(None)

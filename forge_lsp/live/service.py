@@ -319,10 +319,10 @@ class LiveGraph:
                 if now - last[0] >= 0.1 or done == total:
                     last[0] = now
                     event.total = total
-                    self.announce.report(event, done, message=f"{done}/{total} files")
+                    message = f"{done}/{total} files{self.demands.note()}"
+                    self.announce.report(event, done, message=message)
 
-            # The session's first index of an empty graph (but for open documents, which may
-            # come first) goes in batches, questions first.
+            # An empty graph's first index (open documents aside) goes in batches, questions first
             staged = None
             if self.report is None and not rebuild and updater.states.keys() <= self.open_paths:
                 staged = StagedFirstIndex(
