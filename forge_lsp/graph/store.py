@@ -269,6 +269,13 @@ def create_bulk_indexes(conn: apsw.Connection) -> None:
         conn.execute("PRAGMA temp_store=MEMORY")
 
 
+def wal_bytes(db_path: Path) -> int:
+    """The size of the database's write-ahead log (0 when there is none)."""
+    with suppress(OSError):
+        return os.stat(f"{db_path}-wal").st_size
+    return 0
+
+
 def checkpoint(conn: apsw.Connection, *, passive: bool = False) -> None:
     """Fold the WAL back into the database; done when idle so that queries never pay for it.
     `passive`: as far as readers allow, without waiting, and the file is not truncated (between

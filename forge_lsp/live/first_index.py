@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from forge_lsp.graph.model import Symbol
 from forge_lsp.graph.queries import GraphQuery
+from forge_lsp.graph.store import checkpoint, wal_bytes
 from forge_lsp.indexing.discovery import Discovery, SourceFile
 from forge_lsp.indexing.report import IndexReport
 from forge_lsp.indexing.resolution import consulted_for
@@ -36,6 +37,7 @@ UsesOf = Callable[[GraphQuery], Symbol | None]  # the symbol whose uses a questi
 log = logging.getLogger(__name__)
 
 _NEXT_QUESTION = 0.02  # seconds the background waits, after an answer, for the next question
+_WAL_LIMIT = 64 << 20  # bytes of WAL folded back between batches (100,000 files: 2.4 GB)
 _MOST_BATCHES = 32  # background batches of a large workspace
 _GIVE_WAY_AFTER = 8  # files a background batch reads, at least, before a question interrupts it
 
@@ -266,4 +268,6 @@ class StagedFirstIndex:
         self.report.parsed += batch.parsed
         self.report.reresolved_files += batch.reresolved_files
         self.report.warnings.extend(batch.warnings)
+        if wal_bytes(self.updater.settings.db_path) > _WAL_LIMIT:  # no idle moment until the end
+            checkpoint(self.updater.conn, passive=True)
         self.committed()

@@ -380,8 +380,6 @@ class LiveGraph:
     def _batch_committed(self) -> None:
         self._dirty = True
         self.cache.clear()  # the batch wrote no cache keys: any answer may have grown
-        if self._updater is not None:  # no idle moment comes before the last batch
-            checkpoint(self._updater.conn, passive=True)
 
     def _rebuild(self) -> None:
         updater = self._updater
