@@ -126,7 +126,9 @@ class JobPool:
             return
         # Largest first in small chunks: the pool stays balanced to the end.
         jobs = sorted(jobs, key=lambda j: -j.size)
-        chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
+        # a few files (what a question needs next) are spread over every worker
+        size = max(1, min(_CHUNK, -(-len(jobs) // self.workers)))
+        chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
         # A bounded window of chunks in flight, consumed in order: when this process is slower
         # than the workers, finished facts wait in the pipe instead of piling up in memory.
         window = self.workers * _WINDOW_PER_WORKER
