@@ -159,11 +159,13 @@ async def test_a_request_during_the_first_index_gets_the_complete_answer(
     early = await status(big)  # answered at once: status never waits
     assert early["state"] == "indexing" and early["partial"] is True
     assert not _ended(big), "indexing ended before the request: nothing was proven"
-    found = await big.text_document_references_async(params)  # waits for the first index
+    found = await big.text_document_references_async(params)  # waits for what it reads
     assert sorted(span_of(loc) for loc in found or []) == sorted(expected)
 
     current = await wait_ready(big, timeout=60)
     assert current["files"] == GENERATED_FILES + 1 and current["pendingFiles"] == 0
+    # answered between two batches of the first index, not after its last one
+    assert current["folders"][0]["live"]["answeredEarly"] == 1
     for _ in range(100):  # the end notification follows the state change closely
         if _ended(big):
             break
