@@ -17,6 +17,8 @@ from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.indexing.discovery import discover
 from forge_lsp.indexing.indexer import index_workspace
 from forge_lsp.indexing.staged import IndexPlan
+from forge_lsp.indexing.updater import GraphUpdater
+from forge_lsp.indexing.worker import Job
 from forge_lsp.live.interface import LiveOptions
 from forge_lsp.live.service import LiveGraph
 
@@ -271,3 +273,31 @@ def test_an_open_document_and_what_it_reads_come_first(workspace: Path, tmp_path
         assert [s.name for s in query.file_symbols(opened.as_posix())][-1] == "added_in_the_editor"
     finally:
         query.close()
+
+
+def test_a_batch_that_gives_way_commits_what_it_read_and_the_rest_follows(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """The update a question interrupts (`enough`) keeps what it read; the files it did not
+    read, packages among them, come in a later update, and the end equals a cold index."""
+    _cold_query, cold_db = _cold(workspace, tmp_path)
+    _cold_query.close()
+    settings = load_settings(workspace, db=tmp_path / "live.db")
+    files = sorted(discover(settings).files, key=lambda f: f.path)
+    updater = GraphUpdater.open(settings)
+    try:
+        jobs = [Job(f.path, f.size, None) for f in files]
+        read = [0]
+
+        def enough() -> bool:
+            read[0] += 1
+            return read[0] >= 5
+
+        first = updater.apply(jobs=jobs, bulk=True, enough=enough)
+        assert len(first.unread) == len(jobs) - 5
+        assert len(updater.states) == 5
+        rest = updater.apply(jobs=[j for j in jobs if j.path in set(first.unread)], bulk=True)
+        assert rest.unread == [] and len(updater.states) == len(jobs)
+    finally:
+        updater.close()
+    assert graph_differences(tmp_path / "live.db", cold_db) == []
