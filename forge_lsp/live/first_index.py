@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 _NEXT_QUESTION = 0.02  # seconds the background waits, after an answer, for the next question
 _WAL_LIMIT = 64 << 20  # bytes of WAL folded back between batches (100,000 files: 2.4 GB)
 _MOST_BATCHES = 32  # background batches of a large workspace
+_BURST = 1.0  # seconds of questions in a row after which the background has its turn
+_SHARE = 0.5  # a background batch runs this share of that time, at least, before giving way
 _GIVE_WAY_AFTER = 8  # files a background batch reads, at least, before a question interrupts it
 
 
@@ -141,6 +143,8 @@ class StagedFirstIndex:
         self._complete_paths: set[str] = set()
         self._complete_names: set[str] = set()
         self._reads = 0
+        self._owed = 0.0  # seconds of questions since the last background batch
+        self._batch_began = 0.0
         self._neighbourhoods: set[str] = set()  # open documents whose closure was indexed
 
     def _opened(self) -> list[str]:
@@ -164,8 +168,10 @@ class StagedFirstIndex:
             while not plan.done and not self.stop():
                 # Questions come in bursts (an editor asks several at once, a client asks the
                 # next when it has the answer): after one, a moment for the next before the
-                # background batch, which would only read a few files and give way again.
-                demand = self.demands.take(wait=_NEXT_QUESTION if answered else 0.0)
+                # background batch, which would only read a few files and give way again;
+                # but not for ever: a client that never stops asking would starve the index.
+                burst = answered and self._owed < _BURST
+                demand = self.demands.take(wait=_NEXT_QUESTION if burst else 0.0)
                 answered = demand is not None
                 if self.between(demand is not None):
                     # an open document changed: what its closure was may not be any more
@@ -173,7 +179,9 @@ class StagedFirstIndex:
                     self._complete_names.clear()
                     self._neighbourhoods.clear()
                 if demand is not None:
+                    began = time.perf_counter()
                     self._answer(demand, plan, pool)
+                    self._owed += time.perf_counter() - began
                 elif opened := self._opened():
                     self._needed(opened, set(), plan, pool)  # open documents' neighbourhood
                 else:
@@ -232,9 +240,12 @@ class StagedFirstIndex:
         self._complete_names |= names
 
     def _read(self, at_least: int) -> bool:
-        """Whether a background batch has read enough files to give way to a waiting question."""
+        """Whether a background batch has read enough to give way to a waiting question: some
+        files, and a share of the time the questions took since the last background batch."""
         self._reads += 1
-        return self._reads >= at_least and self.demands.waiting()
+        if self._reads < at_least or not self.demands.waiting():
+            return False
+        return time.perf_counter() - self._batch_began >= _SHARE * self._owed
 
     def _index(
         self, files: list[SourceFile], plan: IndexPlan, pool: JobPool, background: bool = False
@@ -255,6 +266,7 @@ class StagedFirstIndex:
             self.progress(offset + done, self.total)
 
         # A background batch gives way to a question: it commits what it has read so far.
+        self._batch_began = time.perf_counter()
         batch = self.updater.apply(
             jobs=jobs,
             bulk=True,
@@ -264,6 +276,8 @@ class StagedFirstIndex:
         )
         plan.requeue(batch.unread)
         self._reads = 0
+        if background:
+            self._owed = 0.0
         self.written += len(jobs) - len(batch.unread)
         self.report.parsed += batch.parsed
         self.report.reresolved_files += batch.reresolved_files
