@@ -17,22 +17,16 @@ def spellings(conn: apsw.Connection, symbol: Symbol, classes: Iterable[int]) -> 
     is a use of it (a constructor's), the names its references already carry, and every alias
     an import gives one of them (`from m import X as Y`, `import a.X as Y`), to a fixed point:
     an alias of an alias counts too. Asked again as the graph grows, the set only grows."""
-    ids = [symbol.id, *classes]
+    ids = json.dumps([symbol.id, *classes])
     names = {symbol.name}
     names.update(
         text
         for (text,) in conn.execute(
             "SELECT n.text FROM symbols s JOIN names n ON n.id = s.name_id"
-            " WHERE s.id IN (SELECT value FROM json_each(?))",
-            (json.dumps(ids),),
-        )
-    )
-    names.update(
-        text
-        for (text,) in conn.execute(
-            "SELECT DISTINCT n.text FROM refs r JOIN names n ON n.id = r.name_id"
-            " WHERE r.target_id IN (SELECT value FROM json_each(?))",
-            (json.dumps(ids),),
+            " WHERE s.id IN (SELECT value FROM json_each(?1))"
+            " UNION SELECT n.text FROM refs r JOIN names n ON n.id = r.name_id"
+            " WHERE r.target_id IN (SELECT value FROM json_each(?1))",
+            (ids,),
         )
     )
     aliases = conn.execute(

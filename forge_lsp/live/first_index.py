@@ -110,8 +110,9 @@ class StagedFirstIndex:
 
     `between` applies the editor's notices (open documents) and says whether there were any;
     its argument says whether a demand waits, so that debounced ones go too. `kept` are the
-    open documents' paths, which come from the editor, never from the disk. `committed` is called after every batch;
-    `stop` is asked before each (a server asked to exit leaves the rest to its next start)."""
+    open documents' paths, which come from the editor, never from the disk. `committed` is
+    called after every batch; `stop` is asked before each (a server asked to exit leaves the
+    rest to its next start)."""
 
     def __init__(
         self,
@@ -204,9 +205,8 @@ class StagedFirstIndex:
             try:
                 symbol = demand.uses_of(query)
                 names = query.spellings(symbol) if symbol is not None else set()
-            except (
-                Exception
-            ):  # the question's own fault: it gets what is indexed, the index goes on
+            except Exception:
+                # the question's own fault: it gets what is indexed, and the index goes on
                 log.exception("finding the symbol a question asks about failed")
                 break
             if names <= asked:
