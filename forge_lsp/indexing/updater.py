@@ -222,13 +222,12 @@ class GraphUpdater:
         enough: Callable[[], bool] | None = None,
     ) -> IndexReport:
         """A live update in one transaction: files already parsed (open documents), files to
-        read and parse (`jobs`, in `pool` if given), and paths that are gone. `bulk` (a batch of a
-        first index): no cache keys are collected, the report says every answer may have
-        changed. Unlike a cold index, a batch resolves its rows before writing them: updating
-        targets afterwards would pay for the graph's indexes, which a cold index builds last.
-        `enough`, asked after each file read: stop reading and commit what was read; the jobs
-        not read are in `report.unread` (new files among them are treated as if they had
-        vanished since discovery, which is what they are to this update)."""
+        read and parse (`jobs`, in `pool` if given), and paths that are gone. `bulk` (a batch
+        of a first index): no cache keys are collected, any answer may have changed; its rows
+        are resolved before they are written (as in any update, unlike a cold index: updating
+        targets afterwards would pay for every index). `enough`, asked after each file read:
+        commit what was read; the jobs not read are in `report.unread` (new files among them
+        are treated as if they had vanished since discovery, as they have for this update)."""
         states = self.states
         gone = [p for p in removed if p in states]
         added = {r.path for r in parsed if r.path not in states}
