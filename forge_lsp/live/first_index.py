@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 _NEXT_QUESTION = 0.02  # seconds the background waits, after an answer, for the next question
 _WAL_LIMIT = 64 << 20  # bytes of WAL folded back between batches (100,000 files: 2.4 GB)
 _MOST_BATCHES = 32  # background batches of a large workspace
-_BURST = 1.0  # seconds of questions in a row after which the background has its turn
-_SHARE = 0.5  # a background batch runs this share of that time, at least, before giving way
+_SHARE = 0.5  # a background batch runs this share of the questions' time before giving way
+_LEAST_SLICE = 0.05  # and this many seconds at least
 _GIVE_WAY_AFTER = 8  # files a background batch reads, at least, before a question interrupts it
 
 
@@ -165,24 +165,25 @@ class StagedFirstIndex:
         # batch pays what is proportional to the graph (module names, the memo): 32 at most.
         batch = max(self.batch_files, self.total // _MOST_BATCHES)
         with JobPool(self.workers) as pool:
-            answered = False
+            worked = False
             while not plan.done and not self.stop():
                 # Questions come in bursts (an editor asks several at once, a client asks the
-                # next when it has the answer): after one, a moment for the next before the
-                # background batch, which would only read a few files and give way again;
-                # but not for ever: a client that never stops asking would starve the index.
-                burst = answered and self._owed < _BURST
-                demand = self.demands.take(wait=_NEXT_QUESTION if burst else 0.0)
-                answered = demand is not None
+                # next when it has the answer): after one that needed files, a moment for the
+                # next before the background batch, which would only read a few files and give
+                # way again. After one that needed nothing, none: a client that never stops
+                # asking what is complete would starve the index.
+                demand = self.demands.take(wait=_NEXT_QUESTION if worked else 0.0)
                 if self.between(demand is not None):
                     # an open document changed: what its closure was may not be any more
                     self._complete_paths.clear()
                     self._complete_names.clear()
                     self._neighbourhoods.clear()
+                worked = False
                 if demand is not None:
-                    began = time.perf_counter()
+                    began, written = time.perf_counter(), self.written
                     self._answer(demand, plan, pool)
                     self._owed += time.perf_counter() - began
+                    worked = self.written > written
                 elif opened := self._opened():
                     self._needed(opened, set(), plan, pool)  # open documents' neighbourhood
                 else:
@@ -241,11 +242,13 @@ class StagedFirstIndex:
 
     def _read(self, at_least: int) -> bool:
         """Whether a background batch has read enough to give way to a waiting question: some
-        files, and a share of the time the questions took since the last background batch."""
+        files, for some time, and a share of the time the questions took since the last
+        background batch (so that the index goes on however many questions come)."""
         self._reads += 1
         if self._reads < at_least or not self.demands.waiting():
             return False
-        return time.perf_counter() - self._batch_began >= _SHARE * self._owed
+        slice_ = max(_LEAST_SLICE, _SHARE * self._owed)
+        return time.perf_counter() - self._batch_began >= slice_
 
     def _index(
         self, files: list[SourceFile], plan: IndexPlan, pool: JobPool, background: bool = False
