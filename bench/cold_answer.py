@@ -15,7 +15,6 @@ answer that is partial does not count.
 from __future__ import annotations
 
 import argparse
-import random
 import shutil
 import statistics
 import sys
@@ -28,7 +27,7 @@ from bench.corpora import fetch_django
 from bench.lsp_bench import FORGE, _initialize, symbol_position
 from bench.lsp_client import LspClient, LspError, LspTimeout
 from bench.oracle_pyright import SCAN_DONE, PyrightOracle
-from bench.sample import Symbol, choose_sample, collect_definitions
+from bench.sample import Symbol, asking_order
 from bench.textpos import corpus_location, path_to_uri
 
 Answer = frozenset[tuple[str, int, int]] | None
@@ -127,10 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1, help="alternated runs of both tools")
     args = parser.parse_args(argv)
     corpus = (args.corpus or fetch_django()).resolve()
-    per_kind = max(1, args.positions // 3)
-    counts = {"function": per_kind, "method": per_kind, "class": args.positions - 2 * per_kind}
-    symbols = choose_sample(collect_definitions(corpus), args.seed, counts)
-    random.Random(args.seed).shuffle(symbols)
+    symbols = asking_order(corpus, args.positions, args.seed)
     runs: dict[str, list[dict[Symbol, float]]] = {"forge": [], "basedpyright": []}
     for run in range(args.runs):  # alternated: machine noise falls on both tools alike
         with tempfile.TemporaryDirectory(prefix="forge-cold-") as tmp:

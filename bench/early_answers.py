@@ -11,7 +11,6 @@ early answer, not a later one. Prints how many differ and when the questions wer
 from __future__ import annotations
 
 import argparse
-import random
 import shutil
 import statistics
 import tempfile
@@ -19,7 +18,7 @@ import time
 from pathlib import Path
 
 from bench.corpora import fetch_django
-from bench.sample import Symbol, choose_sample, collect_definitions
+from bench.sample import Symbol, asking_order
 from forge_lsp.config import load_settings
 from forge_lsp.graph.model import Symbol as GraphSymbol
 from forge_lsp.graph.queries import GraphQuery
@@ -48,10 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=14)
     args = parser.parse_args(argv)
     corpus = (args.corpus or fetch_django()).resolve()
-    per_kind = max(1, args.positions // 3)
-    counts = {"function": per_kind, "method": per_kind, "class": args.positions - 2 * per_kind}
-    symbols = choose_sample(collect_definitions(corpus), args.seed, counts)
-    random.Random(args.seed).shuffle(symbols)
+    symbols = asking_order(corpus, args.positions, args.seed)
     with tempfile.TemporaryDirectory(prefix="forge-early-") as tmp:
         cold_root, live_root = Path(tmp, "cold", corpus.name), Path(tmp, "live", corpus.name)
         for root in (cold_root, live_root):

@@ -123,3 +123,13 @@ def choose_sample(
         pool = sorted(s for s in definitions if s.kind == kind)
         chosen.extend(sorted(rng.sample(pool, min(counts.get(kind, 0), len(pool)))))
     return chosen
+
+
+def asking_order(root: Path, positions: int, seed: int) -> list[Symbol]:
+    """`positions` definitions of a corpus, a third each function, method and class, in the
+    seeded random order the cold-start benches ask them in."""
+    per_kind = max(1, positions // 3)
+    counts = {"function": per_kind, "method": per_kind, "class": positions - 2 * per_kind}
+    symbols = choose_sample(collect_definitions(root), seed, counts)
+    random.Random(seed).shuffle(symbols)
+    return symbols
