@@ -4,9 +4,9 @@ Read your writes: a request first waits (bounded by `freshnessTimeoutMs`) until 
 change that arrived before it is in the graph. If that takes too long it fails with
 ContentModified (-32801), which clients retry or drop, rather than answer from a graph that does
 not match the editor; `forge/impact` answers instead, with `partial: true` and the pending paths.
-A request that arrives while a folder's first index runs waits for it (`firstIndexWaitMs`),
-so that it gets the complete answer rather than an empty one; `forge/status` never waits, and
-says the graph is partial. A document outside every folder, or a folder with no graph
+A request that arrives while a folder's first index runs waits (`firstIndexWaitMs`) until the
+files its answer reads are indexed (server/first_answers.py), so that it gets the complete
+answer rather than a partial one; `forge/status` never waits, and says the graph is partial. A document outside every folder, or a folder with no graph
 yet, gets an empty answer rather than an error.
 
 Answers go through the folder's query cache (forge_lsp.live.cache), which updates invalidate
