@@ -160,8 +160,7 @@ def reresolve(
                 target = import_target(program, fid, module, name, level)
                 if target != current:
                     import_changes.append((target, iid))
-            # rows decided inside their own file (which did not change) stay as they are
-            rows = [r for r in writer.file_refs(fid) if r[2] is None or r[2] != local]
+            rows = _decided_outside(writer, fid, local)
             for rid, name_id, scope, old, target in resolve_rows(program, fid, rows, texts):
                 if target != old:
                     changes.append((target, rid))
@@ -186,12 +185,16 @@ def consulted_for(
     texts = writer.name_texts()
     consulted: set[str] = set()
     for fid in file_ids:
-        rows = [
-            r for r in writer.file_refs(fid) if r[1] in name_ids and (r[2] != local or r[2] is None)
-        ]
+        rows = [r for r in _decided_outside(writer, fid, local) if r[1] in name_ids]
         with program.collecting() as deps:
             for _ in resolve_rows(program, fid, rows, texts):
                 pass
         program.end_file()
         consulted.update(d for d in deps if isinstance(d, str))
     return consulted
+
+
+def _decided_outside(writer: GraphWriter, fid: int, local: int | None) -> list[RefRow]:
+    """A stored file's references whose targets resolution decides; those decided inside the
+    file itself (receiver `local`, the interned LOCAL_RECEIVER) stay as the file gave them."""
+    return [r for r in writer.file_refs(fid) if r[2] is None or r[2] != local]

@@ -459,7 +459,7 @@ class GraphUpdater:
             interface_changed = old is None or old.interface_hash != facts.interface
             if interface_changed:
                 changed.add(fid)
-            if not report.bulk:  # after a cold index every answer is new: no keys to keep
+            if not report.bulk:  # after a cold index or a first-index batch: no keys to keep
                 for kind, moved in (
                     (symbols.added, True),
                     (symbols.removed, True),
