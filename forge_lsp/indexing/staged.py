@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import islice
 
 from forge_lsp.indexing.discovery import Discovery, SourceFile
 from forge_lsp.indexing.modules import INIT_NAMES, names_for, package_dirs
@@ -56,7 +57,7 @@ class IndexPlan:
 
     def take(self, limit: int) -> list[SourceFile]:
         """The next background batch: at most `limit` pending files, with their packages."""
-        return self.wanted(list(self.pending)[:limit])
+        return self.wanted(list(islice(self.pending, limit)))
 
     def wanted(self, paths: Iterable[str]) -> list[SourceFile]:
         """The pending files among `paths`, with the pending `__init__` files of the ancestor
