@@ -274,35 +274,50 @@ _OUTSIDE = "\0outside:"  # _walk's mark for a directory link that leads out of t
 def _walk(
     root: Path, path_filter: PathFilter, under: str = "", *, follow: bool = True
 ) -> list[str]:
-    """os.walk that follows directory links once each, so that link cycles cannot hang it,
-    and never out of the root (such a link is listed with the _OUTSIDE mark, to be counted)."""
+    """A walk that follows directory links once each, so that link cycles cannot hang it,
+    and never out of the root (such a link is listed with the _OUTSIDE mark, to be counted).
+    What os.walk(followlinks=True) lists, from one scandir a directory: a no-op re-index is
+    mostly this walk."""
     out: list[str] = []
     visited: set[tuple[int, int]] = set()
     root_text = str(root)
     root_real = os.path.realpath(root_text)
+    start_prefix = under.strip("/") + "/" if under.strip("/") else ""
     start = os.path.join(root_text, under) if under else root_text
-    for dirpath, dirnames, filenames in os.walk(start, followlinks=True):
+    try:
+        st = os.stat(start)
+    except OSError:
+        return out
+    visited.add((st.st_dev, st.st_ino))
+    stack = [(start, start_prefix)]
+    while stack:
+        directory, prefix = stack.pop()
+        subdirs: list[tuple[str, str, bool]] = []
         try:
-            st = os.stat(dirpath)
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    if not is_dir:
+                        out.append(prefix + entry.name)
+                    elif path_filter.dir_allowed(prefix + entry.name):
+                        subdirs.append((entry.name, entry.path, entry.is_symlink()))
         except OSError:
-            dirnames[:] = []
             continue
-        key = (st.st_dev, st.st_ino)
-        if key in visited:
-            dirnames[:] = []
-            continue
-        visited.add(key)
-        rel_dir = os.path.relpath(dirpath, root_text).replace(os.sep, "/")
-        prefix = "" if rel_dir == "." else rel_dir + "/"
-        kept = []
-        for d in sorted(dirnames):
-            if not path_filter.dir_allowed(prefix + d):
+        claimed: list[tuple[str, str]] = []
+        for name, full, link in sorted(subdirs):  # a directory met twice: the first name wins
+            try:
+                if link and not (follow and inside(os.path.realpath(full), root_real)):
+                    out.append(f"{_OUTSIDE}{prefix}{name}")
+                    continue
+                st = os.stat(full)
+            except OSError:
                 continue
-            full = os.path.join(dirpath, d)
-            if os.path.islink(full) and not (follow and inside(os.path.realpath(full), root_real)):
-                out.append(f"{_OUTSIDE}{prefix}{d}")
-                continue
-            kept.append(d)
-        dirnames[:] = kept
-        out.extend(prefix + name for name in filenames)
+            key = (st.st_dev, st.st_ino)
+            if key not in visited:
+                visited.add(key)
+                claimed.append((full, f"{prefix}{name}/"))
+        stack.extend(reversed(claimed))  # popped in name order, as os.walk goes
     return out
