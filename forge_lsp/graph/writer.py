@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 import apsw
 
+from forge_lsp.graph.names import NameTable
 from forge_lsp.graph.schema import ROLE_CODES
 from forge_lsp.graph.store import TOTALS
 from forge_lsp.parsing.facts import NO_TARGET, FileFacts
@@ -48,36 +49,20 @@ _REF_COLUMNS = "file_id, line, col, end_col, name_id, role, scope_id, target_id,
 class GraphWriter:
     def __init__(self, conn: apsw.Connection) -> None:
         self.conn = conn
-        self._names: dict[str, int] = dict(
-            (text, nid) for nid, text in conn.execute("SELECT id, text FROM names")
-        )
-        self._texts = {nid: text for text, nid in self._names.items()}
-        self._new_names: list[tuple[int, str]] = []
-        self._next_name = max(self._names.values(), default=0) + 1
+        self.names = NameTable(conn)
+        self.name_id = self.names.id  # the hot path: no indirection
         row = conn.execute("SELECT max(id) FROM symbols").fetchall()[0][0]
         self._next_symbol = (row or 0) + 1
 
     # ----- names -----------------------------------------------------------------------------
 
-    def name_id(self, text: str) -> int:
-        nid = self._names.get(text)
-        if nid is None:
-            nid = self._next_name
-            self._next_name += 1
-            self._names[text] = nid
-            self._texts[nid] = text
-            self._new_names.append((nid, text))
-        return nid
-
     def known_name_id(self, text: str) -> int | None:
         """The id of a name already interned, without interning it."""
-        return self._names.get(text)
+        return self.names.known(text)
 
     def flush_names(self) -> None:
         """Write interned names; called before anything reads the names table back."""
-        if self._new_names:
-            self.conn.executemany("INSERT INTO names(id, text) VALUES (?, ?)", self._new_names)
-            self._new_names = []
+        self.names.flush()
 
     # ----- files -----------------------------------------------------------------------------
 
@@ -284,7 +269,7 @@ class GraphWriter:
 
     def name_texts(self) -> dict[int, str]:
         """Every interned name by id, including those not flushed yet (kept up to date)."""
-        return self._texts
+        return self.names.texts()
 
     def write_refs(
         self, file_id: int, rows: list[list[Any]], existing: bool
@@ -321,7 +306,7 @@ class GraphWriter:
         """Rows for insert_refs, in the order of facts.refs; targets not decided in-file are None
         for resolution to fill in."""
         refs = facts.refs
-        names = self._names
+        names = self.names.ids()
         wanted = {r.name for r in refs}
         wanted.update(r.receiver for r in refs if r.receiver is not None)
         for text in wanted:
@@ -451,7 +436,8 @@ class GraphWriter:
             "SELECT DISTINCT file_id FROM file_deps WHERE dep_id IN (SELECT value FROM json_each(?))",
             list(file_ids),
         )
-        name_ids = [self._names[m] for m in modules if m in self._names]
+        known = self.names.ids()
+        name_ids = [known[m] for m in modules if m in known]
         return found | self._distinct_files(
             "SELECT DISTINCT file_id FROM module_deps"
             " WHERE name_id IN (SELECT value FROM json_each(?))",
@@ -472,7 +458,8 @@ class GraphWriter:
 
     def files_spelling(self, names: Iterable[str]) -> set[int]:
         """Files with a reference or a symbol spelled with one of these names."""
-        name_ids = [self._names[n] for n in names if n in self._names]
+        known = self.names.ids()
+        name_ids = [known[n] for n in names if n in known]
         return self._distinct_files(
             "SELECT file_id FROM refs WHERE name_id IN (SELECT value FROM json_each(?1))"
             " UNION SELECT file_id FROM symbols WHERE name_id IN (SELECT value FROM json_each(?1))",
