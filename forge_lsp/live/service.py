@@ -39,7 +39,6 @@ from forge_lsp.live.interface import (
     Announcer,
     LiveListener,
     LiveOptions,
-    ProgressEvent,
     Readers,
     failure_reason,
     log_index,
@@ -47,12 +46,12 @@ from forge_lsp.live.interface import (
 from forge_lsp.live.metrics import LiveMetrics
 from forge_lsp.live.retry import FailedUpdates
 from forge_lsp.live.scheduler import BUFFER, CLOSED, Batch, UpdateScheduler
+from forge_lsp.live.storms import Storm
 from forge_lsp.live.watcher import FileWatcher
 from forge_lsp.parsing.incremental import ByteEdit
 
 log = logging.getLogger(__name__)
 
-_STORM = 20  # a disk batch this large (or larger) reports $/progress
 _IDLE_CHECKPOINT = 1.0  # seconds without work before the WAL is folded back
 _SYNC_LOCK = threading.Lock()  # one full index at a time: each one already uses every core
 _SNIFF = 8192
@@ -92,7 +91,9 @@ class LiveGraph:
         self._updater: GraphUpdater | None = None
         self._git: bool | None = None
         self._rebuilds: list[Future[None]] = []
-        self._storm: ProgressEvent | None = None
+        self._storm = Storm(
+            self.announce, settings.jobs, f"forge-lsp: updating {settings.root.name}"
+        )
         self._thread: threading.Thread | None = None
         self._dirty = False  # written since the last checkpoint
         self.watcher: FileWatcher | None = None
@@ -253,6 +254,7 @@ class LiveGraph:
         finally:
             if self.watcher is not None:  # also one started while close() ran
                 self.watcher.stop()
+            self._storm.close()
             self.demands.finish()
             if self._updater is not None:
                 self._updater.close()
@@ -458,27 +460,16 @@ class LiveGraph:
         if not parsed and not jobs and not removed:
             return  # nothing changed (a buffer equal to the graph, paths discovery skips)
         count = len(jobs) + len(removed)
-        storm = self._storm
-        if storm is None and count >= _STORM:
-            storm = self._storm = self.announce.begin(
-                f"forge-lsp: updating {self.settings.root.name}", count + self.scheduler.queued
-            )
-        offset = storm.done if storm is not None else 0
-
-        def progress(done: int, total: int) -> None:
-            if storm is not None and (done == total or done % 20 == 0):
-                storm.total = max(storm.total, offset + total)
-                self.announce.report(
-                    storm, offset + done, message=f"{offset + done}/{storm.total} files"
-                )
-
-        report = updater.apply(parsed=parsed, jobs=jobs, removed=removed, progress=progress)
+        progress, pool = self._storm.batch(count, len(jobs), self.scheduler.queued)
+        report = updater.apply(
+            parsed=parsed, jobs=jobs, removed=removed, progress=progress, pool=pool
+        )
         self._dirty = True
         invalidated = self.cache.invalidate(report.touched)
         now = time.monotonic()
         self.metrics.record(
             report,
-            kind="storm" if storm is not None else "edit" if parsed else "disk",
+            kind="storm" if self._storm.active else "edit" if parsed else "disk",
             latencies=[1000 * (now - n.since) for n in batch.notices],
             parse_ms=parse_ms,
             invalidated=invalidated,
@@ -486,13 +477,7 @@ class LiveGraph:
         )
         for warning in report.warnings[:20]:
             log.warning("%s: %s", self.settings.root.name, warning)
-        if storm is not None:
-            storm.done = offset + count
-            if self.scheduler.queued == 0:
-                self.announce.report(
-                    storm, storm.done, finished=True, message=f"{storm.done} files updated"
-                )
-                self._storm = None
+        self._storm.applied(count, self.scheduler.queued)
 
     def _git_ignored(self, path: str) -> bool:
         return bool(self._git) and bool(git_ignored(self.settings.root, [self.rel(path)]))
