@@ -35,7 +35,11 @@ DEFAULT_EXCLUDES = (
 )
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 DB_ENV = "FORGE_LSP_DB"
-_FIELDS = {"max-file-size": "max_file_bytes", "follow-symlinks": "follow_symlinks"}
+_FIELDS = {
+    "max-file-size": "max_file_bytes",
+    "follow-symlinks": "follow_symlinks",
+    "watch-max-directories": "watch_max_directories",
+}
 
 
 class ConfigError(ValueError):
@@ -52,6 +56,9 @@ class Settings:
     jobs: int = field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
     # follow symbolic links whose target is inside the root (never one leading outside)
     follow_symlinks: bool = True
+    # more directories than this to watch and the watcher polls instead; None: half the
+    # kernel's inotify watches (where known), 0: always poll
+    watch_max_directories: int | None = None
     problems: tuple[str, ...] = ()  # settings that were ignored, with why
 
 
@@ -71,6 +78,13 @@ def _validate(key: str, value: Any, problems: list[str]) -> Any:
     if key == "jobs":
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             problems.append("jobs must be a positive integer; using the default")
+            return None
+        return value
+    if key == "watch-max-directories":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            problems.append(
+                "watch-max-directories must be an integer >= 0 (0: always poll); using the default"
+            )
             return None
         return value
     if key == "follow-symlinks":
@@ -130,4 +144,5 @@ def load_settings(
         max_file_bytes=merged.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES),
         jobs=merged.get("jobs", settings.jobs),
         follow_symlinks=merged.get("follow_symlinks", True),
+        watch_max_directories=merged.get("watch_max_directories"),
     )

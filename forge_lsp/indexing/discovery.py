@@ -268,6 +268,60 @@ def git_ignored(root: Path, rels: list[str]) -> set[str]:
     return {os.fsdecode(raw) for raw in proc.stdout.split(b"\0") if raw}
 
 
+def walked_directories(
+    root: Path, path_filter: PathFilter, *, follow: bool = True
+) -> dict[str, tuple[int, int]]:
+    """Every directory the guarded walk enters, by absolute posix path (the root first), with
+    its (device, inode): what the file watcher watches, one watch each, so that an excluded
+    tree costs none. `_walk`'s rules: each directory once under its first name, links only
+    inside the root, unreadable directories left out (no watch could be put on them)."""
+    out: dict[str, tuple[int, int]] = {}
+    root_text = root.as_posix()
+    root_real = os.path.realpath(root_text)
+    key = walk_key(root_text, root_real, follow=True)
+    if key is None:
+        return out
+    seen = {key}
+    stack = [(root_text, "", key)]
+    while stack:
+        directory, prefix, key = stack.pop()
+        names: list[str] = []
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_dir() and path_filter.dir_allowed(prefix + entry.name):
+                            names.append(entry.name)
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+        out[directory] = key
+        claimed: list[tuple[str, str, tuple[int, int]]] = []
+        for name in sorted(names):
+            full = f"{directory}/{name}"
+            found = walk_key(full, root_real, follow=follow)
+            if found is not None and found not in seen:
+                seen.add(found)
+                claimed.append((full, f"{prefix}{name}/", found))
+        stack.extend(reversed(claimed))  # in name order, as the walk goes
+    return out
+
+
+def walk_key(path: str, root_real: str, *, follow: bool) -> tuple[int, int] | None:
+    """(device, inode) of the directory at `path` if the walk would enter it: a directory, or a
+    link to one when links are followed and it stays inside `root_real`; else None."""
+    try:
+        if stat.S_ISLNK(os.lstat(path).st_mode) and not (
+            follow and inside(os.path.realpath(path), root_real)
+        ):
+            return None
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
+
+
 _OUTSIDE = "\0outside:"  # _walk's mark for a directory link that leads out of the workspace
 
 

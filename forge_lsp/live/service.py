@@ -47,7 +47,7 @@ from forge_lsp.live.metrics import LiveMetrics
 from forge_lsp.live.retry import FailedUpdates
 from forge_lsp.live.scheduler import BUFFER, CLOSED, Batch, UpdateScheduler
 from forge_lsp.live.storms import Storm
-from forge_lsp.live.watcher import FileWatcher
+from forge_lsp.live.watcher import WATCHER_OFF, FileWatcher
 from forge_lsp.parsing.incremental import ByteEdit
 
 log = logging.getLogger(__name__)
@@ -209,13 +209,13 @@ class LiveGraph:
         return running + self.scheduler.pending
 
     def status(self) -> dict[str, Any]:
-        watcher = self.watcher.state if self.watcher is not None else "off"
+        watcher = self.watcher
         return {
             "pendingUpdates": self.scheduler.pending,
             "pendingPaths": self.scheduler.pending_paths()[:20],
             "openDocuments": len(self.open_paths),
-            "watcher": watcher,
-            "watcherEvents": self.watcher.events if self.watcher is not None else 0,
+            **(watcher.status() if watcher is not None else WATCHER_OFF),
+            "watcherEvents": watcher.events if watcher is not None else 0,
             "rescans": self.scheduler.overflows,
             "stale": self.failures.stale()[:20],  # updates that failed every retry
             "answeredEarly": self.demands.answered,  # questions answered before the first index ended
@@ -235,7 +235,7 @@ class LiveGraph:
             return
         if self.options.watch and not self.scheduler.is_closed:
             # before the first index runs: a change made while it runs is not missed
-            self.watcher = FileWatcher(self.settings.root, self.filter, self.files_changed)
+            self.watcher = FileWatcher.of(self.settings, self.filter, self.files_changed)
             self.watcher.start()
         try:
             while True:

@@ -2,9 +2,9 @@
 
 Editors pass these options from user configuration that nobody type-checks, so a wrong type must
 never stop the server: it becomes one clear `window/showMessage` warning and the safe default.
-Options that are also workspace settings (include, exclude, maxFileSize, dbPath, jobs) are handed
-to `forge_lsp.config.load_settings` as overrides, so that `[tool.forge-lsp]` in the workspace's
-pyproject.toml applies underneath them.
+Options that are also workspace settings (include, exclude, maxFileSize, dbPath, jobs,
+followSymlinks, watchMaxDirectories) are handed to `forge_lsp.config.load_settings` as
+overrides, so that `[tool.forge-lsp]` in the workspace's pyproject.toml applies underneath them.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ _SETTING_KEYS = {
     "jobs": "jobs",
     "dbPath": "db",
     "followSymlinks": "follow-symlinks",
+    "watchMaxDirectories": "watch-max-directories",
 }
 
 
@@ -100,6 +101,10 @@ def parse_options(raw: Any) -> ServerOptions:
             number = _positive_int(name, raw[name], problems)
             if number is not None:
                 overrides[_SETTING_KEYS[name]] = number
+    if "watchMaxDirectories" in raw:
+        number = _positive_int("watchMaxDirectories", raw["watchMaxDirectories"], problems, 0)
+        if number is not None:
+            overrides["watch-max-directories"] = number
     if "followSymlinks" in raw:
         if isinstance(raw["followSymlinks"], bool):
             overrides["follow-symlinks"] = raw["followSymlinks"]

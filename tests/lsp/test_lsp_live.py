@@ -288,6 +288,7 @@ async def test_files_written_and_deleted_on_disk_show_up(live: LanguageClient) -
     assert not await live.workspace_symbol_async(types.WorkspaceSymbolParams(query="unique_more"))
     folder = await _folder(live)
     assert folder["live"]["watcher"] == "running" and folder["live"]["watcherEvents"] >= 2
+    assert folder["live"]["watchedDirectories"] == 3  # the root, pkg, tests; not .forge
 
 
 @pytest_lsp.fixture(config=config())

@@ -109,6 +109,7 @@ def test_good_options() -> None:
             "watchFiles": False,
             "metricsLog": True,
             "freshnessTimeoutMs": 500,
+            "watchMaxDirectories": 0,
         }
     )
     assert options.problems == ()
@@ -117,6 +118,7 @@ def test_good_options() -> None:
         "exclude": ["gen/**"],
         "include": ["src/**"],
         "max-file-size": 1000,
+        "watch-max-directories": 0,
     }
     assert options.include_probable
     assert options.log_level == logging.DEBUG
@@ -138,12 +140,13 @@ def test_bad_options_become_defaults_with_a_message() -> None:
             "debounceMs": -5,
             "cacheSize": 0,
             "watchFiles": "no",
+            "watchMaxDirectories": -1,
         }
     )
     assert options.overrides == {} and options.include_probable is False
     assert options.log_level is None
     assert (options.debounce_ms, options.cache_size, options.watch_files) == (0, 4096, True)
-    assert len(options.problems) == 9
+    assert len(options.problems) == 10
     assert any("'colour'" in p for p in options.problems)
     assert parse_options([1, 2]).problems == ("initializationOptions must be an object; ignored",)
     assert parse_options(None).problems == ()
