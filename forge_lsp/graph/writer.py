@@ -352,27 +352,39 @@ class GraphWriter:
             (first_file, last_file),
         ).fetchall()
 
-    def file_exports(self) -> list[tuple[int, str, list[str] | None]]:
-        """(file_id, path, `__all__` or None) of every file."""
+    def file_exports(
+        self, first_file: int = 0, last_file: int = 2**62
+    ) -> list[tuple[int, str, list[str] | None]]:
+        """(file_id, path, `__all__` or None) of the files whose ids are in the range."""
         return [
             (fid, path, json.loads(exports) if exports is not None else None)
-            for fid, path, exports in self.conn.execute("SELECT id, path, exports FROM files")
+            for fid, path, exports in self.conn.execute(
+                "SELECT id, path, exports FROM files WHERE id BETWEEN ? AND ?",
+                (first_file, last_file),
+            )
         ]
 
-    def module_imports(self) -> Iterator[tuple[int, int, str, str | None, str | None, int, int]]:
-        """Every import statement, in the order of each file's statements."""
+    def module_imports(
+        self, first_file: int = 0, last_file: int = 2**62
+    ) -> Iterator[tuple[int, int, str, str | None, str | None, int, int]]:
+        """The import statements of the files in the range, in the order of their statements."""
         yield from self.conn.execute(
-            "SELECT id, file_id, module, name, alias, level, module_level FROM imports ORDER BY id"
+            "SELECT id, file_id, module, name, alias, level, module_level FROM imports"
+            " WHERE file_id BETWEEN ? AND ? ORDER BY id",
+            (first_file, last_file),
         )
 
-    def stored_bases(self) -> Iterator[tuple[int, int, str, str | None, int | None]]:
-        """Base-class references: (class, file, name, receiver, target)."""
+    def stored_bases(
+        self, first_file: int = 0, last_file: int = 2**62
+    ) -> Iterator[tuple[int, int, str, str | None, int | None]]:
+        """Base-class references of the files in the range: (class, file, name, receiver,
+        target)."""
         # Position order: the order of the bases in the class header, which the MRO follows.
         yield from self.conn.execute(
             "SELECT r.scope_id, r.file_id, n.text, rn.text, r.target_id FROM refs r"
             " JOIN names n ON n.id = r.name_id LEFT JOIN names rn ON rn.id = r.receiver_id"
-            " WHERE r.role = ? ORDER BY r.file_id, r.line, r.col",
-            (ROLE_CODES["inherit"],),
+            " WHERE r.role = ? AND r.file_id BETWEEN ? AND ? ORDER BY r.file_id, r.line, r.col",
+            (ROLE_CODES["inherit"], first_file, last_file),
         )
 
     def file_refs(self, file_id: int) -> list[tuple[int, int, int | None, int, int | None]]:

@@ -3,40 +3,58 @@ when an updater starts on a graph it did not build."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from forge_lsp.graph.writer import FileState, GraphWriter
 from forge_lsp.parsing.facts import CLASS, INHERIT, NO_TARGET, FileFacts
 from forge_lsp.resolve.program import Program
 
-_LOAD_CHUNK = 2048  # files whose symbols are loaded into the program at once
+_LOAD_CHUNK = 512  # files loaded into the program at once
 
 
-def build_program(
-    writer: GraphWriter,
-    states: dict[str, FileState],
-    modules: dict[str, list[str]],
-    stop: Callable[[], bool] | None = None,
-) -> Program | None:
-    """The resolution model of every stored file; None when `stop` says so, checked between
-    chunks: loading a 100,000-file program takes seconds, and a server asked to exit must not
-    wait."""
-    program = Program()
-    for fid, path, exports in writer.file_exports():
-        program.add_file(fid, modules.get(path, []), path, exports)
-    # A few thousand files at a time: the rows of a large workspace, fetched at once, would
-    # briefly need more memory than the program they build.
-    last = max((state.id for state in states.values()), default=0)
-    for first in range(0, last + 1, _LOAD_CHUNK):
-        if stop is not None and stop():
-            return None
-        program.add_symbols(writer.program_rows(first, first + _LOAD_CHUNK - 1))
-    for _id, fid, module, name, alias, level, module_level in writer.module_imports():
-        if module_level:
-            program.add_import(fid, module, name, alias, level)
-    for class_id, fid, name, receiver, target in writer.stored_bases():
-        program.add_base(class_id, fid, name, receiver, target)
-    return program
+class ProgramLoader:
+    """The resolution model of every stored file, built a chunk of files at a time.
+
+    A server builds it after its index, on the thread that applies changes; loading 100,000
+    files takes seconds, and a change that needs no program (a document opened as it is on
+    disk) must not wait behind it. So the load is resumable: `advance` stops between chunks
+    when asked and goes on from there the next time. Invariant: the graph is not written while
+    a load is under way (every writer finishes the load first, through `GraphUpdater.load_program`).
+    """
+
+    def __init__(
+        self, writer: GraphWriter, states: dict[str, FileState], modules: dict[str, list[str]]
+    ) -> None:
+        self.program = Program()
+        self._steps = self._load(writer, states, modules)
+        self.done = False
+
+    def advance(self, stop: Callable[[], bool] | None = None) -> bool:
+        """Load until done (True) or until `stop` says so between chunks (False)."""
+        while not self.done:
+            if stop is not None and stop():
+                return False
+            self.done = next(self._steps, True) is True
+        return True
+
+    def _load(
+        self, writer: GraphWriter, states: dict[str, FileState], modules: dict[str, list[str]]
+    ) -> Iterator[None]:
+        """One chunk of files per step: each step is short (a change waits for at most one),
+        and the rows fetched at once stay a small part of the program they build."""
+        program = self.program
+        last = max((state.id for state in states.values()), default=0)
+        for first in range(0, last + 1, _LOAD_CHUNK):
+            end = first + _LOAD_CHUNK - 1
+            for fid, path, exports in writer.file_exports(first, end):
+                program.add_file(fid, modules.get(path, []), path, exports)
+            program.add_symbols(writer.program_rows(first, end))
+            for _id, fid, module, name, alias, level, at_top in writer.module_imports(first, end):
+                if at_top:
+                    program.add_import(fid, module, name, alias, level)
+            for class_id, fid, name, receiver, target in writer.stored_bases(first, end):
+                program.add_base(class_id, fid, name, receiver, target)
+            yield
 
 
 def add_to_program(

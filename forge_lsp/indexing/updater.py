@@ -36,7 +36,7 @@ from forge_lsp.graph.store import (
 from forge_lsp.graph.writer import FileState, GraphWriter
 from forge_lsp.indexing.discovery import Discovery, discover, unsafe_root
 from forge_lsp.indexing.modules import INIT_NAMES, is_init, is_test_file, names_for, package_dirs
-from forge_lsp.indexing.program_load import add_to_program, build_program
+from forge_lsp.indexing.program_load import ProgramLoader, add_to_program
 from forge_lsp.indexing.report import FileDelta, IndexReport, ref_keys, symbol_keys
 from forge_lsp.indexing.resolution import NO_FACTS, Parsed, reresolve, resolve_parsed
 from forge_lsp.indexing.worker import Job, JobPool, Result, run_jobs
@@ -105,6 +105,7 @@ class GraphUpdater:
         for path in self.modules:
             self._by_dir.setdefault(self._parent(path), set()).add(path)
         self.program: Program | None = None
+        self._loader: ProgramLoader | None = None  # a load under way (preload_program)
 
     def rel(self, path: str) -> str:
         return path[len(self._prefix) :] if path.startswith(self._prefix) else path
@@ -116,10 +117,15 @@ class GraphUpdater:
         return program
 
     def preload_program(self, stop: Callable[[], bool] | None = None) -> Program | None:
-        """load_program, giving up (None) when `stop` says so, checked between chunks: loading
-        a 100,000-file program takes seconds, and a server asked to exit must not wait."""
+        """load_program, pausing (None) when `stop` says so, checked between chunks; the next
+        call goes on where this one stopped. A server asked to exit, or given a change, must
+        not wait for a 100,000-file load."""
         if self.program is None:
-            self.program = build_program(self.writer, self.states, self.modules, stop)
+            if self._loader is None:
+                self._loader = ProgramLoader(self.writer, self.states, self.modules)
+            if not self._loader.advance(stop):
+                return None
+            self.program, self._loader = self._loader.program, None
         return self.program
 
     # ----- entry points ----------------------------------------------------------------------
