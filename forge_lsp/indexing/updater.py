@@ -15,7 +15,6 @@ reloaded from the graph, which is exactly as it was.
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -36,7 +35,7 @@ from forge_lsp.graph.store import (
 from forge_lsp.graph.writer import FileState, GraphWriter
 from forge_lsp.indexing.discovery import Discovery, discover, unsafe_root
 from forge_lsp.indexing.modules import INIT_NAMES, is_init, is_test_file, names_for, package_dirs
-from forge_lsp.indexing.program_load import ProgramLoader, add_to_program
+from forge_lsp.indexing.program_load import ProgramLoader, add_to_program, collector_paused
 from forge_lsp.indexing.report import FileDelta, IndexReport, ref_keys, symbol_keys
 from forge_lsp.indexing.resolution import NO_FACTS, Parsed, reresolve, resolve_parsed
 from forge_lsp.indexing.worker import Job, JobPool, Result, run_jobs
@@ -55,22 +54,6 @@ def _with_packages(names: Iterable[str]) -> set[str]:
 
 class RootRefused(StoreError):
     """An index of a directory that is surely no project (`/`, `~`): refused, one line."""
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection during a full sync. The program it builds is millions of
-    long-lived objects that every full collection walks again (13% of the main process's CPU
-    in a cold index of Django), and a sync makes no cycles of its own that must go before it
-    ends: an extraction frees its state by reference counting (python.py, `release`). Workers
-    collect as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class GraphUpdater:
@@ -159,7 +142,7 @@ class GraphUpdater:
         added = on_disk - states.keys()
         report = IndexReport(files=len(states) - len(removed) + len(added))
         report.unchanged = len(files) - len(jobs)
-        with self._transaction(), _collector_paused():
+        with self._transaction(), collector_paused():
             if jobs or removed:
                 self._update(run_jobs(jobs, workers), len(jobs), removed, added, progress, report)
             self._finish(discovery, report, changed=bool(jobs or removed))
@@ -255,7 +238,7 @@ class GraphUpdater:
                 stream.close()  # a pool's run cancels what it has not started
 
         report.bulk = bulk
-        with self._transaction(), _collector_paused() if bulk else nullcontext():
+        with self._transaction(), collector_paused() if bulk else nullcontext():
             self._update(results(), len(parsed) + len(jobs), gone, added, progress, report)
             self.writer.forget_counts()
         if enough is not None:
