@@ -473,7 +473,7 @@ class LiveGraph:
         if not parsed and not jobs and not removed:
             return  # nothing changed (a buffer equal to the graph, paths discovery skips)
         count = len(jobs) + len(removed)
-        progress, pool = self._storm.batch(count, len(jobs), self.scheduler.queued)
+        progress, pool = self._storm.batch(count, self.scheduler.queued)
         report = updater.apply(
             parsed=parsed, jobs=jobs, removed=removed, progress=progress, pool=pool
         )

@@ -13,7 +13,6 @@ from forge_lsp.indexing.worker import JobPool
 from forge_lsp.live.interface import Announcer, ProgressEvent
 
 STORM_FILES = 20  # a disk batch this large (or larger) reports $/progress
-PARALLEL_FILES = 64  # a batch with this many files to read starts the workers (cf. JobPool)
 
 
 class Storm:
@@ -21,19 +20,19 @@ class Storm:
 
     def __init__(self, announce: Announcer, workers: int, title: str) -> None:
         self._announce = announce
-        self._workers = workers
         self._title = title
         self._event: ProgressEvent | None = None
-        self._pool: JobPool | None = None
+        # started by the first batch large enough to pay for it (JobPool.run decides)
+        self._pool = JobPool(workers)
         self._offset = 0  # files of the storm done before the batch in hand
 
     @property
     def active(self) -> bool:
         return self._event is not None
 
-    def batch(self, files: int, to_read: int, queued: int) -> tuple[Progress, JobPool | None]:
-        """A batch of `files` changes (`to_read` of them to parse), `queued` more waiting:
-        its progress callback and the pool to parse in (None: in this process)."""
+    def batch(self, files: int, queued: int) -> tuple[Progress, JobPool]:
+        """A batch of `files` changes, `queued` more waiting: its progress callback and the
+        pool to parse in (which parses a few files in this process until it has started)."""
         if self._event is None and files >= STORM_FILES:
             self._event = self._announce.begin(self._title, files + queued)
         event = self._event
@@ -45,8 +44,6 @@ class Storm:
                 message = f"{offset + done}/{event.total} files"
                 self._announce.report(event, offset + done, message=message)
 
-        if self._pool is None and self._workers > 1 and to_read >= PARALLEL_FILES:
-            self._pool = JobPool(self._workers)
         return progress, self._pool
 
     def applied(self, files: int, queued: int) -> None:
@@ -62,7 +59,6 @@ class Storm:
             self.close()
 
     def close(self) -> None:
-        """Stop the workers (the storm is over, or the server is)."""
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        """Stop the workers (the storm is over, or the server is); a later storm starts them
+        again."""
+        self._pool.close()
