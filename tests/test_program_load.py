@@ -40,16 +40,21 @@ def _workspace() -> dict[str, str | bytes]:
 
 def _contents(program: Program) -> dict[str, Any]:
     files = {
-        fid: (f.path, f.names, f.is_package, f.exports, f.top, f.imports, f.module_symbol)
+        fid: (f.path, f.names, f.is_package, f.exports, f.imports, f.module_symbol)
         for fid, f in program.files.items()
     }
     symbols = {fid: sorted(f.symbols) for fid, f in program.files.items()}
+    # bindings and types in resolution order: the order a lookup meets them
+    bindings = {
+        fid: list(zip(f.bound, f.bound_ids, strict=True)) for fid, f in program.files.items()
+    }
+    types = {fid: list(zip(f.typed_ids, f.types, strict=True)) for fid, f in program.files.items()}
     return {
         "files": files,
         "symbols": symbols,
-        "members": program.members,
+        "bindings": bindings,
         "bases": program.bases,
-        "types": program.symbol_types,
+        "types": types,
         "modules": dict(program.modules),
     }
 

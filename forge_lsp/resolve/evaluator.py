@@ -106,7 +106,7 @@ class TypeEvaluator:
         """The value of a variable or field, the return value of a function, the value of a
         property; `bound` is the class `self` means in it (a method reached on a subclass)."""
         program = self.program
-        text = program.symbol_types.get(symbol_id)
+        text = program.symbol_type(symbol_id)
         if not text:
             return None
         if text[0] in TYPE_MARKS:
@@ -128,16 +128,16 @@ class TypeEvaluator:
         )
 
     def is_property(self, symbol_id: int) -> bool:
-        return self.program.symbol_types.get(symbol_id, "").startswith(PROPERTY_MARK)
+        return self.program.symbol_type(symbol_id).startswith(PROPERTY_MARK)
 
     def is_fixture(self, symbol_id: int) -> bool:
-        return self.program.symbol_types.get(symbol_id, "")[:1] in (FIXTURE_MARK, AUTOUSE_MARK)
+        return self.program.symbol_type(symbol_id)[:1] in (FIXTURE_MARK, AUTOUSE_MARK)
 
     def is_implicit(self, symbol_id: int) -> bool:
         """An attribute declared only by `self.x = ...` in a method: a declaration of the same
         name in a base class (a property, a method, an annotated or assigned class attribute)
         is what the name means, as a type checker has it."""
-        return self.program.symbol_types.get(symbol_id, "").startswith(IMPLICIT_MARK)
+        return self.program.symbol_type(symbol_id).startswith(IMPLICIT_MARK)
 
     # ----- evaluation ------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ SQLite row ids, dense from 1, so the arrays are indexed directly; removed ids le
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass
 
 from forge_lsp.parsing.facts import CLASS, FIELD, FUNCTION, METHOD, MODULE, VARIABLE
 
@@ -17,14 +16,6 @@ KINDS: tuple[str, ...] = ("", MODULE, CLASS, FUNCTION, METHOD, VARIABLE, FIELD)
 _CODES = {kind: code for code, kind in enumerate(KINDS) if kind}
 _ABSENT = 0
 _NO_PARENT = 0  # symbol ids start at 1
-
-
-@dataclass(slots=True)
-class SymbolInfo:
-    file_id: int
-    name: str
-    kind: str
-    parent_id: int | None
 
 
 class SymbolTable:

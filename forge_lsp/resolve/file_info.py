@@ -1,0 +1,89 @@
+"""What resolution reads of one file: its module names, bindings, imports and declared types.
+
+The bindings (module-level names and the members of the file's classes) are a tuple of names
+beside an array of symbol ids, not a dict per namespace: at 100,000 files the dicts and the int
+objects they held were half the program's memory (issue 15). Binding i binds `bound[i]` to the
+symbol `bound_ids[i]` in the scope of that symbol's parent (the module's symbol or a class), in
+resolution order: definitions first, then by position, so the first binding met wins. A lookup
+scans the tuple in C, and every lookup is memoised by the Program.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from sys import intern
+
+from forge_lsp.parsing.facts import CLASS, FUNCTION, METHOD, MODULE
+from forge_lsp.resolve.symbol_table import SymbolTable
+
+# a module-level import: (module, imported name or None, alias or None, relative level)
+ImportStatement = tuple[str, str | None, str | None, int]
+# a symbol as the Program is given it: (id, file id, name, kind, parent id, name line,
+# name column, type expression or None)
+SymbolRow = tuple[int, int, str, str, int | None, int, int, str | None]
+
+_DEFINITIONS = (CLASS, FUNCTION, METHOD)
+_SCOPES = (MODULE, CLASS)  # the parents whose children are bindings resolution reads
+
+
+def symbol_order(row: SymbolRow) -> tuple[int, int, int]:
+    """Definitions before other bindings, then by position: "the first binding wins"."""
+    return (0 if row[3] in _DEFINITIONS else 1, row[5], row[6])
+
+
+@dataclass(slots=True)
+class FileInfo:
+    file_id: int
+    path: str
+    names: list[str]  # every dotted module name the file is importable as; the first is primary
+    is_package: bool  # an __init__ file: relative imports start from itself
+    exports: list[str] | None = None
+    bound: tuple[str, ...] = ()
+    bound_ids: array[int] = field(default_factory=lambda: array("q"))
+    imports: list[ImportStatement] = field(default_factory=list)
+    module_symbol: int | None = None
+    symbols: array[int] = field(default_factory=lambda: array("q"))  # every symbol of the file
+    # the type expressions of its symbols that have one (resolve/expressions.py), by symbol
+    typed_ids: array[int] = field(default_factory=lambda: array("q"))
+    types: tuple[str, ...] = ()
+
+    @property
+    def module(self) -> str:
+        return self.names[0] if self.names else ""
+
+    def add_symbols(self, rows: list[SymbolRow], symbols: SymbolTable) -> None:
+        """The file's symbol rows, in `symbol_order`, already in `symbols`."""
+        bound: list[str] = []
+        typed: list[str] = []
+        for sid, _file, name, kind, parent, _line, _col, type_text in rows:
+            self.symbols.append(sid)
+            if type_text:
+                typed.append(intern(type_text))
+                self.typed_ids.append(sid)
+            if kind == MODULE:
+                self.module_symbol = sid
+            elif parent is not None and parent in symbols and symbols.kind(parent) in _SCOPES:
+                # one string per distinct name: thousands of files bind the same names
+                bound.append(intern(name))
+                self.bound_ids.append(sid)
+        self.bound += tuple(bound)
+        self.types += tuple(typed)
+
+    def bound_to(self, name: str, scope: int, symbols: SymbolTable) -> Iterator[int]:
+        """The symbols `name` is bound to in `scope` (the module's symbol or a class), first
+        binding first."""
+        bound = self.bound
+        at = -1
+        for _ in range(bound.count(name)):
+            at = bound.index(name, at + 1)
+            sid = self.bound_ids[at]
+            if symbols.parent(sid) == scope:
+                yield sid
+
+    def symbol_type(self, symbol_id: int) -> str:
+        """The type expression of one of the file's symbols, "" when it has none."""
+        if symbol_id not in self.typed_ids:
+            return ""
+        return self.types[self.typed_ids.index(symbol_id)]
