@@ -7,14 +7,14 @@ its id, so references from other files stay valid without being touched (the bas
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 import apsw
 
 from forge_lsp.graph.names import NameTable
 from forge_lsp.graph.schema import ROLE_CODES
-from forge_lsp.graph.store import TOTALS
+from forge_lsp.graph.totals import TotalsDelta
 from forge_lsp.parsing.facts import NO_TARGET, FileFacts
 
 
@@ -53,6 +53,7 @@ class GraphWriter:
         self.name_id = self.names.id  # the hot path: no indirection
         row = conn.execute("SELECT max(id) FROM symbols").fetchall()[0][0]
         self._next_symbol = (row or 0) + 1
+        self.totals = TotalsDelta()  # what the writes of the update under way add to the totals
 
     # ----- names -----------------------------------------------------------------------------
 
@@ -93,6 +94,8 @@ class GraphWriter:
         ).fetchall()
         for table in ("symbols", "refs", "imports", "modules", "file_deps", "module_deps"):
             conn.execute(f"DELETE FROM {table} WHERE file_id=?", (file_id,))
+        self.totals.symbols -= len(symbols)
+        self.totals.refs(refs, -1)
         conn.execute("DELETE FROM files WHERE id=?", (file_id,))
         return symbols, refs
 
@@ -194,6 +197,7 @@ class GraphWriter:
             elif before != row:
                 updates.append((*row[2:], sid))
                 delta.changed.append((sid, row[5], row[2]))
+        self.totals.symbols += len(inserts) - len(old)
         if old:
             self.conn.executemany("DELETE FROM symbols WHERE id=?", [(sid,) for sid in old])
             delta.removed.extend((sid, row[5], row[2]) for sid, row in old.items())
@@ -234,8 +238,9 @@ class GraphWriter:
             "SELECT id, module, name, level FROM imports WHERE id BETWEEN ? AND ?", (first, last)
         ).fetchall()
 
-    def insert_refs(self, rows: Iterable[Sequence[Any]]) -> None:
+    def insert_refs(self, rows: Sequence[Sequence[Any]]) -> None:
         """Rows of (file_id, line, col, end_col, name_id, role, scope_id, target_id, receiver_id)."""
+        self.totals.refs(rows, 1)
         self.conn.executemany(f"INSERT INTO refs({_REF_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
 
     def append_refs(self, rows: list[list[Any]]) -> tuple[int, int]:
@@ -299,6 +304,7 @@ class GraphWriter:
                 removed.append(key)
         added: list[Sequence[Any]] = [key for key, count in wanted.items() for _ in range(count)]
         self.conn.executemany("DELETE FROM refs WHERE id=?", gone)
+        self.totals.refs(removed, -1)
         self.insert_refs(added)
         return added, removed
 
@@ -328,64 +334,18 @@ class GraphWriter:
             for r in refs
         ]
 
-    def set_targets(self, changes: list[tuple[int | None, int]]) -> None:
-        self.conn.executemany("UPDATE refs SET target_id=? WHERE id=?", changes)
+    def set_targets(self, changes: list[tuple[int | None, int, int | None]]) -> None:
+        """(new target, row id, old target) of the references whose target changes."""
+        for new, _rid, old in changes:
+            self.totals.retargeted(old, new)
+        self.conn.executemany(
+            "UPDATE refs SET target_id=? WHERE id=?", [(new, rid) for new, rid, _ in changes]
+        )
 
     def set_import_targets(self, changes: list[tuple[int | None, int]]) -> None:
         self.conn.executemany("UPDATE imports SET target_file_id=? WHERE id=?", changes)
 
     # ----- reading back what resolution needs ------------------------------------------------
-
-    # ----- reading back what resolution needs (every file: the Program is built once) --------
-
-    def program_rows(
-        self, first_file: int = 0, last_file: int = 2**62
-    ) -> list[tuple[int, int, str, str, int | None, int, int, str | None]]:
-        """(id, file_id, name, kind, parent_id, name line, name column, type) of the symbols
-        of the files whose ids are in the range (every file by default)."""
-        self.flush_names()
-        return self.conn.execute(
-            "SELECT s.id, s.file_id, n.text, s.kind, s.parent_id, s.sel_line, s.sel_col, t.text"
-            " FROM symbols s JOIN names n ON n.id = s.name_id"
-            " LEFT JOIN names t ON t.id = s.type_id"
-            " WHERE s.file_id BETWEEN ? AND ?",
-            (first_file, last_file),
-        ).fetchall()
-
-    def file_exports(
-        self, first_file: int = 0, last_file: int = 2**62
-    ) -> list[tuple[int, str, list[str] | None]]:
-        """(file_id, path, `__all__` or None) of the files whose ids are in the range."""
-        return [
-            (fid, path, json.loads(exports) if exports is not None else None)
-            for fid, path, exports in self.conn.execute(
-                "SELECT id, path, exports FROM files WHERE id BETWEEN ? AND ?",
-                (first_file, last_file),
-            )
-        ]
-
-    def module_imports(
-        self, first_file: int = 0, last_file: int = 2**62
-    ) -> Iterator[tuple[int, int, str, str | None, str | None, int, int]]:
-        """The import statements of the files in the range, in the order of their statements."""
-        yield from self.conn.execute(
-            "SELECT id, file_id, module, name, alias, level, module_level FROM imports"
-            " WHERE file_id BETWEEN ? AND ? ORDER BY id",
-            (first_file, last_file),
-        )
-
-    def stored_bases(
-        self, first_file: int = 0, last_file: int = 2**62
-    ) -> Iterator[tuple[int, int, str, str | None, int | None]]:
-        """Base-class references of the files in the range: (class, file, name, receiver,
-        target)."""
-        # Position order: the order of the bases in the class header, which the MRO follows.
-        yield from self.conn.execute(
-            "SELECT r.scope_id, r.file_id, n.text, rn.text, r.target_id FROM refs r"
-            " JOIN names n ON n.id = r.name_id LEFT JOIN names rn ON rn.id = r.receiver_id"
-            " WHERE r.role = ? AND r.file_id BETWEEN ? AND ? ORDER BY r.file_id, r.line, r.col",
-            (ROLE_CODES["inherit"], first_file, last_file),
-        )
 
     def file_refs(self, file_id: int) -> list[tuple[int, int, int | None, int, int | None]]:
         """A file's references as re-resolution needs them: (id, name id, receiver name id,
@@ -490,9 +450,9 @@ class GraphWriter:
             list(values.items()),
         )
 
-    def forget_counts(self) -> None:
-        """The stored graph totals no longer hold: the next index counts again."""
-        self.conn.executemany("DELETE FROM meta WHERE key = ?", [(k,) for k in TOTALS])
+    def store_totals(self) -> None:
+        """The stored graph totals, updated by what this update wrote."""
+        self.totals.store(self.conn)
 
     def replace_skipped(self, skipped: list[tuple[str, str]]) -> None:
         self.conn.execute("DELETE FROM skipped")

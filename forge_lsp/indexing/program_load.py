@@ -7,6 +7,7 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from forge_lsp.graph.program_rows import file_exports, module_imports, stored_bases, symbol_rows
 from forge_lsp.graph.writer import FileState, GraphWriter
 from forge_lsp.parsing.facts import CLASS, INHERIT, NO_TARGET, FileFacts
 from forge_lsp.resolve.program import Program
@@ -48,13 +49,14 @@ class ProgramLoader:
         last = max((state.id for state in states.values()), default=0)
         for first in range(0, last + 1, _LOAD_CHUNK):
             end = first + _LOAD_CHUNK - 1
-            for fid, path, exports in writer.file_exports(first, end):
+            writer.flush_names()  # the rows carry their names' texts
+            conn = writer.conn
+            for fid, path, exports in file_exports(conn, first, end):
                 program.add_file(fid, modules.get(path, []), path, exports)
-            program.add_symbols(writer.program_rows(first, end))
-            for _id, fid, module, name, alias, level, at_top in writer.module_imports(first, end):
-                if at_top:
-                    program.add_import(fid, module, name, alias, level)
-            for class_id, fid, name, receiver, target in writer.stored_bases(first, end):
+            program.add_symbols(symbol_rows(conn, first, end))
+            for fid, module, name, alias, level in module_imports(conn, first, end):
+                program.add_import(fid, module, name, alias, level)
+            for class_id, fid, name, receiver, target in stored_bases(conn, first, end):
                 program.add_base(class_id, fid, name, receiver, target)
             yield
 

@@ -118,7 +118,9 @@ def _resolve_stored(
     with program.collecting() as deps:
         rows = writer.unresolved_refs(*p.stored)
         # every row, NULL too: PENDING must not stay
-        changes = [(new, rid) for rid, *_, new in resolve_rows(program, fid, rows, texts)]
+        changes = [
+            (new, rid, old) for rid, _, _, old, new in resolve_rows(program, fid, rows, texts)
+        ]
         imports = [
             (import_target(program, fid, module, name, level), iid)
             for iid, module, name, level in writer.pending_imports(*p.imports)
@@ -150,7 +152,7 @@ def reresolve(
 ) -> None:
     """Re-resolve, without reparsing, the references of files that consulted what changed."""
     touched = report.touched
-    changes: list[tuple[int | None, int]] = []
+    changes: list[tuple[int | None, int, int | None]] = []
     import_changes: list[tuple[int | None, int]] = []
     texts = writer.name_texts()
     local = writer.known_name_id(LOCAL_RECEIVER)
@@ -163,7 +165,7 @@ def reresolve(
             rows = _decided_outside(writer, fid, local)
             for rid, name_id, scope, old, target in resolve_rows(program, fid, rows, texts):
                 if target != old:
-                    changes.append((target, rid))
+                    changes.append((target, rid, old))
                     retarget_keys(touched, old, target, name_id, scope)
         program.end_file()
         files, modules = split_deps(deps, fid)

@@ -26,7 +26,6 @@ from forge_lsp.graph.store import (
     TOTALS,
     StoreError,
     checkpoint,
-    count_totals,
     create_bulk_indexes,
     drop_bulk_indexes,
     graph_totals,
@@ -145,7 +144,7 @@ class GraphUpdater:
         with self._transaction(), collector_paused():
             if jobs or removed:
                 self._update(run_jobs(jobs, workers), len(jobs), removed, added, progress, report)
-            self._finish(discovery, report, changed=bool(jobs or removed))
+            self._finish(discovery, report)
         return report
 
     def finish_sync(self, discovery: Discovery, report: IndexReport) -> None:
@@ -153,12 +152,12 @@ class GraphUpdater:
         files, the totals, the time of the index."""
         report.files = len(self.states)
         with self._transaction():
-            self._finish(discovery, report, changed=True)
+            self._finish(discovery, report)
 
-    def _finish(self, discovery: Discovery, report: IndexReport, changed: bool) -> None:
+    def _finish(self, discovery: Discovery, report: IndexReport) -> None:
         self.writer.replace_skipped(discovery.skipped)
         report.skipped = dict(discovery.skip_counts())
-        self._count(report, changed=changed)
+        self._count(report)
         self.writer.set_meta(
             {
                 "root": self.settings.root.as_posix(),
@@ -240,7 +239,7 @@ class GraphUpdater:
         report.bulk = bulk
         with self._transaction(), collector_paused() if bulk else nullcontext():
             self._update(results(), len(parsed) + len(jobs), gone, added, progress, report)
-            self.writer.forget_counts()
+            self.writer.store_totals()
         if enough is not None:
             report.unread = [j.path for j in jobs if j.path not in read]
         return report
@@ -481,9 +480,9 @@ class GraphUpdater:
         report.parsed = len(parsed)
         return parsed
 
-    def _count(self, report: IndexReport, changed: bool = True) -> None:
-        """Graph totals. Counting ten million references takes a third of a second, so a run
-        that changed nothing reuses the totals the last counting run stored."""
-        totals = graph_totals(self.conn) if not changed else count_totals(self.conn)
+    def _count(self, report: IndexReport) -> None:
+        """Graph totals: those stored, which every update keeps exact (graph/totals.py), or
+        counted where none are (a first index, a first-index batch)."""
+        totals = graph_totals(self.conn)
         report.symbols, report.references, report.resolved = totals
         self.writer.set_meta(dict(zip(TOTALS, totals, strict=True)))
