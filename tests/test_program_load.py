@@ -4,6 +4,7 @@ mid-load finishes it first, so the graph it writes equals a cold index."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,8 @@ def _contents(program: Program) -> dict[str, Any]:
     symbols = {fid: sorted(f.symbols) for fid, f in program.files.items()}
     # bindings and types in resolution order: the order a lookup meets them
     bindings = {
-        fid: list(zip(f.bound, f.bound_ids, strict=True)) for fid, f in program.files.items()
+        fid: list(zip(f.bound, f.symbols[: len(f.bound)], strict=True))
+        for fid, f in program.files.items()
     }
     types = {fid: list(zip(f.typed_ids, f.types, strict=True)) for fid, f in program.files.items()}
     return {
@@ -107,6 +109,30 @@ def test_an_update_in_the_middle_of_a_load_finishes_it_first(tmp_path: Path) -> 
             result = Result(absolute, len(data), 0, content_hash(data), facts, None)
             report = updater.apply(parsed=[result])
         assert updater.program is not None and report.reresolved_files > 0
+    finally:
+        updater.close()
+    cold = tmp_path / "cold.db"
+    index_workspace(load_settings(ws.root, db=cold), jobs=1)
+    assert graph_differences(ws.db, cold) == []
+
+
+def test_a_sync_that_finds_every_file_unchanged_loads_no_program(tmp_path: Path) -> None:
+    # A checkout that rewrites a file with the same bytes moves only its mtime: a restart
+    # must not load 100,000 files' program to learn that nothing changed.
+    ws = index_tree(tmp_path, {"a.py": "def f():\n    return 1\n", "b.py": "from a import f\n"})
+    ws.query.close()
+    path = ws.root / "a.py"
+    moved = path.stat().st_mtime_ns + 5 * 10**9
+    os.utime(path, ns=(moved, moved))
+    updater = GraphUpdater.open(load_settings(ws.root, db=ws.db))
+    try:
+        report, _ = updater.index(workers=1)
+        assert report.parsed == 0 and report.unchanged >= 1 and updater.program is None
+        assert updater.states[path.as_posix()].mtime_ns == moved
+        path.write_text("def g():\n    return 1\n")  # a real change still resolves across files
+        report, _ = updater.index(workers=1)
+        assert report.parsed == 1 and updater.program is not None
+        assert report.reresolved_files == 1  # b.py, which imported the f that went
     finally:
         updater.close()
     cold = tmp_path / "cold.db"

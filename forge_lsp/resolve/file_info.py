@@ -3,9 +3,10 @@
 The bindings (module-level names and the members of the file's classes) are a tuple of names
 beside an array of symbol ids, not a dict per namespace: at 100,000 files the dicts and the int
 objects they held were half the program's memory (issue 15). Binding i binds `bound[i]` to the
-symbol `bound_ids[i]` in the scope of that symbol's parent (the module's symbol or a class), in
-resolution order: definitions first, then by position, so the first binding met wins. A lookup
-scans the tuple in C, and every lookup is memoised by the Program.
+symbol `symbols[i]` (the file's symbols start with its bindings) in the scope of that symbol's
+parent (the module's symbol or a class), in resolution order: definitions first, then by
+position, so the first binding met wins. A lookup scans the tuple in C, and every lookup is
+memoised by the Program.
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ class FileInfo:
     is_package: bool  # an __init__ file: relative imports start from itself
     exports: list[str] | None = None
     bound: tuple[str, ...] = ()
-    bound_ids: array[int] = field(default_factory=lambda: array("q"))
     imports: list[ImportStatement] = field(default_factory=list)
     module_symbol: int | None = None
-    symbols: array[int] = field(default_factory=lambda: array("q"))  # every symbol of the file
+    # every symbol of the file, its bindings first (in the order of `bound`)
+    symbols: array[int] = field(default_factory=lambda: array("q"))
     # the type expressions of its symbols that have one (resolve/expressions.py), by symbol
     typed_ids: array[int] = field(default_factory=lambda: array("q"))
     types: tuple[str, ...] = ()
@@ -54,22 +55,28 @@ class FileInfo:
         return self.names[0] if self.names else ""
 
     def add_symbols(self, rows: list[SymbolRow], symbols: SymbolTable) -> None:
-        """The file's symbol rows, in `symbol_order`, already in `symbols`."""
+        """All the file's symbol rows at once, in `symbol_order`, already in `symbols`."""
+        if self.symbols:
+            raise ValueError(f"the symbols of {self.path} are added once")
         bound: list[str] = []
         typed: list[str] = []
+        others = array("q")
         for sid, _file, name, kind, parent, _line, _col, type_text in rows:
-            self.symbols.append(sid)
             if type_text:
                 typed.append(intern(type_text))
                 self.typed_ids.append(sid)
             if kind == MODULE:
                 self.module_symbol = sid
+                others.append(sid)
             elif parent is not None and parent in symbols and symbols.kind(parent) in _SCOPES:
                 # one string per distinct name: thousands of files bind the same names
                 bound.append(intern(name))
-                self.bound_ids.append(sid)
-        self.bound += tuple(bound)
-        self.types += tuple(typed)
+                self.symbols.append(sid)
+            else:
+                others.append(sid)
+        self.symbols.extend(others)
+        self.bound = tuple(bound)
+        self.types = tuple(typed)
 
     def bound_to(self, name: str, scope: int, symbols: SymbolTable) -> Iterator[int]:
         """The symbols `name` is bound to in `scope` (the module's symbol or a class), first
@@ -78,7 +85,7 @@ class FileInfo:
         at = -1
         for _ in range(bound.count(name)):
             at = bound.index(name, at + 1)
-            sid = self.bound_ids[at]
+            sid = self.symbols[at]
             if symbols.parent(sid) == scope:
                 yield sid
 
