@@ -9,8 +9,7 @@ keeps both across updates. Each update is one transaction that
      map did) are the files whose resolution consulted it re-resolved. A body-only edit touches
      no other file.
 The report (indexing/report.py) says what changed, down to the cache keys whose answers may
-differ. On any error the transaction rolls back and the in-memory state is
-reloaded from the graph, which is exactly as it was.
+differ. On any error the transaction rolls back and the in-memory state is reloaded.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from forge_lsp.graph.store import (
     drop_bulk_indexes,
     graph_totals,
     open_writer,
+    size_cache,
 )
 from forge_lsp.graph.writer import FileState, GraphWriter
 from forge_lsp.indexing.discovery import Discovery, discover, unsafe_root
@@ -279,18 +279,22 @@ class GraphUpdater:
         states = self.states
         cold = report.cold = not states
         report.bulk = report.bulk or cold
+        size_cache(self.conn, bulk=report.bulk)
         if cold:
             drop_bulk_indexes(self.conn)
-        program = self.load_program()
+        # Loaded when needed: a sync whose files all come back unchanged (only mtimes moved: a
+        # checkout) needs none, and loading 100,000 files' would be most of a restart.
+        program = self.load_program() if added or removed else None
 
         renamed, candidates = self._rename(added, removed)
-        before = {m: program.module_state(m) for m in candidates}
+        before = {m: program.module_state(m) for m in candidates} if program is not None else {}
 
         changed: set[int] = set()  # files whose interface changed: their users re-resolve
         touched = report.touched
         for path in removed:
             fid = states.pop(path).id
             symbols, refs = writer.clear_file(fid)
+            assert program is not None  # loaded: there are removed files
             program.remove_file(fid)
             changed.add(fid)
             for sid, parent, name_id in symbols:
@@ -300,6 +304,10 @@ class GraphUpdater:
         report.removed = len(removed)
 
         parsed = self._store_files(results, total, progress, report, changed)
+        if program is None and not parsed and not cold:  # every file came back unchanged
+            report.seconds = time.perf_counter() - started
+            return
+        program = self.load_program()
         parsed_ids = {p.file_id for p in parsed}
         lost = {p for p in added if p not in states}  # gone (or unreadable) since discovery
         unknown_before: set[str] = set()
@@ -411,7 +419,6 @@ class GraphUpdater:
         """Write each parsed file's rows (as a delta) and put it into the program."""
         writer = self.writer
         states = self.states
-        program = self.load_program()
         touched = report.touched
         parsed: list[Parsed] = []
         for done, result in enumerate(results, 1):
@@ -456,7 +463,12 @@ class GraphUpdater:
                     for sid, parent, name_id in kind:
                         symbol_keys(touched, sid, parent, name_id, moved=moved)
             add_to_program(
-                program, fid, result.path, self.modules.get(result.path, []), facts, symbols.ids
+                self.load_program(),
+                fid,
+                result.path,
+                self.modules.get(result.path, []),
+                facts,
+                symbols.ids,
             )
             delta = FileDelta(
                 result.path,
