@@ -29,7 +29,6 @@ from forge_lsp.graph.store import (
     drop_bulk_indexes,
     graph_totals,
     open_writer,
-    size_cache,
 )
 from forge_lsp.graph.writer import FileState, GraphWriter
 from forge_lsp.indexing.discovery import Discovery, discover, unsafe_root
@@ -279,7 +278,6 @@ class GraphUpdater:
         states = self.states
         cold = report.cold = not states
         report.bulk = report.bulk or cold
-        size_cache(self.conn, bulk=report.bulk)
         if cold:
             drop_bulk_indexes(self.conn)
         # Loaded when needed: a sync whose files all come back unchanged (only mtimes moved: a
