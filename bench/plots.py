@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: files only
 import matplotlib.pyplot as plt
+import numpy as np
 
 COLOURS = {"forge_lsp": "#2a7ab0", "basedpyright": "#d9822b", "jedi": "#5a9e47"}
 PANELS = (
@@ -45,15 +46,33 @@ def latency_plot(corpus: dict[str, Any], path: Path) -> str:
     return path.name
 
 
+def _fitted(ax: Any, sizes: list[int], values: list[float], unit: str) -> None:
+    """The measured points and the power law fitted to them (a straight line in log-log)."""
+    ax.plot(sizes, values, "o", color=COLOURS["forge_lsp"], label="measured")
+    if len(sizes) >= 2:
+        slope, intercept = np.polyfit(np.log(sizes), np.log(values), 1)
+        xs = np.geomspace(min(sizes), max(sizes), 50)
+        fit = np.exp(intercept) * xs**slope
+        ax.plot(
+            xs,
+            fit,
+            "-",
+            color=COLOURS["forge_lsp"],
+            alpha=0.6,
+            label=f"fit: {unit} ∝ n^{slope:.2f}",
+        )
+
+
 def scale_plot(scale: list[dict[str, Any]], path: Path) -> str:
-    """Cold index time and peak RSS against workspace size (log-log), with the 100k bars."""
+    """Cold index time and peak RSS against workspace size (log-log) with a fitted power law
+    each, and the 100k bars."""
     sizes = [s["files"] for s in scale]
     fig, (left, right) = plt.subplots(1, 2, figsize=(8.5, 3.6))
-    left.plot(sizes, [s["cold_s"] for s in scale], "o-", color=COLOURS["forge_lsp"])
+    _fitted(left, sizes, [s["cold_s"] for s in scale], "time")
     left.axhline(150, color="#b03030", linestyle="--", linewidth=1, label="bar at 100k: 150 s")
     left.set_ylabel("cold index, seconds (2 jobs)")
-    right.plot(sizes, [s["cold_peak_rss_mb"] for s in scale], "o-", color=COLOURS["forge_lsp"])
-    right.axhline(600, color="#b03030", linestyle="--", linewidth=1, label="bar at 100k: 600 MB")
+    _fitted(right, sizes, [s["cold_peak_rss_mb"] for s in scale], "memory")
+    right.axhline(500, color="#b03030", linestyle="--", linewidth=1, label="bar at 100k: 500 MB")
     right.set_ylabel("peak RSS of the index, MB")
     for ax in (left, right):
         ax.set_xscale("log")

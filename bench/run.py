@@ -372,6 +372,11 @@ def render(data: dict[str, Any]) -> str:
                 f"≤ {bars['peak_rss_mb']:g} MB",
                 lambda s: f"{s['cold_peak_rss_mb']} MB",
             ),
+            (
+                "peak RSS of the index per 1,000 files",
+                "at 100k ≤ at 10k",
+                lambda s: f"{round(s['cold_peak_rss_mb'] * 1000 / s['files'], 1)} MB",
+            ),
             ("database / source bytes", f"≤ {bars['db_ratio']}", lambda s: s["db_ratio"]),
             ("no-op re-index, whole process", "", lambda s: f"{s['noop_s']} s"),
             (
@@ -384,7 +389,16 @@ def render(data: dict[str, Any]) -> str:
                 "≤ 2× ready",
                 lambda s: f"{_median(s['restart'].get('first_answer_after_open_s', ['—']))} s",
             ),
-            ("server RSS after restart", "", lambda s: f"{s['restart']['server_peak_rss_mb']} MB"),
+            (
+                "server RSS after restart",
+                f"≤ {bars['server_rss_mb']:g} MB",
+                lambda s: f"{s['restart']['server_peak_rss_mb']} MB",
+            ),
+            (
+                "server peak RSS over 100 live edits after restart (one interface edit, undone)",
+                f"≤ {bars['server_rss_mb']:g} MB",
+                lambda s: f"{s['restart'].get('server_peak_rss_after_edits_mb', '—')} MB",
+            ),
             (
                 "body edit → fresh, p95",
                 f"≤ {bars['body_p95_ms']:g} ms",
