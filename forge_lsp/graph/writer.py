@@ -272,7 +272,7 @@ class GraphWriter:
             (first, last, PENDING),
         ).fetchall()
 
-    def name_texts(self) -> dict[int, str]:
+    def name_texts(self) -> list[str]:
         """Every interned name by id, including those not flushed yet (kept up to date)."""
         return self.names.texts()
 

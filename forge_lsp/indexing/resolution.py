@@ -41,7 +41,7 @@ RefRow = tuple[int, int, int | None, int, int | None]
 
 
 def resolve_rows(
-    program: Program, fid: int, rows: Iterable[RefRow], texts: dict[int, str]
+    program: Program, fid: int, rows: Iterable[RefRow], texts: list[str]
 ) -> Iterator[tuple[int, int, int, int | None, int | None]]:
     """(row, name id, scope, target so far, resolved target) for references of file `fid`, in
     memory or read back from the graph; a (name, receiver, scope where it matters) is resolved
@@ -108,7 +108,7 @@ def resolve_parsed(
 
 
 def _resolve_stored(
-    writer: GraphWriter, program: Program, p: Parsed, texts: dict[int, str], report: IndexReport
+    writer: GraphWriter, program: Program, p: Parsed, texts: list[str], report: IndexReport
 ) -> None:
     """Resolve a file whose rows are already written (a cold index): the same answers as
     the in-memory path, read back by row id and written as target updates."""
