@@ -332,3 +332,32 @@ def test_an_update_that_always_fails_is_shown_stale(folder: Folder) -> None:
     _wait(lambda: folder.live.status()["stale"] == [folder.path("main.py")], "stale", timeout=15)
     assert calls[0] == 3  # the attempts, then no more
     assert not folder.live.wait_fresh(0, 0.01)
+
+
+def test_a_graph_locked_at_start_is_waited_for_not_left_queued(tmp_path: Path) -> None:
+    # Another process holding the database for a moment (one recovering the log of a server
+    # that was killed mid-write) must not leave the folder "queued" for ever.
+    import threading
+
+    import apsw
+
+    from forge_lsp.indexing.indexer import index_workspace
+
+    root = (tmp_path / "ws").resolve()
+    root.mkdir()
+    (root / "a.py").write_text("def f():\n    return 1\n")
+    settings = load_settings(root, db=tmp_path / "ws.db")
+    index_workspace(settings, jobs=1)
+    holder = apsw.Connection(str(settings.db_path))
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE").fetchall()
+    holder.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(0.5, lambda: (holder.execute("COMMIT"), holder.close()))
+    live = LiveGraph(settings, options=LiveOptions(watch=False))
+    try:
+        live.start()
+        release.start()
+        _wait(lambda: live.state in ("ready", "failed"), "the first index")
+        assert (live.state, live.error) == ("ready", None)
+    finally:
+        release.join()
+        live.close(10)

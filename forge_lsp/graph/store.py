@@ -177,6 +177,9 @@ def open_writer(path: Path) -> apsw.Connection:
             conn = apsw.Connection(str(path))
         except apsw.CantOpenError as exc:
             raise StoreError(f"cannot open database {path}: {exc}") from exc
+        # before the checks read it: a process that died mid-write leaves the log for the
+        # next opener to recover, and another connection may hold the lock for a moment
+        conn.setbusytimeout(5000)
         try:
             problem = _check(conn, path)
         except ForeignDatabase:

@@ -25,6 +25,8 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
+import apsw
+
 from forge_lsp.config import Settings
 from forge_lsp.graph.store import StoreError, checkpoint, remove_database
 from forge_lsp.indexing.discovery import PathFilter, git_ignored
@@ -231,7 +233,7 @@ class LiveGraph:
         except RootRefused as exc:  # nothing was written there, and nothing is watched
             self._fail(str(exc))
             return
-        except (StoreError, OSError) as exc:
+        except (StoreError, OSError, apsw.Error) as exc:  # never "queued" forever
             self._fail(f"cannot open the graph: {exc}")
             return
         if self.options.watch and not self.scheduler.is_closed:
