@@ -131,9 +131,7 @@ class Program:
         """What a dotted name means now: its file, and whether it is a package prefix."""
         return self.module_map.state(module)
 
-    def add_symbols(
-        self, rows: Iterable[tuple[int, int, str, str, int | None, int, int, str | None]]
-    ) -> None:
+    def add_symbols(self, rows: Iterable[SymbolRow]) -> None:
         """Rows of (id, file_id, name, kind, parent_id, name line, name column, type), whole
         files (a file's bindings are built once, from all its rows)."""
         symbols = self.symbols
