@@ -30,6 +30,7 @@ class StoreError(Exception):
 # it 53 MB, and a live server 48 MB.
 CACHE_KIB = 16384
 SORT_CACHE_KIB = 8192  # building the bulk indexes (create_bulk_indexes)
+_READER_MMAP_BYTES = 64 << 20
 
 
 def _pragmas(conn: apsw.Connection, *, readonly: bool) -> None:
@@ -41,10 +42,11 @@ def _pragmas(conn: apsw.Connection, *, readonly: bool) -> None:
         conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints happen when idle, not mid-burst
     conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     conn.execute("PRAGMA temp_store=MEMORY")
-    # Readers map the file: queries read pages without copying them. The writer reads a file's
-    # rows at a time through its page cache; mapped, every page a cold index reads back would
-    # count against its memory (256 MB at 100,000 files).
-    conn.execute(f"PRAGMA mmap_size={268435456 if readonly else 0}")
+    # Readers map the first 64 MB of the file: queries read those pages without copying them.
+    # Every mapped page a server touches counts in its RSS; 256 MB mapped cost it up to 118 MB
+    # at 100,000 files and bought no query time (references and impact p95 equal, same run).
+    # The writer maps nothing: every page a cold index reads back would count against it.
+    conn.execute(f"PRAGMA mmap_size={_READER_MMAP_BYTES if readonly else 0}")
 
 
 def remove_database(path: Path) -> None:
