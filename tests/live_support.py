@@ -10,7 +10,7 @@ import apsw
 
 from forge_lsp.config import load_settings
 from forge_lsp.graph.snapshot import graph_snapshot, snapshot_diff
-from forge_lsp.graph.store import TOTALS, count_totals
+from forge_lsp.graph.store import TOTALS, count_totals, stored_totals
 from forge_lsp.indexing.indexer import index_workspace
 from forge_lsp.indexing.report import IndexReport
 from forge_lsp.indexing.updater import GraphUpdater
@@ -74,11 +74,9 @@ class LiveTree:
         """The totals `forge/status` reports, kept by every update (graph/totals.py), against
         a count of the rows."""
         conn = self.updater.conn
-        keys = ", ".join(f"'{k}'" for k in TOTALS)
-        stored = dict(conn.execute(f"SELECT key, value FROM meta WHERE key IN ({keys})"))
-        counted = dict(zip(TOTALS, count_totals(conn), strict=True))
-        if {k: int(v) for k, v in stored.items()} != counted:
-            return [f"stored totals {stored} are not the counted {counted}"]
+        stored, counted = stored_totals(conn), count_totals(conn)
+        if stored != counted:
+            return [f"stored totals {stored} are not the counted {counted} ({TOTALS})"]
         return []
 
     def targets(self, rel: str, name: str) -> list[str | None]:

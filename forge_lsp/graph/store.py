@@ -255,12 +255,18 @@ def graph_totals(conn: apsw.Connection) -> tuple[int, int, int]:
     """(symbols, references, resolved references). The totals the last index run stored while
     no update has deleted them (GraphWriter.forget_counts): exact, where counting ten million
     references takes a third of a second; counted otherwise."""
+    stored = stored_totals(conn)
+    return stored if stored is not None else count_totals(conn)
+
+
+def stored_totals(conn: apsw.Connection) -> tuple[int, int, int] | None:
+    """(symbols, references, resolved references) as stored, or None where they are not."""
     keys = ", ".join(f"'{k}'" for k in TOTALS)
     stored = dict(conn.execute(f"SELECT key, value FROM meta WHERE key IN ({keys})"))
-    if len(stored) == len(TOTALS):
-        symbols, refs, resolved = (int(stored[k]) for k in TOTALS)
-        return symbols, refs, resolved
-    return count_totals(conn)
+    if len(stored) != len(TOTALS):
+        return None
+    symbols, refs, resolved = (int(stored[k]) for k in TOTALS)
+    return symbols, refs, resolved
 
 
 def count_totals(conn: apsw.Connection) -> tuple[int, int, int]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import apsw
 
-from forge_lsp.graph.store import TOTALS
+from forge_lsp.graph.store import TOTALS, stored_totals
 
 _TARGET = 7  # the target column of a reference row, as GraphWriter.insert_refs takes them
 
@@ -38,12 +38,11 @@ class TotalsDelta:
     def store(self, conn: apsw.Connection) -> None:
         """Add the delta to the stored totals, if there are any (a first index counts them
         at its end), and start again from zero."""
-        keys = ", ".join(f"'{k}'" for k in TOTALS)
-        stored = dict(conn.execute(f"SELECT key, value FROM meta WHERE key IN ({keys})"))
-        if len(stored) == len(TOTALS):
-            delta = dict(zip(TOTALS, (self.symbols, self.references, self.resolved), strict=True))
+        stored = stored_totals(conn)
+        if stored is not None:
+            delta = (self.symbols, self.references, self.resolved)
             conn.executemany(
                 "UPDATE meta SET value=? WHERE key=?",
-                [(int(stored[k]) + delta[k], k) for k in TOTALS],
+                [(s + d, k) for s, d, k in zip(stored, delta, TOTALS, strict=True)],
             )
         self.symbols = self.references = self.resolved = 0
