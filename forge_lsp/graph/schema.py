@@ -7,7 +7,7 @@ Bulk indexes are separate from the tables so that a cold load can insert first a
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta(
@@ -84,11 +84,13 @@ CREATE TABLE IF NOT EXISTS skipped(
 CREATE TABLE IF NOT EXISTS file_deps(
     file_id INTEGER NOT NULL,
     dep_id INTEGER NOT NULL,
+    names BLOB,
     PRIMARY KEY(file_id, dep_id)
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS module_deps(
     file_id INTEGER NOT NULL,
     name_id INTEGER NOT NULL,
+    names BLOB,
     PRIMARY KEY(file_id, name_id)
 ) STRICT, WITHOUT ROWID;
 """
@@ -158,6 +160,10 @@ MIGRATIONS: dict[int, str] = {
     5: _DROP_CONTENT + "DELETE FROM file_deps;\nDELETE FROM module_deps;\n",
     # v6 keeps, per file, what a limit or a fault cost it (`note`); older rows have none.
     6: "ALTER TABLE files ADD COLUMN note TEXT;\n",
+    # v7 lists, per dependency, the names of the references that read it (graph/consulted.py);
+    # older rows get NULL, "every reference", which stays true: nothing is dropped.
+    7: "ALTER TABLE file_deps ADD COLUMN names BLOB;\n"
+    "ALTER TABLE module_deps ADD COLUMN names BLOB;\n",
 }
 
 ROLE_CODES = {

@@ -13,6 +13,8 @@ from typing import Any
 
 import apsw
 
+from forge_lsp.graph.consulted import decode_names
+
 Table = Counter[tuple[Any, ...]]
 
 
@@ -26,6 +28,12 @@ def graph_snapshot(conn: apsw.Connection) -> dict[str, Table]:
             "SELECT id, file_id, qualname, kind, sel_line, sel_col FROM symbols"
         )
     }
+
+    def reading(blob: bytes | None) -> tuple[str, ...] | None:
+        """The names of the references that read a dependency, as text."""
+        if blob is None:
+            return None
+        return tuple(sorted(names.get(n, "<imports>") for n in decode_names(blob)))
 
     def table(sql: str, convert: Any) -> Table:
         return Counter(convert(*row) for row in conn.execute(sql))
@@ -75,12 +83,12 @@ def graph_snapshot(conn: apsw.Connection) -> dict[str, Table]:
             ),
         ),
         "file_deps": table(
-            "SELECT file_id, dep_id FROM file_deps",
-            lambda fid, dep: (paths.get(fid), paths.get(dep)),
+            "SELECT file_id, dep_id, names FROM file_deps",
+            lambda fid, dep, blob: (paths.get(fid), paths.get(dep), reading(blob)),
         ),
         "module_deps": table(
-            "SELECT file_id, name_id FROM module_deps",
-            lambda fid, name: (paths.get(fid), names.get(name)),
+            "SELECT file_id, name_id, names FROM module_deps",
+            lambda fid, name, blob: (paths.get(fid), names.get(name), reading(blob)),
         ),
     }
 

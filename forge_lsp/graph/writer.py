@@ -7,11 +7,12 @@ its id, so references from other files stay valid without being touched (the bas
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence, Set
 from typing import Any, NamedTuple
 
 import apsw
 
+from forge_lsp.graph.consulted import consulting, write_consulted
 from forge_lsp.graph.names import NameTable
 from forge_lsp.graph.schema import ROLE_CODES
 from forge_lsp.graph.totals import TotalsDelta
@@ -347,13 +348,19 @@ class GraphWriter:
 
     # ----- reading back what resolution needs ------------------------------------------------
 
-    def file_refs(self, file_id: int) -> list[tuple[int, int, int | None, int, int | None]]:
-        """A file's references as re-resolution needs them: (id, name id, receiver name id,
-        scope id, target id); name texts come from `name_texts` (no join: this runs for each of
-        the thousand files an interface change reaches)."""
+    def file_refs(
+        self, file_id: int, names: Collection[int] | None = None
+    ) -> list[tuple[int, int, int | None, int, int | None]]:
+        """A file's references as re-resolution needs them, all or those spelled with one of
+        `names`: (id, name id, receiver name id, scope id, target id); name texts come from
+        `name_texts` (no join: this runs for each of the thousand files an interface change
+        reaches)."""
+        sql = "SELECT id, name_id, receiver_id, scope_id, target_id FROM refs WHERE file_id = ?"
+        if names is None:
+            return self.conn.execute(sql, (file_id,)).fetchall()
         return self.conn.execute(
-            "SELECT id, name_id, receiver_id, scope_id, target_id FROM refs WHERE file_id = ?",
-            (file_id,),
+            sql + " AND name_id IN (SELECT value FROM json_each(?))",
+            (file_id, json.dumps(sorted(names))),
         ).fetchall()
 
     def import_rows(self, file_id: int) -> list[tuple[Any, ...]]:
@@ -366,55 +373,28 @@ class GraphWriter:
     # ----- resolution dependencies -----------------------------------------------------------
 
     def write_deps(
-        self, file_id: int, files: Iterable[int], modules: Iterable[str], existing: bool
+        self,
+        file_id: int,
+        files: Mapping[int, Collection[int]],
+        modules: Mapping[str, Collection[int]],
+        existing: bool,
+        redone: Set[int] | None = None,
     ) -> None:
-        """Record what resolving a file's references consulted (other files, module names)."""
-        wanted_files = set(files)
-        wanted_modules = {self.name_id(m) for m in modules}
-        conn = self.conn
-        if existing:
-            have = {
-                d
-                for (d,) in conn.execute("SELECT dep_id FROM file_deps WHERE file_id=?", (file_id,))
-            }
-            conn.executemany(
-                "DELETE FROM file_deps WHERE file_id=? AND dep_id=?",
-                [(file_id, d) for d in have - wanted_files],
-            )
-            wanted_files -= have
-            have = {
-                n
-                for (n,) in conn.execute(
-                    "SELECT name_id FROM module_deps WHERE file_id=?", (file_id,)
-                )
-            }
-            conn.executemany(
-                "DELETE FROM module_deps WHERE file_id=? AND name_id=?",
-                [(file_id, n) for n in have - wanted_modules],
-            )
-            wanted_modules -= have
-        conn.executemany(
-            "INSERT INTO file_deps(file_id, dep_id) VALUES (?, ?)",
-            [(file_id, d) for d in sorted(wanted_files)],
-        )
-        conn.executemany(
-            "INSERT INTO module_deps(file_id, name_id) VALUES (?, ?)",
-            [(file_id, n) for n in sorted(wanted_modules)],
-        )
+        """Record what resolving a file's references consulted: per other file and per dotted
+        module name, the names of the references that read it (graph/consulted.py). `redone`:
+        the names just re-resolved, when not the whole file."""
+        write_consulted(self.conn, "file_deps", file_id, files, existing, redone)
+        named = {self.name_id(m): names for m, names in modules.items()}
+        write_consulted(self.conn, "module_deps", file_id, named, existing, redone)
 
-    def dependents(self, file_ids: Iterable[int], modules: Iterable[str]) -> set[int]:
-        """Files whose resolution consulted any of these files or module names."""
-        found = self._distinct_files(
-            "SELECT DISTINCT file_id FROM file_deps WHERE dep_id IN (SELECT value FROM json_each(?))",
-            list(file_ids),
-        )
+    def dependents(
+        self, file_ids: Iterable[int], modules: Iterable[str]
+    ) -> dict[int, set[int] | None]:
+        """Files whose resolution consulted any of these files or module names, each with the
+        names of its references that did (None: all of them)."""
+        self.flush_names()
         known = self.names.ids()
-        name_ids = [known[m] for m in modules if m in known]
-        return found | self._distinct_files(
-            "SELECT DISTINCT file_id FROM module_deps"
-            " WHERE name_id IN (SELECT value FROM json_each(?))",
-            name_ids,
-        )
+        return consulting(self.conn, file_ids, [known[m] for m in modules if m in known])
 
     def consulted_modules(self, file_ids: Iterable[int]) -> set[str]:
         """The dotted module names the resolution of these files consulted, found or not."""

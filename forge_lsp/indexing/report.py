@@ -41,6 +41,7 @@ class IndexReport:
     unchanged: int = 0
     removed: int = 0
     reresolved_files: int = 0  # files re-resolved, not reparsed, because something they use changed
+    reresolved_refs: int = 0  # of their references, those that read what changed
     retargeted: int = 0  # references in those files whose target changed
     interface_changed: int = 0
     symbols: int = 0

@@ -1,18 +1,20 @@
 """The resolve phase of an update: the references of parsed files get their targets, and the
 files that consulted what changed are re-resolved, without reparsing.
 
-Every answer records what it consulted (Program.collecting); those dependencies are written per
-file, so the next change reaches exactly the files that read it. The GraphUpdater decides what
-to resolve; this module does it, through the GraphWriter and the Program.
+Every answer records what it consulted (resolve/memo.py); those dependencies are written per
+file and per reference name (graph/consulted.py), so the next change reaches exactly the files
+that read it, and in them only the references that did. The GraphUpdater decides what to
+resolve; this module does it, through the GraphWriter and the Program.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from forge_lsp.graph.consulted import IMPORTS
 from forge_lsp.graph.writer import GraphWriter
 from forge_lsp.indexing.report import FileDelta, IndexReport, ref_keys, retarget_keys
 from forge_lsp.parsing.facts import LOCAL_RECEIVER, FileFacts
@@ -40,14 +42,20 @@ class Parsed:
 RefRow = tuple[int, int, int | None, int, int | None]
 
 
+# per dependency (a file id or a dotted module name), the reference names whose answers read it
+Consulted = dict[Dep, set[int]]
+
+
 def resolve_rows(
-    program: Program, fid: int, rows: Iterable[RefRow], texts: list[str]
+    program: Program, fid: int, rows: Iterable[RefRow], texts: list[str], consulted: Consulted
 ) -> Iterator[tuple[int, int, int, int | None, int | None]]:
     """(row, name id, scope, target so far, resolved target) for references of file `fid`, in
-    memory or read back from the graph; a (name, receiver, scope where it matters) is resolved
-    once per file: the same `self.assertEqual` recurs a hundred times."""
+    memory or read back from the graph, what each read filed under its name in `consulted`; a
+    (name, receiver, scope where it matters) is resolved once per file: the same
+    `self.assertEqual` recurs a hundred times."""
     seen: dict[tuple[int, int | None, int], int | None] = {}
     scoped_receivers: dict[int | None, bool] = {}  # receiver name id -> depends_on_scope
+    recorder = program.deps
     for rid, name_id, receiver_id, scope, old in rows:
         receiver = texts[receiver_id] if receiver_id is not None else None
         scoped = scoped_receivers.get(receiver_id)
@@ -57,18 +65,40 @@ def resolve_rows(
         if key in seen:
             target = seen[key]
         else:
-            target = seen[key] = program.target_symbol(
-                program.resolve(fid, texts[name_id], receiver, scope, scoped)
+            target = seen[key] = recorder.consulted(
+                consulted, name_id, _target, program, fid, texts[name_id], receiver, scope, scoped
             )
         yield rid, name_id, scope, old, target
+
+
+def _target(
+    program: Program, fid: int, name: str, receiver: str | None, scope: int, scoped: bool
+) -> int | None:
+    return program.target_symbol(program.resolve(fid, name, receiver, scope, scoped))
+
+
+def _import_target(
+    program: Program, consulted: Consulted, fid: int, module: str, name: str | None, level: int
+) -> int | None:
+    return program.deps.consulted(
+        consulted, IMPORTS, import_target, program, fid, module, name, level
+    )
 
 
 NO_FACTS = FileFacts("", "")  # what a cold index keeps of a file's facts once written
 
 
-def split_deps(deps: set[Dep], own: int) -> tuple[list[int], list[str]]:
-    files = [d for d in deps if isinstance(d, int) and d != own]
-    return files, [d for d in deps if isinstance(d, str)]
+def write_consulted(
+    writer: GraphWriter,
+    fid: int,
+    consulted: Consulted,
+    existing: bool,
+    redone: set[int] | None = None,
+) -> None:
+    """Write what a file's resolution consulted: other files and module names, with names."""
+    files = {d: n for d, n in consulted.items() if isinstance(d, int) and d != fid}
+    modules = {d: n for d, n in consulted.items() if isinstance(d, str)}
+    writer.write_deps(fid, files, modules, existing, redone)
 
 
 def resolve_parsed(
@@ -85,19 +115,20 @@ def resolve_parsed(
         started = time.perf_counter()
         fid = p.file_id
         rows = p.rows  # insert_refs rows: name 4, scope 6, target 7 (None: not decided in-file)
-        with program.collecting() as deps:
+        consulted: Consulted = {}
+        with program.collecting():
             pending = [(i, r[4], r[8], r[6], None) for i, r in enumerate(rows) if r[7] is None]
-            for i, *_, target in resolve_rows(program, fid, pending, texts):
+            for i, *_, target in resolve_rows(program, fid, pending, texts, consulted):
                 rows[i][7] = target
             # where each import leads (file dependency edges), its module names recorded too
             targets = [
-                import_target(program, fid, i.module, i.name, i.level) for i in p.facts.imports
+                _import_target(program, consulted, fid, i.module, i.name, i.level)
+                for i in p.facts.imports
             ]
         program.end_file()
         writer.replace_imports(fid, p.facts, targets, p.existed)
         added, removed = writer.write_refs(fid, p.rows, p.existed)
-        files, modules = split_deps(deps, fid)
-        writer.write_deps(fid, files, modules, p.existed)
+        write_consulted(writer, fid, consulted, p.existed)
         p.delta.refs_added, p.delta.refs_removed = len(added), len(removed)
         if not bulk:
             for changed_row in (*added, *removed):
@@ -115,21 +146,22 @@ def _resolve_stored(
     assert p.stored is not None
     started = time.perf_counter()
     fid = p.file_id
-    with program.collecting() as deps:
+    consulted: Consulted = {}
+    with program.collecting():
         rows = writer.unresolved_refs(*p.stored)
         # every row, NULL too: PENDING must not stay
         changes = [
-            (new, rid, old) for rid, _, _, old, new in resolve_rows(program, fid, rows, texts)
+            (new, rid, old)
+            for rid, _, _, old, new in resolve_rows(program, fid, rows, texts, consulted)
         ]
         imports = [
-            (import_target(program, fid, module, name, level), iid)
+            (_import_target(program, consulted, fid, module, name, level), iid)
             for iid, module, name, level in writer.pending_imports(*p.imports)
         ]
     program.end_file()
     writer.set_targets(changes)
     writer.set_import_targets(imports)
-    files, modules = split_deps(deps, fid)
-    writer.write_deps(fid, files, modules, False)
+    write_consulted(writer, fid, consulted, False)
     first, last = p.stored
     p.delta.refs_added = last - first + 1
     p.delta.seconds += time.perf_counter() - started
@@ -148,28 +180,37 @@ def import_target(
 
 
 def reresolve(
-    writer: GraphWriter, program: Program, dependents: list[int], report: IndexReport
+    writer: GraphWriter,
+    program: Program,
+    dependents: dict[int, set[int] | None],
+    report: IndexReport,
 ) -> None:
-    """Re-resolve, without reparsing, the references of files that consulted what changed."""
+    """Re-resolve, without reparsing, the references that consulted what changed: per file,
+    those spelled with the names given (None: every one; IMPORTS: its import statements)."""
     touched = report.touched
     changes: list[tuple[int | None, int, int | None]] = []
     import_changes: list[tuple[int | None, int]] = []
     texts = writer.name_texts()
     local = writer.known_name_id(LOCAL_RECEIVER)
-    for fid in dependents:
-        with program.collecting() as deps:
-            for iid, _fid, module, name, level, current in writer.import_rows(fid):
-                target = import_target(program, fid, module, name, level)
+    for fid, names in sorted(dependents.items()):
+        consulted: Consulted = {}
+        with program.collecting():
+            for iid, _fid, module, name, level, current in (
+                writer.import_rows(fid) if names is None or IMPORTS in names else ()
+            ):
+                target = _import_target(program, consulted, fid, module, name, level)
                 if target != current:
                     import_changes.append((target, iid))
-            rows = _decided_outside(writer, fid, local)
-            for rid, name_id, scope, old, target in resolve_rows(program, fid, rows, texts):
+            rows = _decided_outside(writer, fid, local, names)
+            for rid, name_id, scope, old, target in resolve_rows(
+                program, fid, rows, texts, consulted
+            ):
                 if target != old:
                     changes.append((target, rid, old))
                     retarget_keys(touched, old, target, name_id, scope)
+            report.reresolved_refs += len(rows)
         program.end_file()
-        files, modules = split_deps(deps, fid)
-        writer.write_deps(fid, files, modules, True)
+        write_consulted(writer, fid, consulted, True, names)
     writer.set_targets(changes)
     writer.set_import_targets(import_changes)
     report.reresolved_files += len(dependents)
@@ -187,16 +228,21 @@ def consulted_for(
     texts = writer.name_texts()
     consulted: set[str] = set()
     for fid in file_ids:
-        rows = [r for r in _decided_outside(writer, fid, local) if r[1] in name_ids]
-        with program.collecting() as deps:
-            for _ in resolve_rows(program, fid, rows, texts):
+        read: Consulted = {}
+        with program.collecting():
+            for _ in resolve_rows(
+                program, fid, _decided_outside(writer, fid, local, name_ids), texts, read
+            ):
                 pass
         program.end_file()
-        consulted.update(d for d in deps if isinstance(d, str))
+        consulted.update(d for d in read if isinstance(d, str))
     return consulted
 
 
-def _decided_outside(writer: GraphWriter, fid: int, local: int | None) -> list[RefRow]:
-    """A stored file's references whose targets resolution decides; those decided inside the
-    file itself (receiver `local`, the interned LOCAL_RECEIVER) stay as the file gave them."""
-    return [r for r in writer.file_refs(fid) if r[2] is None or r[2] != local]
+def _decided_outside(
+    writer: GraphWriter, fid: int, local: int | None, names: Collection[int] | None = None
+) -> list[RefRow]:
+    """A stored file's references whose targets resolution decides, all or those spelled with
+    `names`; those decided inside the file itself (receiver `local`, the interned
+    LOCAL_RECEIVER) stay as the file gave them."""
+    return [r for r in writer.file_refs(fid, names) if r[2] is None or r[2] != local]

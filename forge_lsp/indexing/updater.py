@@ -347,8 +347,10 @@ class GraphUpdater:
 
         if not cold:
             phase = time.perf_counter()
-            dependents = writer.dependents(changed, moved) | stale_names
-            reresolve(self.writer, program, sorted(dependents - parsed_ids), report)
+            # files whose own names moved re-resolve every reference (None)
+            dependents = writer.dependents(changed, moved) | dict.fromkeys(stale_names)
+            unparsed = {f: names for f, names in dependents.items() if f not in parsed_ids}
+            reresolve(self.writer, program, unparsed, report)
             report.phases["propagate"] = time.perf_counter() - phase
         writer.flush_names()
         if cold:

@@ -94,6 +94,7 @@ class LiveMetrics:
                 "unchanged": report.unchanged,
                 "interfaceChanged": report.interface_changed,
                 "reresolvedFiles": report.reresolved_files,
+                "reresolvedReferences": report.reresolved_refs,
                 "retargetedReferences": report.retargeted,
                 "symbolsChanged": sum(
                     d.symbols_added + d.symbols_removed + d.symbols_changed for d in report.deltas

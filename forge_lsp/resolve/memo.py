@@ -54,6 +54,28 @@ class DependencyRecorder:
             self.current = outer
             outer.clear()
 
+    def consulted(
+        self, into: dict[Dep, set[int]], key: int, compute: Callable[..., V], *args: Any
+    ) -> V:
+        """`compute(*args)`, with what it consulted filed under `key` (a reference's name id)
+        in `into`: per dependency, the names whose answers read it. A change to a file then
+        re-resolves only the references that read it, not the whole file. Asked at the top of
+        a resolution: what it consulted goes to `into`, not to an enclosing collection."""
+        outer = self.current
+        deps: set[Dep] = set()
+        self.current = deps
+        try:
+            value = compute(*args)
+        finally:
+            self.current = outer
+        for dep in deps:
+            keys = into.get(dep)
+            if keys is None:
+                into[dep] = {key}
+            else:
+                keys.add(key)
+        return value
+
     @staticmethod
     def forget(memo: dict[Any, tuple[Any, Deps]], stale: set[Dep]) -> None:
         """Drop the answers that consulted anything in `stale`: every answer records the whole
