@@ -12,7 +12,7 @@ memoised by the Program.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from sys import intern
 
@@ -46,8 +46,9 @@ class FileInfo:
     module_symbol: int | None = None
     # every symbol of the file, its bindings first (in the order of `bound`)
     symbols: array[int] = field(default_factory=lambda: array("q"))
-    # the type expressions of its symbols that have one (resolve/expressions.py), by symbol
-    typed_ids: array[int] = field(default_factory=lambda: array("q"))
+    # the type expressions of its symbols that have one (resolve/expressions.py), by symbol;
+    # most files have none, and share one empty tuple rather than an array each
+    typed_ids: Sequence[int] = ()
     types: tuple[str, ...] = ()
 
     @property
@@ -60,11 +61,12 @@ class FileInfo:
             raise ValueError(f"the symbols of {self.path} are added once")
         bound: list[str] = []
         typed: list[str] = []
+        typed_ids = array("q")
         others = array("q")
         for sid, _file, name, kind, parent, _line, _col, type_text in rows:
             if type_text:
                 typed.append(intern(type_text))
-                self.typed_ids.append(sid)
+                typed_ids.append(sid)
             if kind == MODULE:
                 self.module_symbol = sid
                 others.append(sid)
@@ -77,6 +79,7 @@ class FileInfo:
         self.symbols.extend(others)
         self.bound = tuple(bound)
         self.types = tuple(typed)
+        self.typed_ids = typed_ids if typed_ids else ()
 
     def bound_to(self, name: str, scope: int, symbols: SymbolTable) -> Iterator[int]:
         """The symbols `name` is bound to in `scope` (the module's symbol or a class), first
