@@ -92,7 +92,7 @@ export function describeStartFailure(error: unknown, command: ServerCommand): st
       default:
         return (
           'forge-lsp could not be started: "forge-lsp" was not found on PATH. ' +
-          'Install it (pip install forge-lsp) or set forge.pythonPath to an interpreter that has it.'
+          'Install it from a checkout of forge-lsp (pip install /path/to/forge-lsp) or set forge.pythonPath to an interpreter that has it.'
         );
     }
   }
@@ -102,7 +102,7 @@ export function describeStartFailure(error: unknown, command: ServerCommand): st
   if (/EPIPE|ERR_STREAM_DESTROYED|connection got disposed|Connection is closed|stream was destroyed/i.test(`${String(code)} ${message}`)) {
     const hint =
       command.source === 'pythonPath'
-        ? ` Is forge_lsp installed in ${command.command}? (${command.command} -m pip install forge-lsp)`
+        ? ` Is forge_lsp installed in ${command.command}? (${command.command} -m pip install /path/to/forge-lsp)`
         : '';
     return `forge-lsp exited while starting (${line}); its output is in "Forge: Show Server Output".${hint}`;
   }

@@ -70,7 +70,7 @@ describe('commandLine and describeStartFailure', () => {
 
   it('explains a missing program by where it came from', () => {
     const enoent = Object.assign(new Error('spawn forge-lsp ENOENT'), { code: 'ENOENT' });
-    assert.match(describeStartFailure(enoent, resolveServerCommand({}, posix)), /not found on PATH.*pip install forge-lsp.*forge\.pythonPath/);
+    assert.match(describeStartFailure(enoent, resolveServerCommand({}, posix)), /not found on PATH.*pip install \/path\/to\/forge-lsp.*forge\.pythonPath/);
     assert.match(describeStartFailure(enoent, resolveServerCommand({ pythonPath: '/nope/python' }, posix)), /forge\.pythonPath "\/nope\/python" does not exist/);
     assert.match(describeStartFailure(enoent, resolveServerCommand({ serverPath: '/nope/forge-lsp' }, posix)), /forge\.serverPath "\/nope\/forge-lsp" does not exist/);
     assert.match(describeStartFailure(new Error('boom'), resolveServerCommand({}, posix)), /\(forge-lsp serve\): boom/);
@@ -83,7 +83,7 @@ describe('commandLine and describeStartFailure', () => {
     assert.equal(
       py,
       'forge-lsp exited while starting (/usr/bin/python3 -m forge_lsp serve); its output is in "Forge: Show Server Output". ' +
-        'Is forge_lsp installed in /usr/bin/python3? (/usr/bin/python3 -m pip install forge-lsp)',
+        'Is forge_lsp installed in /usr/bin/python3? (/usr/bin/python3 -m pip install /path/to/forge-lsp)',
     );
     assert.match(describeStartFailure(new Error('Pending response rejected since connection got disposed'), resolveServerCommand({}, posix)), /exited while starting \(forge-lsp serve\)/);
   });

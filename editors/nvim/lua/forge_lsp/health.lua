@@ -28,7 +28,7 @@ function M.check()
       health.ok(('server command: %s (%s)'):format(table.concat(cmd, ' '), exe))
     else
       health.error(('server command not found: %s'):format(cmd[1]), {
-        'pip install forge-lsp (in the environment of your project, or with pipx)',
+        'install it from a checkout of forge-lsp: pipx install /path/to/forge-lsp (it is not on the package index)',
         "or point to it: vim.lsp.config('forge_lsp', { cmd = { '/path/to/forge-lsp', 'serve' } })",
       })
     end
