@@ -25,13 +25,30 @@ from forge_lsp.graph.model import Symbol
 from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.graph.store import StoreError
 
+# Exit statuses (cli_options.EXIT_STATUSES says them to users)
+EXIT_NO_RESULT = 1
 EXIT_USAGE = 2
-EXIT_FAILED = 1
-EXIT_UNANALYSABLE = 3  # `affected`: the change cannot be analysed; run every test
+EXIT_NO_INDEX = 3  # and `affected`: the change cannot be analysed; run every test
+EXIT_UNANALYSABLE = EXIT_NO_INDEX
+EXIT_INTERNAL = 4
 
 
 class CliError(Exception):
-    """A user-facing failure: printed as one line, exits non-zero."""
+    """A user-facing failure: printed as one line, exits with `status`."""
+
+    status = EXIT_NO_RESULT
+
+
+class UsageError(CliError):
+    """A bad flag, position or path: the command was not what it needs."""
+
+    status = EXIT_USAGE
+
+
+class NoIndexError(CliError):
+    """No graph to answer from, or one that cannot be read."""
+
+    status = EXIT_NO_INDEX
 
 
 # ----- helpers -------------------------------------------------------------------------------
@@ -49,25 +66,25 @@ def _find_db(explicit: str | None, hint: Path) -> Path:
         candidate = directory / ".forge" / "graph.db"
         if candidate.exists():
             return candidate
-    raise CliError(f"no index found above {start}: run `forge-lsp index ROOT` or pass --db")
+    raise NoIndexError(f"no index found above {start}: run `forge-lsp index ROOT` or pass --db")
 
 
 def _parse_position(text: str) -> tuple[Path, int, int]:
     parts = text.rsplit(":", 2)
     if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
-        raise CliError(f"{text}: expected FILE:LINE:COL with 1-based LINE and COL")
+        raise UsageError(f"{text}: expected FILE:LINE:COL with 1-based LINE and COL")
     line, col = int(parts[1]), int(parts[2])
     if line < 1 or col < 1:
-        raise CliError(f"{text}: LINE and COL are 1-based")
+        raise UsageError(f"{text}: LINE and COL are 1-based")
     return _existing_file(parts[0]), line - 1, col - 1
 
 
 def _existing_file(text: str) -> Path:
     path = Path(text).expanduser()
     if not path.exists():
-        raise CliError(f"{text}: no such file")
+        raise UsageError(f"{text}: no such file")
     if not path.is_file():
-        raise CliError(f"{text}: not a file")
+        raise UsageError(f"{text}: not a file")
     return path.resolve()
 
 
@@ -100,9 +117,9 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     root = Path(args.root).expanduser()
     if not root.is_dir():
-        raise CliError(f"{args.root}: not a directory")
+        raise UsageError(f"{args.root}: not a directory")
     if args.jobs is not None and args.jobs < 1:
-        raise CliError("--jobs must be at least 1")
+        raise UsageError("--jobs must be at least 1")
     settings = load_settings(root, db=args.db)
     for problem in settings.problems:
         print(f"forge-lsp: warning: {problem}", file=sys.stderr)
@@ -110,7 +127,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     try:
         report = index_workspace(settings, jobs=args.jobs, progress=progress, force=args.force)
     except RootRefused as exc:
-        raise CliError(f"{exc} (or use --force)") from None
+        raise UsageError(f"{exc} (or use --force)") from None
     if progress is not None:
         progress.finish()
     for warning in report.warnings[:20]:
@@ -172,7 +189,7 @@ def cmd_refs(args: argparse.Namespace) -> int:
         try:
             _path, sym = _symbol_at(query, position)
         except CliError as exc:
-            status = EXIT_FAILED
+            status = max(status, exc.status)
             if args.json:
                 _print_json({"query": position, "locations": [], "error": str(exc)})
             else:
@@ -222,15 +239,26 @@ def cmd_definition(args: argparse.Namespace) -> int:
 def cmd_calls(args: argparse.Namespace) -> int:
     query = _open(args, Path(args.position.rsplit(":", 2)[0]).expanduser().resolve())
     _path, sym = _symbol_at(query, args.position)
+    if sym.kind not in _CALLABLE:
+        raise CliError(
+            f"{args.position}: {sym.kind} {sym.display_name} is not called:"
+            " calls need a function, method or class"
+        )
     if args.incoming:
         groups = query.incoming_calls(sym, include_probable=args.probable)
     else:
         groups = query.outgoing_calls(sym, include_probable=args.probable)
     if args.json:
         _print_json({"symbol": render.symbol_json(sym), "calls": render.calls_json(groups)})
-    else:
+    elif groups:
         print(render.calls_text(groups, "called" if args.incoming else "calls it"))
-    return 0
+    else:
+        found = "no callers" if args.incoming else "no calls"
+        print(f"forge-lsp: {args.position}: {found} of {sym.display_name}", file=sys.stderr)
+    return 0 if groups else EXIT_NO_RESULT
+
+
+_CALLABLE = ("function", "method", "class")
 
 
 def _targets(query: GraphQuery, texts: Sequence[str]) -> list[Symbol]:
@@ -250,7 +278,7 @@ def _targets(query: GraphQuery, texts: Sequence[str]) -> list[Symbol]:
             continue
         line, col = int(numbers[0]) - 1, int(numbers[1]) - 1 if len(numbers) > 1 else None
         if line < 0 or (col is not None and col < 0):
-            raise CliError(f"{text}: LINE and COL are 1-based")
+            raise UsageError(f"{text}: LINE and COL are 1-based")
         named = query.symbol_at(path, line, col) if col is not None else None
         sym = named or query.enclosing_symbol(path, line, col)
         if sym is None:
@@ -263,7 +291,9 @@ def cmd_impact(args: argparse.Namespace) -> int:
     try:
         check_limits(args.depth, args.max_nodes)
     except LimitError as exc:
-        raise CliError(str(exc)) from None
+        raise UsageError(str(exc)) from None
+    if args.json and args.format not in ("text", "json"):
+        raise UsageError(f"--json and --format {args.format} are exclusive: pick one output")
     first = args.targets[0].rsplit(":", 2)[0]
     query = _open(args, Path(first).expanduser().resolve())
     roots = _targets(query, args.targets)
@@ -288,7 +318,7 @@ def cmd_affected(args: argparse.Namespace) -> int:
     from forge_lsp.changes.run import AffectedError, run_affected
 
     if args.diff is not None and args.since is not None:
-        raise CliError("--since and --diff are exclusive: a diff says what changed")
+        raise UsageError("--since and --diff are exclusive: a diff says what changed")
     try:
         probable = RARE_NAMES if args.probable else EXACT_ONLY
         result, base = run_affected(
@@ -327,7 +357,7 @@ def cmd_symbols(args: argparse.Namespace) -> int:
     else:
         for sym in found:
             print(render.symbol_text(sym))
-    return 0 if found else EXIT_FAILED
+    return 0 if found else EXIT_NO_RESULT
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -354,9 +384,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from forge_lsp.server.options import LOG_LEVELS
 
     if args.tcp and args.stdio:
-        raise CliError("--stdio and --tcp are exclusive")
+        raise UsageError("--stdio and --tcp are exclusive")
     if not 0 < args.port < 65536:
-        raise CliError("--port must be from 1 to 65535")
+        raise UsageError("--port must be from 1 to 65535")
     configure_logging(LOG_LEVELS[args.log_level], args.log_file)
     return serve(tcp=args.tcp, host=args.host, port=args.port)
 
@@ -397,9 +427,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     try:
         return COMMANDS[args.command](args)
-    except (CliError, StoreError, ConfigError) as exc:
+    except CliError as exc:
         print(f"forge-lsp: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return exc.status
+    except StoreError as exc:
+        print(f"forge-lsp: {exc}", file=sys.stderr)
+        return EXIT_NO_INDEX
+    except ConfigError as exc:
+        print(f"forge-lsp: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except Terminated:
         print("forge-lsp: terminated; nothing half-written was kept", file=sys.stderr)
         return 143
@@ -414,4 +450,4 @@ def _run(args: argparse.Namespace) -> int:
             f"forge-lsp: internal error: {exc!r} (set FORGE_LSP_DEBUG=1 for the traceback)",
             file=sys.stderr,
         )
-        return EXIT_FAILED
+        return EXIT_INTERNAL

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -10,6 +11,10 @@ from pathlib import Path
 
 import pytest
 from helpers import write_tree
+
+from forge_lsp import __version__
+from forge_lsp.cli import main
+from forge_lsp.cli_options import build_parser
 
 FILES = {
     "pkg/__init__.py": "",
@@ -133,37 +138,76 @@ def test_db_from_environment_and_flag(project: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "status"),
     [
-        (("refs", "nope.py:1:1"), "nope.py: no such file"),
-        (("refs", "pkg/core.py:2:5"), "no symbol at this position"),
-        (("refs", "pkg/core.py:x:1"), "expected FILE:LINE:COL"),
-        (("refs", "pkg/core.py:0:1"), "1-based"),
-        (("calls", "pkg/core.py:2:1", "--incoming"), "no symbol"),
-        (("impact", "missing.py"), "missing.py: no such file"),
-        (("impact", "pkg/core.py:1:5", "--depth", "0"), "depth must be from 1"),
-        (("index", "no-such-dir"), "not a directory"),
+        (("refs", "nope.py:1:1"), "nope.py: no such file", 2),
+        (("refs", "pkg/core.py:2:5"), "no symbol at this position", 1),
+        (("refs", "pkg/core.py:x:1"), "expected FILE:LINE:COL", 2),
+        (("refs", "pkg/core.py:0:1"), "1-based", 2),
+        (("calls", "pkg/core.py:2:1", "--incoming"), "no symbol", 1),
+        (("impact", "missing.py"), "missing.py: no such file", 2),
+        (("impact", "pkg/core.py:1:5", "--depth", "0"), "depth must be from 1", 2),
+        (("impact", "pkg/core.py:1:5", "--json", "--format", "dot"), "are exclusive", 2),
+        (("index", "no-such-dir"), "not a directory", 2),
     ],
 )
 def test_error_paths_one_line_no_traceback(
-    project: Path, args: tuple[str, ...], message: str
+    project: Path, args: tuple[str, ...], message: str, status: int
 ) -> None:
     result = run(project, *args)
-    assert result.returncode != 0
+    assert result.returncode == status
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_calls_of_something_that_is_not_called_say_so(project: Path, tmp_path: Path) -> None:
+    text = (project / "pkg/use.py").read_text()
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "print(compute" in t)
+    # `print` is called but defined nowhere in the graph; `compute` has no callees
+    callees = run(project, "calls", f"pkg/use.py:{line}:7", "--outgoing")
+    assert callees.returncode == 1 and callees.stdout == ""
+    assert callees.stderr == f"forge-lsp: pkg/use.py:{line}:7: no calls of compute\n"
+    write_tree(tmp_path, {"m.py": "LIMIT = 3\n\n\ndef f():\n    return LIMIT\n"})
+    assert run(tmp_path, "index", ".").returncode == 0
+    variable = run(tmp_path, "calls", "m.py:1:1", "--incoming")
+    assert variable.returncode == 1 and variable.stdout == ""
+    assert "is not called: calls need a function, method or class" in variable.stderr
+    usage = run(project, "refs", "--no-such-flag", "pkg/core.py:1:5")
+    assert usage.returncode == 2 and "unrecognized arguments: --no-such-flag" in usage.stderr
+
+
+def test_every_flag_says_what_it_does_and_its_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name, command in commands.items():
+        for action in command._actions:
+            if action.dest in ("help", "version"):
+                continue
+            assert action.help, f"{name} {action.option_strings or action.dest}: no help"
+            if action.option_strings and action.dest not in ("stdio", "outgoing"):
+                said = "default" in action.help or "required" in action.help
+                assert said, f"{name} {action.option_strings}: no default"
+            if action.default not in (None, False, argparse.SUPPRESS):
+                assert str(action.default) in action.help, (name, action.dest)
+        assert "exit status:" in (command.epilog or "")
+        with pytest.raises(SystemExit) as version:
+            main([name, "--version"])
+        assert version.value.code == 0
+        assert capsys.readouterr().out == f"forge-lsp {__version__}\n"
+
+
 def test_missing_index_and_file_outside_index(tmp_path: Path, project: Path) -> None:
     write_tree(tmp_path, {"lonely.py": "def f():\n    pass\n"})
     result = run(tmp_path, "refs", "lonely.py:1:5")
-    assert result.returncode != 0 and "no index found" in result.stderr
+    assert result.returncode == 3 and "no index found" in result.stderr
     outside = run(project, "refs", str(tmp_path / "lonely.py") + ":1:5")
-    assert outside.returncode != 0 and "not in the index" in outside.stderr
+    assert outside.returncode == 1 and "not in the index" in outside.stderr
     refs_json = run(project, "refs", "pkg/core.py:2:5", "--json")
     line = json.loads(refs_json.stdout)
-    assert refs_json.returncode != 0 and line["locations"] == [] and "no symbol" in line["error"]
+    assert refs_json.returncode == 1 and line["locations"] == [] and "no symbol" in line["error"]
 
 
 def test_corrupt_index_gives_a_clear_message(tmp_path: Path) -> None:
@@ -173,7 +217,7 @@ def test_corrupt_index_gives_a_clear_message(tmp_path: Path) -> None:
     db.write_bytes(b"garbage" * 1000)
     result = run(tmp_path, "status")
     assert (
-        result.returncode != 0
+        result.returncode == 3
         and "unreadable" in result.stderr
         and "Traceback" not in result.stderr
     )

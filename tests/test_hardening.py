@@ -160,7 +160,7 @@ def test_the_root_of_the_file_system_or_the_home_directory_is_refused(
     for root in ("/", str(Path.home())):
         had_index = (Path(root) / ".forge").exists()
         for db in (["--db", str(tmp_path / "x.db")], []):
-            assert main(["index", root, *db]) == 1
+            assert main(["index", root, *db]) == 2  # usage: not a project
             err = capsys.readouterr().err
             assert err.startswith(f"forge-lsp: not indexing {Path(root).resolve()} is the ")
             assert err.endswith("open a project directory (or use --force)\n")
@@ -552,7 +552,7 @@ def test_a_full_disk_is_one_line_and_loses_nothing(
 
     monkeypatch.setattr(store, "_pragmas", full_disk)
     capsys.readouterr()
-    assert main(["index", str(root), "--db", str(db), "--jobs", "1"]) == 1
+    assert main(["index", str(root), "--db", str(db), "--jobs", "1"]) == 3  # not writable
     assert (
         capsys.readouterr().err
         == f"forge-lsp: {db}: the disk is full; the update was not written\n"
@@ -595,7 +595,7 @@ def test_a_real_full_disk_is_one_line_and_loses_nothing(tmp_path: Path) -> None:
     done = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert (out / "first").read_text() == "0\n", (out / "first.err").read_text()
-    assert (out / "second").read_text() == "1\n"
+    assert (out / "second").read_text() == "3\n"  # the index could not be written
     assert (out / "second.err").read_text() == (
         f"forge-lsp: {db}: the disk is full; the update was not written\n"
     )
@@ -632,11 +632,11 @@ def test_a_read_only_database_is_one_line_to_write_and_still_answers(tmp_path: P
     finally:
         shelf.chmod(0o755)
     assert (runs["index"].returncode, runs["index"].stderr) == (
-        1,
+        3,
         f"forge-lsp: {db} is read-only\n",
     )
     assert (runs["new"].returncode, runs["new"].stderr) == (
-        1,
+        3,
         f"forge-lsp: {shelf} is read-only: the database needs it for its journal\n",
     )
     assert runs["refs"].returncode == 0, runs["refs"].stderr
