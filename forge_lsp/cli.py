@@ -18,55 +18,24 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from forge_lsp import render
+from forge_lsp.cli_graph import (
+    EXIT_INTERNAL,
+    EXIT_NO_INDEX,
+    EXIT_NO_RESULT,
+    EXIT_UNANALYSABLE,
+    EXIT_USAGE,
+    CliError,
+    UsageError,
+    open_graph,
+)
 from forge_lsp.cli_options import build_parser
-from forge_lsp.config import DB_ENV, ConfigError, load_settings
+from forge_lsp.config import ConfigError, load_settings
 from forge_lsp.graph.impact import LimitError, check_limits, impact_of, roots_for
 from forge_lsp.graph.model import Symbol
 from forge_lsp.graph.queries import GraphQuery
 from forge_lsp.graph.store import StoreError
 
-# Exit statuses (cli_options.EXIT_STATUSES says them to users)
-EXIT_NO_RESULT = 1
-EXIT_USAGE = 2
-EXIT_NO_INDEX = 3  # and `affected`: the change cannot be analysed; run every test
-EXIT_UNANALYSABLE = EXIT_NO_INDEX
-EXIT_INTERNAL = 4
-
-
-class CliError(Exception):
-    """A user-facing failure: printed as one line, exits with `status`."""
-
-    status = EXIT_NO_RESULT
-
-
-class UsageError(CliError):
-    """A bad flag, position or path: the command was not what it needs."""
-
-    status = EXIT_USAGE
-
-
-class NoIndexError(CliError):
-    """No graph to answer from, or one that cannot be read."""
-
-    status = EXIT_NO_INDEX
-
-
 # ----- helpers -------------------------------------------------------------------------------
-
-
-def _find_db(explicit: str | None, hint: Path) -> Path:
-    if explicit:
-        return Path(explicit).expanduser().resolve()
-    env = os.environ.get(DB_ENV)
-    if env:
-        return Path(env).expanduser().resolve()
-    start = hint if hint.is_dir() else hint.parent
-    cwd = Path.cwd()
-    for directory in (start, *start.parents, cwd, *cwd.parents):
-        candidate = directory / ".forge" / "graph.db"
-        if candidate.exists():
-            return candidate
-    raise NoIndexError(f"no index found above {start}: run `forge-lsp index ROOT` or pass --db")
 
 
 def _parse_position(text: str) -> tuple[Path, int, int]:
@@ -86,10 +55,6 @@ def _existing_file(text: str) -> Path:
     if not path.is_file():
         raise UsageError(f"{text}: not a file")
     return path.resolve()
-
-
-def _open(args: argparse.Namespace, hint: Path) -> GraphQuery:
-    return GraphQuery.open(_find_db(args.db, hint))
 
 
 def _symbol_at(query: GraphQuery, position: str) -> tuple[Path, Symbol]:
@@ -183,7 +148,7 @@ class _ProgressBar:
 
 def cmd_refs(args: argparse.Namespace) -> int:
     first = args.positions[0].rsplit(":", 2)[0]
-    query = _open(args, Path(first).expanduser().resolve())
+    query = open_graph(args, Path(first).expanduser().resolve(), args.positions)
     status = 0
     for position in args.positions:
         try:
@@ -224,7 +189,7 @@ def cmd_refs(args: argparse.Namespace) -> int:
 
 def cmd_definition(args: argparse.Namespace) -> int:
     path, line, col = _parse_position(args.position)
-    query = _open(args, path)
+    query = open_graph(args, path, [args.position])
     found = query.definition(path.as_posix(), line, col, include_probable=args.probable)
     if not found:
         raise CliError(f"{args.position}: no definition found")
@@ -237,7 +202,9 @@ def cmd_definition(args: argparse.Namespace) -> int:
 
 
 def cmd_calls(args: argparse.Namespace) -> int:
-    query = _open(args, Path(args.position.rsplit(":", 2)[0]).expanduser().resolve())
+    query = open_graph(
+        args, Path(args.position.rsplit(":", 2)[0]).expanduser().resolve(), [args.position]
+    )
     _path, sym = _symbol_at(query, args.position)
     if sym.kind not in _CALLABLE:
         raise CliError(
@@ -295,7 +262,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
     if args.json and args.format not in ("text", "json"):
         raise UsageError(f"--json and --format {args.format} are exclusive: pick one output")
     first = args.targets[0].rsplit(":", 2)[0]
-    query = _open(args, Path(first).expanduser().resolve())
+    query = open_graph(args, Path(first).expanduser().resolve(), args.targets)
     roots = _targets(query, args.targets)
     result = impact_of(
         query, roots, depth=args.depth, max_nodes=args.max_nodes, include_probable=args.probable
@@ -350,7 +317,7 @@ def cmd_affected(args: argparse.Namespace) -> int:
 
 
 def cmd_symbols(args: argparse.Namespace) -> int:
-    query = _open(args, Path.cwd())
+    query = open_graph(args, Path.cwd())
     found = query.workspace_symbols(args.query, limit=args.limit)
     if args.json:
         _print_json([render.symbol_json(s) for s in found])
@@ -361,7 +328,7 @@ def cmd_symbols(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    query = _open(args, Path.cwd())
+    query = open_graph(args, Path.cwd())
     status = query.status()
     if args.json:
         _print_json(status)

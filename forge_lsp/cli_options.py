@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument(
             "--json", action="store_true", help="machine-readable output (default: text)"
         )
+        cmd.add_argument(
+            "--no-refresh",
+            action="store_true",
+            help="answer from the index as it is (default: first reparse the files changed"
+            " since it was built)",
+        )
         return cmd
 
     index = command("index", "build or update the graph of a workspace")

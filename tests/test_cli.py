@@ -224,3 +224,29 @@ def test_corrupt_index_gives_a_clear_message(tmp_path: Path) -> None:
     rebuilt = run(tmp_path, "index", ".")
     assert rebuilt.returncode == 0 and "1 files (1 parsed" in rebuilt.stdout
     assert "rebuilding" in rebuilt.stderr
+
+
+def test_a_query_after_an_edit_refreshes_the_index_first(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"m.py": "def f():\n    return 1\n\n\nf()\n"})
+    assert run(tmp_path, "index", ".").returncode == 0
+    (tmp_path / "m.py").write_text("import os\n\n\ndef f():\n    return 1\n\n\nf()\n")
+    moved = run(tmp_path, "refs", "m.py:4:5")  # `def f` moved three lines down
+    assert moved.returncode == 0, moved.stderr
+    assert moved.stderr == "forge-lsp: index refreshed: 1 changed, 0 removed files\n"
+    assert moved.stdout.splitlines() == ["m.py:4:5: definition", "m.py:8:1: call"]
+    old = run(tmp_path, "refs", "m.py:1:5")  # where `def f` was: now the keyword `import`
+    assert old.returncode == 1 and old.stdout == ""
+    assert old.stderr == "forge-lsp: m.py:1:5: no symbol at this position\n"
+
+
+def test_a_nested_index_is_used_but_not_silently(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"app/m.py": "def f():\n    return 1\n", "top.py": "x = 1\n"})
+    assert run(tmp_path, "index", ".").returncode == 0
+    assert run(tmp_path / "app", "index", ".").returncode == 0
+    nested = run(tmp_path / "app", "refs", "m.py:1:5")
+    assert nested.returncode == 0
+    outer = tmp_path.resolve() / ".forge/graph.db"
+    inner = tmp_path.resolve() / "app/.forge/graph.db"
+    assert nested.stderr == (
+        f"forge-lsp: warning: using {inner}, nested inside the index {outer}; pass --db to choose\n"
+    )

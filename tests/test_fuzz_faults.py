@@ -111,7 +111,7 @@ def test_a_damaged_database_is_one_line_or_rebuilt(
         ("impact", "--db", str(db), f"{root}/pkg/core.py:12:5"),
     ):
         status, err = _cli(*args)
-        assert status in (0, 1)
+        assert status in (0, 1, 3)  # an answer, none, or "the index cannot answer"
         assert "internal error" not in err and "Traceback" not in err
         assert err.count("\n") <= 1  # one line, or nothing
     # The next index repairs it: the graph equals a cold index of the same files.

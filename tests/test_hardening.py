@@ -663,3 +663,39 @@ def test_follow_symlinks_off_skips_every_link(tmp_path: Path) -> None:
     assert settings.follow_symlinks is True
     assert settings.problems == ("follow-symlinks must be true or false; using the default",)
     assert "alias/real.py" in {f.rel for f in discover(settings).files}
+
+
+def test_a_read_only_index_answers_only_for_files_that_did_not_change(tmp_path: Path) -> None:
+    """It cannot be refreshed: a changed file's positions would get the old symbols."""
+    root, shelf = tmp_path / "ws", tmp_path / "shelf"
+    root.mkdir()
+    (root / "a.py").write_text("def f():\n    return 1\n\nf()\n")
+    (root / "b.py").write_text("def g():\n    return 2\n")
+    db = shelf / "graph.db"
+    forge = [sys.executable, "-m", "forge_lsp"]
+    subprocess.run([*forge, "index", str(root), "--db", str(db)], check=True, capture_output=True)
+    (root / "a.py").write_text("\n\ndef f():\n    return 1\n\nf()\n")
+    db.chmod(0o444)
+    shelf.chmod(0o555)
+    try:
+        runs = {
+            name: subprocess.run(_as_a_plain_user([*forge, *args]), capture_output=True, text=True)
+            for name, args in {
+                "changed": ["refs", "--db", str(db), f"{root}/a.py:3:5"],
+                "unchanged": ["refs", "--db", str(db), f"{root}/b.py:1:5"],
+                "as_it_is": ["refs", "--db", str(db), f"{root}/a.py:1:5", "--no-refresh"],
+            }.items()
+        }
+    finally:
+        shelf.chmod(0o755)
+    changed = runs["changed"]
+    assert changed.returncode == 3 and changed.stdout == ""
+    assert changed.stderr.startswith(f"forge-lsp: {root}/a.py changed since it was indexed")
+    assert changed.stderr.endswith("pass --no-refresh to answer from it as it is\n")
+    assert runs["unchanged"].returncode == 0
+    assert runs["unchanged"].stdout.startswith(f"{root}/b.py:1:5")
+    assert runs["as_it_is"].returncode == 0  # the old graph, as asked
+    assert runs["as_it_is"].stdout.splitlines() == [
+        f"{root}/a.py:1:5: definition",
+        f"{root}/a.py:4:1: call",
+    ]

@@ -1,0 +1,66 @@
+"""Whether the graph still describes the files on disk, for answers from the command line.
+
+The server keeps its graph fresh from the editor and the watcher. A command run after an edit
+finds a graph indexed before it, and would answer an old position with the old symbol. So a
+query command first updates the index (only changed files are reparsed: unchanged ones cost a
+stat), and where it cannot (a read-only or locked database) checks the files it was asked
+about, so that it answers from a stale graph only where the graph is not stale.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import apsw
+
+from forge_lsp.config import load_settings
+from forge_lsp.graph.store import open_reader
+from forge_lsp.indexing.indexer import index_workspace
+from forge_lsp.indexing.report import IndexReport
+from forge_lsp.indexing.worker import content_hash
+
+
+def indexed_root(db: Path) -> Path | None:
+    """The workspace root the graph at `db` was indexed from, if it is still a directory."""
+    conn = open_reader(db)
+    try:
+        rows = conn.execute("SELECT value FROM meta WHERE key = 'root'").fetchall()
+    finally:
+        conn.close()
+    root = Path(rows[0][0]) if rows and isinstance(rows[0][0], str) else None
+    return root if root is not None and root.is_dir() else None
+
+
+def refresh(db: Path) -> IndexReport | None:
+    """Update the graph at `db` from its workspace's files on disk (None: no workspace to read).
+    Raises StoreError when the database cannot be written."""
+    root = indexed_root(db)
+    if root is None:
+        return None
+    return index_workspace(load_settings(root, db=db))
+
+
+def stale_paths(conn: apsw.Connection, paths: Iterable[str]) -> list[str]:
+    """Those of `paths` whose bytes on disk are not the ones the graph holds (gone too);
+    a path the graph does not hold is not stale, only unknown."""
+    stale: list[str] = []
+    for path in paths:
+        row = conn.execute(
+            "SELECT size, mtime_ns, content_hash FROM files WHERE path = ?", (path,)
+        ).fetchall()
+        if not row:
+            continue
+        size, mtime_ns, digest = row[0]
+        try:
+            info = os.stat(path)
+            if (info.st_size, info.st_mtime_ns) == (size, mtime_ns):
+                continue
+            with open(path, "rb") as handle:
+                if content_hash(handle.read()) == digest:
+                    continue  # touched, not changed
+        except OSError:
+            pass  # gone or unreadable: what the graph says of it is stale
+        stale.append(path)
+    return stale
