@@ -347,7 +347,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from forge_lsp.server.app import configure_logging, serve
+    from forge_lsp.server.app import configure_logging
+    from forge_lsp.server.main import serve
     from forge_lsp.server.options import LOG_LEVELS
 
     if args.tcp and args.stdio:

@@ -13,7 +13,6 @@ import asyncio
 import functools
 import logging
 import os
-import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -34,7 +33,7 @@ from forge_lsp import __version__
 from forge_lsp.server.cancellation import Cancelled, check
 from forge_lsp.server.documents import DiskLines, OpenDocuments, TextSnapshot
 from forge_lsp.server.framing import LimitedStdinReader, read_frames
-from forge_lsp.server.live import ProgressBridge, abandon
+from forge_lsp.server.live import ProgressBridge
 from forge_lsp.server.options import ServerOptions
 from forge_lsp.server.positions import UTF16
 from forge_lsp.server.workspace import Folder, Workspaces
@@ -252,34 +251,41 @@ def _sleep(seconds: float) -> Callable[[threading.Event], None]:
     return work
 
 
+def guarded(server: ForgeServer, method: str, handler: Handler) -> Handler:
+    """`handler` with uniform error handling and the fault-injection hooks: an internal error
+    is logged with its traceback and answered as one line, never a crash."""
+
+    @functools.wraps(handler)
+    async def run_guarded(ls: ForgeServer, params: Any) -> Any:
+        server.counters["requests"] += 1
+        try:
+            if method in server.faults:
+                raise RuntimeError(f"fault injected into {method} ({FAULT_ENV})")
+            if method in server.delays:
+                await server.run(_sleep(server.delays[method]))
+            return await handler(ls, params)
+        except (asyncio.CancelledError, JsonRpcException):
+            raise
+        except Cancelled:
+            raise asyncio.CancelledError() from None
+        except Exception as exc:
+            server.counters["errors"] += 1
+            log.exception("internal error in %s", method)
+            error = JsonRpcInternalError(
+                message=f"forge-lsp internal error in {method}: {exc!r} (traceback in the log)"
+            )
+            error.forge_logged = True  # type: ignore[attr-defined]
+            raise error from exc
+
+    return run_guarded
+
+
 def request(server: ForgeServer, method: str) -> Callable[[Handler], Handler]:
-    """Register an async request handler with uniform error handling and a fault-injection hook."""
+    """Register an async request handler, guarded."""
 
     def decorate(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        async def guarded(ls: ForgeServer, params: Any) -> Any:
-            server.counters["requests"] += 1
-            try:
-                if method in server.faults:
-                    raise RuntimeError(f"fault injected into {method} ({FAULT_ENV})")
-                if method in server.delays:
-                    await server.run(_sleep(server.delays[method]))
-                return await handler(ls, params)
-            except (asyncio.CancelledError, JsonRpcException):
-                raise
-            except Cancelled:
-                raise asyncio.CancelledError() from None
-            except Exception as exc:
-                server.counters["errors"] += 1
-                log.exception("internal error in %s", method)
-                error = JsonRpcInternalError(
-                    message=f"forge-lsp internal error in {method}: {exc!r} (traceback in the log)"
-                )
-                error.forge_logged = True  # type: ignore[attr-defined]
-                raise error from exc
-
-        server.feature(method)(guarded)
-        return guarded
+        server.feature(method)(guarded(server, method, handler))
+        return handler
 
     return decorate
 
@@ -330,48 +336,3 @@ def set_log_level(level: int) -> None:
     logging.getLogger("pygls").setLevel(
         logging.DEBUG if level <= logging.DEBUG else logging.WARNING
     )
-
-
-def create_server() -> ForgeServer:
-    """A server with every feature registered."""
-    from forge_lsp.server import handlers, impact, lifecycle
-
-    server = ForgeServer()
-    lifecycle.register(server)
-    handlers.register(server)
-    impact.register(server)
-    client_log = ClientLogHandler(server)
-    client_log.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.getLogger("forge_lsp").addHandler(client_log)
-    logging.getLogger("pygls").addHandler(client_log)
-    logging.getLogger("pygls.protocol.json_rpc").addFilter(ExpectedErrorFilter())
-    return server
-
-
-def serve(*, tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> int:
-    """Run until the client says `exit` (stdio) or the connection ends (TCP); SIGTERM and
-    SIGINT stop it as `exit` would: what is not committed never will be (one transaction per
-    update), the parse workers are ended, the process exits 0 at once."""
-    server = create_server()
-
-    def stop(signum: int, frame: object) -> None:
-        log.warning("forge-lsp: %s: stopping", signal.Signals(signum).name)
-        if server.busy:
-            abandon()
-        logging.shutdown()
-        os._exit(0)
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-    if tcp:
-        log.info("forge-lsp %s listening on %s:%d", __version__, host, port)
-        server.start_tcp(host, port)
-    else:
-        server.start_io()
-    if server.busy:  # the client went away mid-update (no `exit`): do not wait for it
-        log.warning("connection closed while indexing: the update is not committed")
-        abandon()
-        logging.shutdown()
-        os._exit(0)
-    return 0

@@ -25,7 +25,8 @@ from forge_lsp.server.app import ForgeServer, request
 from forge_lsp.server.cancellation import check
 from forge_lsp.server.convert import Converter
 from forge_lsp.server.documents import TextSnapshot
-from forge_lsp.server.handlers import first_index, fresh, symbol_around
+from forge_lsp.server.first_answers import first_index
+from forge_lsp.server.requests import fresh, symbol_around
 
 
 def _int_or_none(raw: dict[str, Any], name: str) -> int | None:
@@ -124,56 +125,58 @@ def _concerns(change: SymbolChange, root: Symbol) -> bool:
     return inner == name or inner.startswith(f"{name}.") or name.startswith(f"{inner}.")
 
 
+async def forge_impact(ls: ForgeServer, params: Any) -> dict[str, Any]:
+    args = impact_params(params, ls.options.include_probable)
+    position: types.Position | None = args["position"]
+    target: dict[str, Any] = {
+        "uri": args["uri"],
+        "kind": "file" if position is None else "symbol",
+    }
+    if position is not None:
+        target["position"] = {"line": position.line, "character": position.character}
+    located = ls.locate(args["uri"])
+    if located is None:
+        return empty_impact(target, args["depth"], False)
+    folder, path = located
+    await first_index(ls, folder)
+    text = ls.snapshot()
+    seq = folder.editor_seq
+
+    def work(cancel: threading.Event) -> dict[str, Any]:
+        is_fresh = fresh(ls, folder, seq, cancel)
+        check(cancel)
+        partial = not is_fresh or folder.live.state != "ready"
+        answer = empty_impact(target, args["depth"], partial)
+        with folder.pool.query(cancel) as query:
+            root = None
+            if query is not None and query.file_id(path) is not None:
+                root = (
+                    query.module_symbol(path)
+                    if position is None
+                    else symbol_around(query, text, path, position)
+                )
+            if query is not None and root is not None:
+                whole_file = position is None or root.kind == "module"
+                result = folder.live.queries.impact(
+                    query,
+                    symbol=None if whole_file else root,
+                    path=path if whole_file else None,
+                    depth=args["depth"],
+                    max_nodes=args["max_nodes"],
+                    probable=args["include_probable"],
+                )
+                check(cancel)
+                answer = Converter(folder, text).impact(result, target=target, root=root)
+                answer["pendingChange"] = pending_change(text, path, root, result)
+                answer["partial"] = partial
+        if not is_fresh:
+            answer["pending"] = [
+                Converter(folder, text).uri(p) for p in folder.live.scheduler.pending_paths()
+            ]
+        return answer
+
+    return await ls.run(work)
+
+
 def register(server: ForgeServer) -> None:
-    @request(server, "forge/impact")
-    async def forge_impact(ls: ForgeServer, params: Any) -> dict[str, Any]:
-        args = impact_params(params, ls.options.include_probable)
-        position: types.Position | None = args["position"]
-        target: dict[str, Any] = {
-            "uri": args["uri"],
-            "kind": "file" if position is None else "symbol",
-        }
-        if position is not None:
-            target["position"] = {"line": position.line, "character": position.character}
-        located = ls.locate(args["uri"])
-        if located is None:
-            return empty_impact(target, args["depth"], False)
-        folder, path = located
-        await first_index(ls, folder)
-        text = ls.snapshot()
-        seq = folder.editor_seq
-
-        def work(cancel: threading.Event) -> dict[str, Any]:
-            is_fresh = fresh(ls, folder, seq, cancel)
-            check(cancel)
-            partial = not is_fresh or folder.live.state != "ready"
-            answer = empty_impact(target, args["depth"], partial)
-            with folder.pool.query(cancel) as query:
-                root = None
-                if query is not None and query.file_id(path) is not None:
-                    root = (
-                        query.module_symbol(path)
-                        if position is None
-                        else symbol_around(query, text, path, position)
-                    )
-                if query is not None and root is not None:
-                    whole_file = position is None or root.kind == "module"
-                    result = folder.live.queries.impact(
-                        query,
-                        symbol=None if whole_file else root,
-                        path=path if whole_file else None,
-                        depth=args["depth"],
-                        max_nodes=args["max_nodes"],
-                        probable=args["include_probable"],
-                    )
-                    check(cancel)
-                    answer = Converter(folder, text).impact(result, target=target, root=root)
-                    answer["pendingChange"] = pending_change(text, path, root, result)
-                    answer["partial"] = partial
-            if not is_fresh:
-                answer["pending"] = [
-                    Converter(folder, text).uri(p) for p in folder.live.scheduler.pending_paths()
-                ]
-            return answer
-
-        return await ls.run(work)
+    request(server, "forge/impact")(forge_impact)
