@@ -2,7 +2,7 @@
 
 Modules: app (server object, request plumbing, logging), main (every feature registered, the
 process), lifecycle (initialize … exit, document sync), one module per request family
-(references, definition, call_hierarchy, symbols, impact, status, reindex) with their
+(references, definition, call_hierarchy, symbols, impact, status, reindex, commands) with their
 shared prologue in requests, workspace (folders, routing, read connections), live (indexing with
 $/progress), convert (graph records → LSP), positions and documents (position encodings),
 options (initializationOptions), cancellation ($/cancelRequest down to SQLite).

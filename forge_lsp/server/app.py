@@ -290,6 +290,23 @@ def request(server: ForgeServer, method: str) -> Callable[[Handler], Handler]:
     return decorate
 
 
+def command(server: ForgeServer, name: str) -> Callable[[Handler], Handler]:
+    """Register a `workspace/executeCommand` command (advertised in the capabilities) whose
+    one argument is the params of `handler`, guarded as a request is."""
+
+    def decorate(handler: Handler) -> Handler:
+        run = guarded(server, name, handler)
+
+        async def execute(ls: ForgeServer, *arguments: Any) -> Any:
+            return await run(ls, arguments[0] if arguments else None)
+
+        execute.__name__ = execute.__qualname__ = f"command_{name.replace('.', '_')}"
+        server.command(name)(execute)
+        return handler
+
+    return decorate
+
+
 class ExpectedErrorFilter(logging.Filter):
     """Keeps pygls' log about expected failures short.
 

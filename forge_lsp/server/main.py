@@ -15,6 +15,7 @@ import threading
 from forge_lsp import __version__
 from forge_lsp.server import (
     call_hierarchy,
+    commands,
     definition,
     impact,
     lifecycle,
@@ -36,6 +37,7 @@ REQUEST_FAMILIES = (
     impact,
     status,
     reindex,
+    commands,
 )
 
 

@@ -415,3 +415,31 @@ async def _wait_until_indexed(client: LanguageClient, uri: str, timeout: float =
 
 def _json(position: types.Position) -> dict[str, int]:
     return {"line": position.line, "character": position.character}
+
+
+async def test_a_plain_client_reaches_impact_status_and_reindex_as_commands(
+    client: LanguageClient,
+) -> None:
+    """`workspace/executeCommand`, for clients without our plugins: the same answers."""
+    init: types.InitializeResult = client.forge_init  # type: ignore[attr-defined]
+    provider = init.capabilities.execute_command_provider
+    assert provider is not None
+    assert sorted(provider.commands) == ["forge.impact", "forge.reindex", "forge.status"]
+    e = expect(client)
+    params = {
+        "textDocument": {"uri": e.uri("pkg/use.py")},
+        "position": _json(e.position("pkg/use.py", "helper(1)", offset=2)),
+    }
+    asked = await request(client, "forge/impact", params)
+    command = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="forge.impact", arguments=[params])
+    )
+    assert command == asked and command["root"]["name"] == "helper"
+    status_now = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="forge.status")
+    )
+    assert status_now["state"] == "ready" and status_now["files"] == (await status(client))["files"]
+    with pytest.raises(JsonRpcInvalidParams, match=r"forge\.nothing"):
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="forge.nothing")
+        )
