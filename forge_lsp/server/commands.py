@@ -1,8 +1,11 @@
-"""`workspace/executeCommand`: `forge.impact`, `forge.status` and `forge.reindex`, so that a
-plain LSP client, without our editor plugins, reaches what the custom `forge/*` requests do.
+"""`workspace/executeCommand`: `forge-lsp.impact`, `forge-lsp.status` and `forge-lsp.reindex`,
+so that a plain LSP client, without our editor plugins, reaches what the custom `forge/*`
+requests do.
 
 Each command takes, as its one argument, the params of the request it stands for (docs/lsp.md)
-and gives its answer.
+and gives its answer. The names are not the VS Code extension's `forge.*` commands:
+vscode-languageclient registers a command of the server's under its own name, and two
+registrations of one name fail.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from forge_lsp.server.reindex import forge_reindex
 from forge_lsp.server.status import forge_status
 
 COMMANDS = {
-    "forge.impact": forge_impact,
-    "forge.status": forge_status,
-    "forge.reindex": forge_reindex,
+    "forge-lsp.impact": forge_impact,
+    "forge-lsp.status": forge_status,
+    "forge-lsp.reindex": forge_reindex,
 }
 
 

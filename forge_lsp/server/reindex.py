@@ -1,4 +1,4 @@
-"""`forge/reindex` (and the `forge.reindex` command): delete a folder's graph, or every
+"""`forge/reindex` (and the `forge-lsp.reindex` command): delete a folder's graph, or every
 folder's, build it again, and answer with the status once done."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`forge/status` (and the `forge.status` command): per folder, what the graph holds, how
+"""`forge/status` (and the `forge-lsp.status` command): per folder, what the graph holds, how
 the live updates and the query cache are doing; never waits for the first index, and says the
 graph is partial while it runs. The schema is in docs/lsp.md."""
 

@@ -424,7 +424,11 @@ async def test_a_plain_client_reaches_impact_status_and_reindex_as_commands(
     init: types.InitializeResult = client.forge_init  # type: ignore[attr-defined]
     provider = init.capabilities.execute_command_provider
     assert provider is not None
-    assert sorted(provider.commands) == ["forge.impact", "forge.reindex", "forge.status"]
+    assert sorted(provider.commands) == [
+        "forge-lsp.impact",
+        "forge-lsp.reindex",
+        "forge-lsp.status",
+    ]
     e = expect(client)
     params = {
         "textDocument": {"uri": e.uri("pkg/use.py")},
@@ -432,14 +436,14 @@ async def test_a_plain_client_reaches_impact_status_and_reindex_as_commands(
     }
     asked = await request(client, "forge/impact", params)
     command = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="forge.impact", arguments=[params])
+        types.ExecuteCommandParams(command="forge-lsp.impact", arguments=[params])
     )
     assert command == asked and command["root"]["name"] == "helper"
     status_now = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="forge.status")
+        types.ExecuteCommandParams(command="forge-lsp.status")
     )
     assert status_now["state"] == "ready" and status_now["files"] == (await status(client))["files"]
-    with pytest.raises(JsonRpcInvalidParams, match=r"forge\.nothing"):
+    with pytest.raises(JsonRpcInvalidParams, match=r"forge-lsp\.nothing"):
         await client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="forge.nothing")
+            types.ExecuteCommandParams(command="forge-lsp.nothing")
         )

@@ -182,7 +182,7 @@ async def test_a_request_during_the_first_index_gets_the_complete_answer(
     assert sorted(span_of(loc) for loc in found or []) == sorted(expected)
     # the same through workspace/executeCommand, as a client without our plugin asks it
     again = await big.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="forge.reindex", arguments=[{}])
+        types.ExecuteCommandParams(command="forge-lsp.reindex", arguments=[{}])
     )
     assert again["state"] == "ready" and again["files"] == GENERATED_FILES + 1
     assert len(progress_kinds(big)) == 3 and progress_kinds(big)[2][-1] == "end"
