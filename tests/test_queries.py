@@ -117,3 +117,59 @@ def test_status_counts(ws: Indexed) -> None:
     assert status["symbols"] == ws.report.symbols
     assert status["references"] == ws.report.references
     assert 0 < status["resolvedPercent"] <= 100
+
+
+SEARCHED = {
+    "httpx/__init__.py": "from httpx._client import Client\n",
+    "httpx/_client.py": (
+        "class Client:\n"
+        "    def send(self, request):\n"
+        "        def send_once():\n"
+        "            return request\n"
+        "        return send_once()\n"
+        "\n"
+        "\n"
+        "def sender():\n"
+        "    return Client().send(1)\n"
+    ),
+    "other.py": "def send(x):\n    return x\n\n\ndef s_e_n_d():\n    return 0\n",
+}
+
+
+def _found(tree: Indexed, query: str) -> list[tuple[str, str]]:
+    root = tree.root.as_posix() + "/"
+    return [(s.path.removeprefix(root), s.qualname) for s in tree.query.workspace_symbols(query)]
+
+
+def test_workspace_symbols_by_dotted_name(tmp_path: Path) -> None:
+    tree = index_tree(tmp_path, SEARCHED)
+    try:
+        assert _found(tree, "Client.send") == [("httpx/_client.py", "Client.send")]
+        # `httpx.Client`: the qualifiers in order in the module path (httpx._client)
+        assert _found(tree, "httpx.Client") == [("httpx/_client.py", "Client")]
+        assert _found(tree, "httpx._client.Client.send") == [("httpx/_client.py", "Client.send")]
+        # the qualifier ending the path ranks first; `other.send` has no `send` class
+        assert _found(tree, "send.send_once") == [("httpx/_client.py", "Client.send.send_once")]
+        assert _found(tree, "nowhere.send") == []
+        assert _found(tree, "Client.") == [("httpx/_client.py", "Client")]
+    finally:
+        tree.query.close()
+
+
+def test_workspace_symbols_rank_methods_above_closures_and_fuzzy_only_when_nothing_else(
+    tmp_path: Path,
+) -> None:
+    tree = index_tree(tmp_path, SEARCHED)
+    try:
+        # exact first (functions before methods), then prefix, and the closure after the
+        # method of the same rank; `s_e_n_d` is a fuzzy match, left out: better ones exist
+        assert _found(tree, "send") == [
+            ("other.py", "send"),
+            ("httpx/_client.py", "Client.send"),
+            ("httpx/_client.py", "sender"),
+            ("httpx/_client.py", "Client.send.send_once"),
+        ]
+        assert _found(tree, "sndd") == []
+        assert _found(tree, "s_n_d")[0] == ("other.py", "s_e_n_d")  # fuzzy, as nothing else is
+    finally:
+        tree.query.close()

@@ -8,7 +8,6 @@ are computed at query time by name, so the stored graph only ever holds exact ed
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +30,7 @@ from forge_lsp.graph.schema import ROLE_CODES, ROLE_NAMES
 from forge_lsp.graph.spellings import spellings
 from forge_lsp.graph.status import graph_status
 from forge_lsp.graph.store import open_reader
+from forge_lsp.graph.symbol_search import search_symbols
 from forge_lsp.parsing.facts import FIXTURE_RECEIVER, FIXTURE_VALUE_HEAD, PROPERTY_MARK
 
 _SYMBOL_COLUMNS = (
@@ -430,51 +430,14 @@ class GraphQuery:
     # ----- workspace symbols -----------------------------------------------------------------
 
     def workspace_symbols(self, query: str, *, limit: int = 100) -> list[Symbol]:
-        """Ranked: exact name, then prefix, then substring, then fuzzy (in-order characters)."""
-        query = query.strip()
-        if not query:
-            return []
-        lowered = query.lower()
-        fuzzy = re.compile(".*?".join(re.escape(c) for c in lowered))
-        scored: list[tuple[tuple[int, ...], int]] = []
-        for nid, text in self.conn.execute(
-            "SELECT id, text FROM names WHERE text != '' AND text NOT LIKE '<%'"
-        ):
-            low = text.lower()
-            if text == query:
-                rank = 0
-            elif low == lowered:
-                rank = 1
-            elif text.startswith(query):
-                rank = 2
-            elif low.startswith(lowered):
-                rank = 3
-            elif lowered in low:
-                rank = 4
-            elif fuzzy.search(low):
-                rank = 5
-            else:
-                continue
-            scored.append(((rank, len(text)), nid))
-        scored.sort()
-        kind_rank = {"class": 0, "function": 1, "method": 2, "module": 3, "variable": 4, "field": 5}
-        out: list[tuple[tuple[Any, ...], Symbol]] = []
-        for score, nid in scored:
-            rows = self.conn.execute(
-                f"SELECT {_SYMBOL_COLUMNS}{_SYMBOL_FROM} WHERE s.name_id=?", (nid,)
-            ).fetchall()
-            for row in rows:
-                sym = _symbol(row)
-                out.append(
-                    (
-                        (*score, sym.is_test, kind_rank.get(sym.kind, 9), sym.path, sym.range.line),
-                        sym,
-                    )
-                )
-            if len(out) >= limit * 2 and score[0] > 1:
-                break
-        out.sort(key=lambda item: item[0])
-        return [sym for _, sym in out[:limit]]
+        """By name or dotted name, ranked (graph/symbol_search.py)."""
+        return search_symbols(self.conn, query, limit, self._symbols_named)
+
+    def _symbols_named(self, name_id: int) -> list[Symbol]:
+        rows = self.conn.execute(
+            f"SELECT {_SYMBOL_COLUMNS}{_SYMBOL_FROM} WHERE s.name_id=?", (name_id,)
+        ).fetchall()
+        return [_symbol(row) for row in rows]
 
     # ----- status ----------------------------------------------------------------------------
 
