@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from forge_lsp import render
+from forge_lsp import render, render_graph
 from forge_lsp.cli_graph import (
     EXIT_INTERNAL,
     EXIT_NO_INDEX,
@@ -259,6 +259,8 @@ def cmd_impact(args: argparse.Namespace) -> int:
         check_limits(args.depth, args.max_nodes)
     except LimitError as exc:
         raise UsageError(str(exc)) from None
+    if args.graph_nodes < 1:
+        raise UsageError("--graph-nodes must be at least 1")
     if args.json and args.format not in ("text", "json"):
         raise UsageError(f"--json and --format {args.format} are exclusive: pick one output")
     first = args.targets[0].rsplit(":", 2)[0]
@@ -271,9 +273,9 @@ def cmd_impact(args: argparse.Namespace) -> int:
     if fmt == "json":
         _print_json(render.impact_json(result))
     elif fmt == "mermaid":
-        print(render.impact_mermaid(result))
+        print(render_graph.impact_mermaid(result, args.graph_nodes))
     elif fmt == "dot":
-        print(render.impact_dot(result))
+        print(render_graph.impact_dot(result, args.graph_nodes))
     else:
         print(render.impact_text(result))
     return 0

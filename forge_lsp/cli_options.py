@@ -11,6 +11,7 @@ import argparse
 from forge_lsp import __version__
 from forge_lsp.config import DB_ENV
 from forge_lsp.graph.impact import DEFAULT_MAX_NODES
+from forge_lsp.render_graph import GRAPH_NODES
 
 EXIT_STATUSES = """exit status:
   0  an answer was printed
@@ -134,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("text", "json", "mermaid", "dot"),
         default="text",
         help="output: text, json (as --json), mermaid or graphviz dot (default: text)",
+    )
+    imp.add_argument(
+        "--graph-nodes",
+        type=int,
+        default=GRAPH_NODES,
+        help="with --format mermaid|dot: draw the N dependents nearest the roots, the rest as"
+        f" one '+N more' node (default: {GRAPH_NODES})",
     )
 
     aff = command("affected", "the tests a change can break (for CI)")

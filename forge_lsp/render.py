@@ -6,7 +6,6 @@ print them; the end column is one past the last character.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -167,36 +166,4 @@ def impact_text(result: ImpactResult) -> str:
                 f"  ({chain})"
             )
     lines.append(f"tests reached: {len(result.tests)} in {len(result.test_files)} files")
-    return "\n".join(lines)
-
-
-def _graph_edges(result: ImpactResult) -> list[tuple[int, int, str]]:
-    seen: set[tuple[int, int, str]] = set()
-    for node in result.nodes:
-        for e in node.path:
-            seen.add((e.source, e.target, e.role))
-    return sorted(seen)
-
-
-def impact_mermaid(result: ImpactResult) -> str:
-    labels = {r.id: r.display_name for r in result.roots}
-    labels.update({n.symbol.id: n.symbol.display_name for n in result.nodes})
-    lines = ["graph RL"]
-    for sid, label in sorted(labels.items()):
-        lines.append(f'  s{sid}["{label.replace(chr(34), "#quot;")}"]')
-    for source, target, role in _graph_edges(result):
-        lines.append(f"  s{source} -->|{role}| s{target}")
-    return "\n".join(lines)
-
-
-def impact_dot(result: ImpactResult) -> str:
-    labels = {r.id: r.display_name for r in result.roots}
-    labels.update({n.symbol.id: n.symbol.display_name for n in result.nodes})
-    lines = ["digraph impact {", "  rankdir=RL;"]
-    for sid, label in sorted(labels.items()):
-        shape = "doubleoctagon" if any(r.id == sid for r in result.roots) else "box"
-        lines.append(f"  s{sid} [label={json.dumps(label)}, shape={shape}];")
-    for source, target, role in _graph_edges(result):
-        lines.append(f"  s{source} -> s{target} [label={json.dumps(role)}];")
-    lines.append("}")
     return "\n".join(lines)
