@@ -12,6 +12,7 @@ import io
 import shutil
 from pathlib import Path
 
+import pytest
 from helpers import graph_differences
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -89,6 +90,7 @@ def test_damaged_sources_index_like_a_cold_index(
     assert graph_differences(warm, cold) == []
 
 
+@pytest.mark.slow  # a CLI run per command per example: ~10 s
 @_FUZZ
 @given(
     st.sampled_from(["truncate", "overwrite"]),

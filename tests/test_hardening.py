@@ -471,6 +471,7 @@ def test_a_file_written_while_it_is_read_is_read_again(
     assert _same_as_cold(root, db, tmp_path) == []
 
 
+@pytest.mark.slow  # kills processes at many points: seconds each
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_an_index_killed_at_random_points_converges_to_a_cold_index(tmp_path: Path) -> None:
     import random
@@ -492,6 +493,7 @@ def test_an_index_killed_at_random_points_converges_to_a_cold_index(tmp_path: Pa
     assert _same_as_cold(root, db, tmp_path) == []
 
 
+@pytest.mark.slow  # kills processes at many points: seconds each
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_a_server_killed_during_live_batches_converges_to_a_cold_index(tmp_path: Path) -> None:
     import random

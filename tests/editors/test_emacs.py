@@ -27,6 +27,9 @@ import pytest
 
 from .support import EDITORS, demo_workspace, find_binary, required, server_command
 
+# a real editor per test, seconds each: the slow group (CI runs it)
+pytestmark = pytest.mark.slow
+
 EMACS_DIR = EDITORS / "emacs"
 PACKAGE = EMACS_DIR / "forge-lsp.el"
 RUN_TIMEOUT = 30  # seconds for one Emacs run (about 1.5 s normally); the driver gives up at 25

@@ -34,6 +34,9 @@ import pytest
 
 from .support import EDITORS, demo_workspace, find_binary, server_command
 
+# a real editor per test, seconds each: the slow group (CI runs it)
+pytestmark = pytest.mark.slow
+
 NVIM_DIR = EDITORS / "nvim"
 # The whole nvim run. The driver's own waits are shorter, so a hang normally fails with what it
 # was waiting for; this only catches an nvim that never gets to run the driver.
