@@ -70,13 +70,13 @@ def _warn_if_shadowing(found: Path) -> None:
 
 def open_graph(args: argparse.Namespace, hint: Path, asked: Sequence[str] = ()) -> GraphQuery:
     """The graph to answer from, brought up to date with the files on disk first unless
-    --no-refresh; when it cannot be (read-only, locked), only if the `asked` positions' files
-    are unchanged (indexing/freshness.py)."""
-    from forge_lsp.indexing.freshness import refresh, stale_paths
+    --no-refresh or a server keeps it; when it cannot be (read-only, locked), only if the
+    `asked` positions' files are unchanged (indexing/freshness.py)."""
+    from forge_lsp.indexing.freshness import refresh, serving_pid, stale_paths
     from forge_lsp.indexing.updater import RootRefused
 
     db = find_db(args.db, hint)
-    if args.no_refresh:
+    if args.no_refresh or serving_pid(db) is not None:  # a server keeps it fresh itself
         return GraphQuery.open(db)
     try:
         report = refresh(db)

@@ -250,3 +250,21 @@ def test_a_nested_index_is_used_but_not_silently(tmp_path: Path) -> None:
     assert nested.stderr == (
         f"forge-lsp: warning: using {inner}, nested inside the index {outer}; pass --db to choose\n"
     )
+
+
+def test_a_graph_a_server_keeps_is_not_refreshed_from_the_command_line(tmp_path: Path) -> None:
+    """The server holds the graph's files and symbols in memory and follows the disk itself:
+    a second writer would leave them stale. While its marker names a live process, queries
+    answer from the graph as the server keeps it."""
+    write_tree(tmp_path, {"m.py": "def f():\n    return 1\n\n\nf()\n"})
+    assert run(tmp_path, "index", ".").returncode == 0
+    (tmp_path / "m.py").write_text("import os\n\n\ndef f():\n    return 1\n\n\nf()\n")
+    marker = tmp_path / ".forge/graph.db.serving"
+    marker.write_text(str(os.getpid()))  # this test process stands for the server
+    kept = run(tmp_path, "refs", "m.py:1:5")
+    assert kept.returncode == 0 and kept.stderr == ""
+    assert kept.stdout.splitlines() == ["m.py:1:5: definition", "m.py:5:1: call"]
+    marker.write_text("999999999")  # a server that is gone: refreshed as usual
+    refreshed = run(tmp_path, "refs", "m.py:4:5")
+    assert refreshed.stderr == "forge-lsp: index refreshed: 1 changed, 0 removed files\n"
+    assert refreshed.stdout.splitlines() == ["m.py:4:5: definition", "m.py:8:1: call"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import time
@@ -15,6 +16,7 @@ import pytest
 
 from forge_lsp.config import load_settings
 from forge_lsp.graph.queries import GraphQuery
+from forge_lsp.indexing.freshness import SERVING_SUFFIX, serving_pid
 from forge_lsp.indexing.report import IndexReport
 from forge_lsp.live.metrics import LiveMetrics
 from forge_lsp.live.scheduler import UpdateScheduler
@@ -361,3 +363,15 @@ def test_a_graph_locked_at_start_is_waited_for_not_left_queued(tmp_path: Path) -
     finally:
         release.join()
         live.close(10)
+
+
+def test_a_running_folder_marks_its_graph_as_kept_until_it_closes(tmp_path: Path) -> None:
+    """`<db>.serving` names the live process, so that the command line does not write the
+    graph under it (indexing/freshness.py); it goes when the folder closes."""
+    live = Folder(_tree(tmp_path / "ws", {"a.py": "x = 1\n"}))
+    db = live.settings.db_path
+    try:
+        assert serving_pid(db) == os.getpid()
+    finally:
+        live.close()
+    assert serving_pid(db) is None and not Path(f"{db}{SERVING_SUFFIX}").exists()

@@ -5,12 +5,18 @@ finds a graph indexed before it, and would answer an old position with the old s
 query command first updates the index (only changed files are reparsed: unchanged ones cost a
 stat), and where it cannot (a read-only or locked database) checks the files it was asked
 about, so that it answers from a stale graph only where the graph is not stale.
+
+A graph a running server keeps (`forge-lsp serve`, marked by `<db>.serving` holding its pid) is
+not refreshed from the command line: the server follows the disk through its watcher and the
+editor's unsaved buffers, and holds the graph's files and symbols in memory; a second writer
+would leave those stale.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 
 import apsw
@@ -20,6 +26,30 @@ from forge_lsp.graph.store import open_reader
 from forge_lsp.indexing.indexer import index_workspace
 from forge_lsp.indexing.report import IndexReport
 from forge_lsp.indexing.worker import content_hash
+
+SERVING_SUFFIX = ".serving"
+
+
+def mark_serving(db: Path) -> None:
+    """Say that this process keeps the graph at `db` up to date (until `unmark_serving`); where
+    the marker cannot be written, the command line refreshes the graph as for no server."""
+    with suppress(OSError):
+        Path(f"{db}{SERVING_SUFFIX}").write_text(str(os.getpid()), encoding="ascii")
+
+
+def unmark_serving(db: Path) -> None:
+    with suppress(OSError):
+        Path(f"{db}{SERVING_SUFFIX}").unlink(missing_ok=True)
+
+
+def serving_pid(db: Path) -> int | None:
+    """The pid of a live server keeping the graph at `db`, if one is running."""
+    try:
+        pid = int(Path(f"{db}{SERVING_SUFFIX}").read_text(encoding="ascii").strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None  # no marker, an unreadable one, or its server is gone
+    return pid
 
 
 def indexed_root(db: Path) -> Path | None:

@@ -11,8 +11,7 @@ the trees of open documents and the WAL checkpoints; readers (other threads) onl
 their own connections. Open documents are indexed from the editor's text; disk events for
 them are ignored until they are closed, when the disk is read again.
 
-Nothing here speaks LSP: the server turns protocol messages into these calls, and listens to
-progress through `LiveListener`.
+Nothing here speaks LSP: the server makes these calls and hears progress via `LiveListener`.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ import apsw
 from forge_lsp.config import Settings
 from forge_lsp.graph.store import StoreError, checkpoint, remove_database
 from forge_lsp.indexing.discovery import PathFilter, git_ignored
+from forge_lsp.indexing.freshness import mark_serving, unmark_serving
 from forge_lsp.indexing.report import IndexReport
 from forge_lsp.indexing.updater import GraphUpdater, RootRefused
 from forge_lsp.indexing.worker import Result
@@ -236,6 +236,7 @@ class LiveGraph:
         except (StoreError, OSError, apsw.Error) as exc:  # never "queued" forever
             self._fail(f"cannot open the graph: {exc}")
             return
+        mark_serving(self.settings.db_path)  # the command line then leaves the graph to us
         if self.options.watch and not self.scheduler.is_closed:
             # before the first index runs: a change made while it runs is not missed
             self.watcher = FileWatcher.of(self.settings, self.filter, self.files_changed)
@@ -262,6 +263,7 @@ class LiveGraph:
             self.demands.finish()
             if self._updater is not None:
                 self._updater.close()
+            unmark_serving(self.settings.db_path)
 
     def _handle(self, batch: Batch) -> None:
         try:
