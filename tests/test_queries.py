@@ -173,3 +173,28 @@ def test_workspace_symbols_rank_methods_above_closures_and_fuzzy_only_when_nothi
         assert _found(tree, "s_n_d")[0] == ("other.py", "s_e_n_d")  # fuzzy, as nothing else is
     finally:
         tree.query.close()
+
+
+def test_the_keyword_of_a_definition_and_just_after_its_name_mean_the_definition(
+    tmp_path: Path,
+) -> None:
+    tree = index_tree(
+        tmp_path,
+        {
+            "m.py": "class Box:\n    async def fill(self):\n        return 1\n\n\ndef top():\n    pass\n"
+        },
+    )
+    path = tree.path("m.py")
+    try:
+
+        def at(line: int, col: int) -> str | None:
+            sym = tree.query.symbol_at(path, line, col)
+            return sym.qualname if sym is not None else None
+
+        assert [at(0, c) for c in (0, 4, 6, 9)] == ["Box", "Box", "Box", "Box"]  # class, Box, after
+        assert [at(1, c) for c in (4, 10, 14, 18)] == ["Box.fill"] * 4  # async, def, fill, after
+        assert at(5, 0) == "top" and at(5, 7) == "top"
+        assert at(2, 8) is None  # `return`: a statement in the body, not a definition
+        assert at(1, 19) is None  # `self`: a parameter, not a symbol
+    finally:
+        tree.query.close()

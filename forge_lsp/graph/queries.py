@@ -39,6 +39,7 @@ _SYMBOL_COLUMNS = (
 )
 _SYMBOL_FROM = " FROM symbols s JOIN names n ON n.id = s.name_id JOIN files f ON f.id = s.file_id"
 _CALL = ROLE_CODES["call"]
+_KEYWORD_SPAN = len("async def ")  # the widest text before a definition's name on its line
 _ATTRIBUTE = ROLE_CODES["attribute"]
 _WRITE = ROLE_CODES["write"]
 _DECORATE = ROLE_CODES["decorate"]
@@ -214,6 +215,14 @@ class GraphQuery:
         ref = self._ref_at(fid, line, col)
         if ref is not None and ref[0] is not None:
             return self.symbol(ref[0])
+        if ref is None:  # on `def`, `async def` or `class` (or their indent): what they define
+            for row in self.conn.execute(
+                f"SELECT {_SYMBOL_COLUMNS}{_SYMBOL_FROM} WHERE s.file_id=? AND s.sel_line=?"
+                " AND s.sel_col>? AND s.sel_col<=?+? AND s.kind IN ('function','method','class')"
+                " ORDER BY s.sel_col LIMIT 1",
+                (fid, line, col, col, _KEYWORD_SPAN),
+            ):
+                return _symbol(row)
         return None
 
     def enclosing_symbol(self, path: str, line: int, col: int | None = None) -> Symbol | None:
