@@ -14,8 +14,9 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from forge_lsp import render, render_graph
 from forge_lsp.cli_graph import (
@@ -88,7 +89,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     settings = load_settings(root, db=args.db)
     for problem in settings.problems:
         print(f"forge-lsp: warning: {problem}", file=sys.stderr)
-    progress = _ProgressBar() if sys.stderr.isatty() and not args.json else None
+    progress = ProgressBar() if sys.stderr.isatty() and not args.json else None
     try:
         report = index_workspace(settings, jobs=args.jobs, progress=progress, force=args.force)
     except RootRefused as exc:
@@ -128,22 +129,36 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-class _ProgressBar:
-    def __init__(self) -> None:
-        self.shown = -1
+class ProgressBar:
+    """The index's progress on a terminal, from the first moment: finding files, then the files
+    parsed (redrawn as the count moves, at most every 0.2 s, not only when the percentage
+    does: at 100,000 files 1% is a thousand of them), then the resolution that follows."""
+
+    def __init__(self, out: Any = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.out = out if out is not None else sys.stderr
+        self.clock = clock
+        self.percent = -1
+        self.drawn_at = -1.0
+        self._write("indexing: finding files…")
 
     def __call__(self, done: int, total: int) -> None:
+        now = self.clock()
+        if done >= total:
+            self._write(f"indexing: {total} files parsed; resolving references…")
+            return
         percent = 100 * done // total if total else 100
-        if percent != self.shown:
-            self.shown = percent
+        if percent != self.percent or now - self.drawn_at >= 0.2:
+            self.percent, self.drawn_at = percent, now
             bar = "#" * (percent // 4)
-            sys.stderr.write(f"\rindexing [{bar:<25}] {percent:3d}% {done}/{total} files")
-            sys.stderr.flush()
+            self._write(f"indexing [{bar:<25}] {percent:3d}% {done}/{total} files")
+
+    def _write(self, text: str) -> None:
+        self.out.write(f"\r\033[K{text}")
+        self.out.flush()
 
     def finish(self) -> None:
-        if self.shown >= 0:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+        self.out.write("\r\033[K")
+        self.out.flush()
 
 
 def cmd_refs(args: argparse.Namespace) -> int:

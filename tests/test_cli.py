@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 from helpers import write_tree
 
 from forge_lsp import __version__
-from forge_lsp.cli import main
+from forge_lsp.cli import ProgressBar, main
 from forge_lsp.cli_options import build_parser
 
 FILES = {
@@ -268,3 +269,22 @@ def test_a_graph_a_server_keeps_is_not_refreshed_from_the_command_line(tmp_path:
     refreshed = run(tmp_path, "refs", "m.py:4:5")
     assert refreshed.stderr == "forge-lsp: index refreshed: 1 changed, 0 removed files\n"
     assert refreshed.stdout.splitlines() == ["m.py:4:5: definition", "m.py:8:1: call"]
+
+
+def test_the_progress_bar_speaks_from_the_start_and_while_the_count_moves() -> None:
+    out, now = io.StringIO(), [0.0]
+    bar = ProgressBar(out, clock=lambda: now[0])
+    assert out.getvalue() == "\r\033[Kindexing: finding files…"
+    frames: list[str] = []
+    for done, at in ((1, 0.0), (2, 0.05), (3, 0.3), (1500, 0.31), (100_000, 0.4)):
+        out.truncate(0), out.seek(0)
+        now[0] = at
+        bar(done, 100_000)
+        frames.append(out.getvalue().removeprefix("\r\033[K"))
+    assert frames == [
+        "indexing [                         ]   0% 1/100000 files",
+        "",  # the same percentage 0.05 s later: not redrawn
+        "indexing [                         ]   0% 3/100000 files",  # 0.2 s on: redrawn
+        "indexing [                         ]   1% 1500/100000 files",
+        "indexing: 100000 files parsed; resolving references…",
+    ]
