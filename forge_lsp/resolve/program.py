@@ -93,7 +93,10 @@ class Program:
             self.reset_memo()
 
     def collecting(self) -> AbstractContextManager[set[Dep]]:
-        """Collect what every resolution inside the block consulted into the yielded set."""
+        """Collect what every resolution inside the block consulted into the yielded set, but
+        for those asked through `deps.consulted`, which file theirs per reference name (as
+        indexing/resolution.py does for every answer it writes). Around those the block still
+        matters: it keeps what anything else records from piling up between files."""
         return self.deps.collecting()
 
     # ----- loading ---------------------------------------------------------------------------
