@@ -26,6 +26,7 @@ from forge_lsp.cli_graph import (
     EXIT_UNANALYSABLE,
     EXIT_USAGE,
     CliError,
+    NoIndexError,
     UsageError,
     open_graph,
 )
@@ -309,7 +310,7 @@ def cmd_affected(args: argparse.Namespace) -> int:
             Path.cwd(), since=args.since, diff=args.diff, db=args.db, probable=probable
         )
     except AffectedError as exc:
-        raise CliError(str(exc)) from None
+        raise (NoIndexError if exc.index_unreadable else UsageError)(str(exc)) from None
     except Unanalysable as exc:
         print(f"forge-lsp: cannot analyse the change, run every test: {exc}", file=sys.stderr)
         if args.format == "json":

@@ -175,6 +175,25 @@ def test_a_change_forge_cannot_follow_means_run_everything(
     assert status == 3 and json.loads(out)["analysable"] is False
 
 
+def test_what_the_user_must_fix_exits_2_and_an_unreadable_index_3(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(repo)
+            status = main(["affected", *args])
+        return status, *capsys.readouterr()
+
+    status, out, err = run("--since", "no-such-revision")
+    assert (status, out, err.count("\n")) == (2, "", 1), err
+    assert err == f"forge-lsp: no-such-revision: not a commit in {repo}\n"
+    (repo / ".forge" / "graph.db").write_bytes(b"not a database" * 100)
+    status, out, err = run()
+    assert (status, out, err.count("\n")) == (3, "", 1), err
+    assert err.startswith("forge-lsp: ") and "graph.db" in err
+
+
 def test_a_diff_from_stdin(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

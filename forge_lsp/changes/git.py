@@ -32,7 +32,10 @@ def repository_root(directory: Path) -> Path:
 def working_tree_diff(root: Path, rev: str) -> list[FileDiff]:
     """Everything in the work tree that differs from `rev`: staged and unstaged edits, deleted
     and renamed files, and untracked files that are not ignored (as new files)."""
-    _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    except GitError:
+        raise GitError(f"{rev}: not a commit in {root}") from None
     text = _git(root, "diff", "--no-color", "--no-ext-diff", "--find-renames", "-U0", rev, "--")
     files = parse_diff(text)
     for rel in _git(root, "ls-files", "--others", "--exclude-standard", "-z").split("\0"):

@@ -17,7 +17,12 @@ from forge_lsp.indexing.indexer import index_workspace
 
 
 class AffectedError(Exception):
-    """A problem the user can fix (no repository, unknown revision, unreadable diff)."""
+    """A problem the user can fix: no repository, unknown revision, unreadable diff or
+    configuration, or (`index_unreadable`) an index that cannot be read."""
+
+    def __init__(self, message: str, index_unreadable: bool = False) -> None:
+        super().__init__(message)
+        self.index_unreadable = index_unreadable
 
 
 def run_affected(
@@ -49,7 +54,9 @@ def run_affected(
         settings = _settings(repo, db)
         base = test_base or repo
         return affected(settings, diffs, repo, base, probable=probable), base.as_posix()
-    except (GitError, DiffError, ConfigError, StoreError, OSError) as exc:
+    except StoreError as exc:
+        raise AffectedError(str(exc), index_unreadable=True) from None
+    except (GitError, DiffError, ConfigError, OSError) as exc:
         raise AffectedError(str(exc)) from None
 
 
