@@ -1,12 +1,14 @@
 """Turning query answers into text, JSON, Mermaid and Graphviz for the command line.
 
 Positions leave here 1-based (line and column, columns in characters), as editors and compilers
-print them; the end column is one past the last character.
+print them; the end column is one past the last character. Paths are printed the same way in text
+and in JSON (`display_path`), so a script can open what a person would read.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from forge_lsp.graph.model import (
@@ -29,9 +31,9 @@ def display_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def location_json(loc: Location) -> dict[str, Any]:
+def location_json(loc: Location, show: Callable[[str], str] = display_path) -> dict[str, Any]:
     return {
-        "path": loc.path,
+        "path": show(loc.path),
         "line": loc.line + 1,
         "column": loc.col + 1,
         "endLine": loc.end_line + 1,
@@ -86,13 +88,13 @@ def calls_text(groups: list[CallGroup], direction: str) -> str:
     return "\n".join(lines)
 
 
-def edge_json(edge: Edge) -> dict[str, Any]:
+def edge_json(edge: Edge, show: Callable[[str], str] = display_path) -> dict[str, Any]:
     return {
         "from": edge.source,
         "to": edge.target,
         "kind": edge.role,
         "confidence": edge.confidence,
-        "location": location_json(edge.location),
+        "location": location_json(edge.location, show),
     }
 
 
@@ -102,11 +104,11 @@ def impact_json(result: ImpactResult) -> dict[str, Any]:
         "roots": [symbol_json(r) for r in result.roots],
         **walk_json(result),
         "files": [
-            {"path": path, "dependents": [_node_json(n) for n in nodes]}
+            {"path": display_path(path), "dependents": [_node_json(n) for n in nodes]}
             for path, nodes in groups.items()
         ],
         "tests": [symbol_json(n.symbol) for n in result.tests],
-        "testFiles": result.test_files,
+        "testFiles": [display_path(p) for p in result.test_files],
     }
 
 
@@ -142,7 +144,7 @@ def _node_json(node: ImpactNode) -> dict[str, Any]:
         "depth": node.depth,
         "confidence": node.confidence,
         "isTest": node.is_test,
-        "path": [edge_json(e) for e in node.path],
+        "chain": [edge_json(e) for e in node.chain],
     }
 
 
@@ -156,8 +158,8 @@ def impact_text(result: ImpactResult) -> str:
     for path, nodes in result.by_file().items():
         lines.append(display_path(path))
         for node in nodes:
-            chain = names.get(node.path[0].target, "?") if node.path else ""
-            for e in node.path:
+            chain = names.get(node.chain[0].target, "?") if node.chain else ""
+            for e in node.chain:
                 mark = "?" if e.confidence == "probable" else ""
                 chain += f" <-{e.role}{mark}- {names.get(e.source, e.source)}"
             test = " [test]" if node.is_test else ""

@@ -49,7 +49,7 @@ def _picture(result: ImpactResult, max_nodes: int) -> _Picture:
     edges = {
         (e.source, e.target, e.role)
         for n in shown
-        for e in n.path
+        for e in n.chain
         if e.source in ids and e.target in ids
     }
     return _Picture(list(result.roots), shown, len(nodes) - len(shown), sorted(edges))

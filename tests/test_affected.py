@@ -92,7 +92,7 @@ def test_a_body_change_selects_the_tests_that_reach_it(
         "body",
         11,
     )
-    chains = {t["id"]: [e["kind"] for e in t["path"]] for t in change["tests"]}
+    chains = {t["id"]: [e["kind"] for e in t["chain"]] for t in change["tests"]}
     assert chains == {
         "tests/test_checkout.py::test_coupon": ["call", "call"],
         "tests/test_checkout.py::test_pay_adds_vat": ["call", "call"],

@@ -62,9 +62,8 @@ def test_refs_json_lines_one_per_position(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     assert first["query"] == "pkg/core.py:1:5"
-    core, use, test = (
-        str((project / p).resolve()) for p in ("pkg/core.py", "pkg/use.py", "tests/test_core.py")
-    )
+    # paths as the text prints them: relative to the current directory, below which they are
+    core, use, test = ("pkg/core.py", "pkg/use.py", "tests/test_core.py")
     got = [(loc["path"], loc["line"], loc["column"]) for loc in first["locations"]]
     assert got == [
         (core, 1, 5),
@@ -79,6 +78,21 @@ def test_refs_json_lines_one_per_position(project: Path) -> None:
         (core, 5, 7),
         (use, 1, 31),
         (use, 4, 1),
+    ]
+
+
+def test_paths_are_printed_alike_in_text_and_json(project: Path) -> None:
+    """Below the current directory a path is relative to it; elsewhere it is absolute."""
+    text = run(project / "pkg", "refs", "core.py:1:5").stdout.splitlines()
+    lines = [
+        json.loads(line)
+        for line in run(project / "pkg", "refs", "core.py:1:5", "--json").stdout.splitlines()
+    ]
+    test = str((project / "tests" / "test_core.py").resolve())
+    assert text[:3] == ["core.py:1:5: definition", "core.py:7:16: call", "use.py:1:22: import"]
+    assert text[-1] == f"{test}:5:12: call"
+    assert [f"{loc['path']}:{loc['line']}:{loc['column']}" for loc in lines[0]["locations"]] == [
+        line.rsplit(": ", 1)[0] for line in text
     ]
 
 
@@ -110,7 +124,7 @@ def test_impact_formats(project: Path, fmt: str) -> None:
     if fmt == "json":
         data = json.loads(out)
         assert [t["qualname"] for t in data["tests"]] == ["test_compute"]
-        assert data["testFiles"] == [str((project / "tests/test_core.py").resolve())]
+        assert data["testFiles"] == ["tests/test_core.py"]
     elif fmt == "mermaid":
         assert out.startswith("graph RL") and "-->|call|" in out
     elif fmt == "dot":
@@ -121,9 +135,7 @@ def test_impact_formats(project: Path, fmt: str) -> None:
 
 def test_impact_of_file_and_symbols_and_status(project: Path) -> None:
     data = json.loads(run(project, "impact", "pkg/core.py", "--json").stdout)
-    assert {f["path"] for f in data["files"]} == {
-        str((project / p).resolve()) for p in ("pkg/use.py", "tests/test_core.py")
-    }
+    assert {f["path"] for f in data["files"]} == {"pkg/use.py", "tests/test_core.py"}
     symbols = json.loads(run(project, "symbols", "comp", "--json").stdout)
     assert symbols[0]["qualname"] == "compute"
     status = json.loads(run(project, "status", "--json").stdout)

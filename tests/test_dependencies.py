@@ -21,7 +21,7 @@ def dependents(ws: Indexed, rel: str, qualname: str) -> set[tuple[str, str]]:
 
 def edge_kinds(ws: Indexed, rel: str, qualname: str) -> dict[str, list[str]]:
     result = impact(ws.query, symbol=ws.symbol(rel, qualname))
-    return {n.symbol.qualname: [e.role for e in n.path] for n in result.nodes}
+    return {n.symbol.qualname: [e.role for e in n.chain] for n in result.nodes}
 
 
 def test_a_constructor_call_uses_init_of_the_class_and_of_subclasses_that_inherit_it(
@@ -143,7 +143,7 @@ def test_module_level_code_of_a_re_exporting_module_reaches_the_users_of_its_nam
     module = ws.query.module_symbol(ws.path("pkg/__init__.py"))
     assert module is not None
     result = impact_of(ws.query, [module])
-    reached = {(n.symbol.qualname, n.path[-1].role) for n in result.nodes}
+    reached = {(n.symbol.qualname, n.chain[-1].role) for n in result.nodes}
     # `pkg.unrelated()` also reads the module `pkg` itself
     assert reached == {("test_attribute", "read"), ("test_name", "re-export")}
 
@@ -297,7 +297,7 @@ def test_tests_reach_fixtures_through_parameters_other_fixtures_and_usefixtures(
 def test_an_autouse_fixture_reaches_every_test_below_it(tmp_path: Path) -> None:
     ws = index_tree(tmp_path, PYTEST)
     below = {
-        (n.symbol.qualname, n.path[-1].role)
+        (n.symbol.qualname, n.chain[-1].role)
         for n in impact(ws.query, symbol=ws.symbol("src/lib.py", "prepare")).nodes
     }
     # conftest.py of tests/: every test under tests/, none under other/

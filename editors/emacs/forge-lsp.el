@@ -357,7 +357,7 @@ temporary buffer that is kept in the hash table BUFFERS by URI."
 The summary is the chain of uses from the target to DEPENDENT, for
 example \"Order.total <-call- with_vat <-call- discounted\"."
   (let* ((symbol (plist-get dependent :symbol))
-         (path (append (plist-get dependent :path) nil))
+         (path (append (plist-get dependent :chain) nil))
          (name (lambda (id)
                  (or (gethash id names) (format "#%s" id))))
          (parts
@@ -395,7 +395,7 @@ from the target to it."
         (dolist (file (append (plist-get result :files) nil))
           (dolist (dependent (append (plist-get file :dependents) nil))
             (let* ((symbol (plist-get dependent :symbol))
-                   (path (plist-get dependent :path))
+                   (path (plist-get dependent :chain))
                    (use (and (eq forge-lsp-impact-location 'use)
                              (> (length path) 0)
                              (plist-get (aref path (1- (length path))) :location)))

@@ -152,7 +152,7 @@ def _walk(query: GraphQuery, change: SymbolChange, ids: PytestIds, probable: str
         )
     found = AffectedSymbol(change, result)
     reached = [n.symbol for n in result.nodes if n.is_test]
-    chains = {n.symbol.id: n.path for n in result.nodes}
+    chains = {n.symbol.id: n.chain for n in result.nodes}
     for sid, names in ids.of([*roots, *reached]).items():
         for name in names:
             found.tests.setdefault(name, chains.get(sid, []))

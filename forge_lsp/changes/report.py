@@ -1,4 +1,8 @@
-"""`forge-lsp affected` output: pytest node ids, JSON, GitHub workflow annotations, text."""
+"""`forge-lsp affected` output: pytest node ids, JSON, GitHub workflow annotations, text.
+
+Every path here is relative to the repository root, wherever the command runs: pytest node ids
+and GitHub annotations must be, and the JSON and text say the same paths as they do.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +47,7 @@ def _change_json(item: AffectedSymbol, base: str) -> dict[str, Any]:
         "dependents": len(impact.nodes) if impact is not None else None,
         "callers": _callers(item),
         "tests": [
-            {"id": test, "path": [edge_json(e) for e in chain]}
+            {"id": test, "chain": [edge_json(e, lambda p: _rel(p, base)) for e in chain]}
             for test, chain in sorted(item.tests.items())
         ],
     }

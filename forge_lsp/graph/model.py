@@ -79,7 +79,7 @@ class Edge:
 class ImpactNode:
     symbol: Symbol
     depth: int
-    path: list[Edge]  # from the root outwards: path[0].target is a root
+    chain: list[Edge]  # the edges that reach it, from the root outwards: chain[0].target is a root
     confidence: str
     is_test: bool
 

@@ -182,7 +182,7 @@ class Converter:
             "depth": node.depth,
             "confidence": node.confidence,
             "isTest": node.is_test,
-            "path": [self._edge(e) for e in node.path],
+            "chain": [self._edge(e) for e in node.chain],
         }
 
     def impact(

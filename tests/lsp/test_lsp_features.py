@@ -275,7 +275,7 @@ async def test_impact_of_a_symbol(client: LanguageClient) -> None:
     main = next(
         d for f in result["files"] for d in f["dependents"] if d["symbol"]["name"] == "main"
     )
-    [edge] = main["path"]
+    [edge] = main["chain"]
     assert (edge["from"], edge["to"], edge["kind"]) == (main["symbol"]["id"], root["id"], "call")
     assert json_span(edge["location"]) == e.span("pkg/use.py", "helper", 3)
     assert [t["qualname"] for t in result["tests"]] == ["test_helper"]

@@ -115,7 +115,7 @@ function nameOf(id: number, byId: Map<number, Item>): string {
 
 /** `Order.total ←call— with_vat ←call— Checkout.pay`: from the root out to the dependent. */
 export function pathText(dependent: Dependent, byId: Map<number, Item>): string {
-  const path = dependent.path ?? [];
+  const path = dependent.chain ?? [];
   if (path.length === 0) return displayName(dependent.symbol);
   const parts = [nameOf(path[0]!.to, byId)];
   for (const edge of path) {
@@ -228,7 +228,7 @@ function dependentNode(fileUri: string, d: Dependent, byId: Map<number, Item>): 
     icon: d.isTest ? 'beaker' : symbolIcon(d.symbol.kind),
     tone: d.confidence === 'probable' ? 'warning' : d.isTest ? 'test' : undefined,
     location: itemLocation(d.symbol),
-    children: (d.path ?? []).map((edge, i) => stepNode(id, i, edge, byId)),
+    children: (d.chain ?? []).map((edge, i) => stepNode(id, i, edge, byId)),
     expanded: false,
   };
 }
@@ -517,7 +517,7 @@ export function impactGraph(result: ImpactResult, options: GraphOptions = {}): I
   const edges = new Map<string, GraphEdge>();
   const usedRoots = new Set<number>();
   for (const d of kept) {
-    for (const e of d.path ?? []) {
+    for (const e of d.chain ?? []) {
       const fromOk = keptIds.has(e.from) || rootIds.has(e.from);
       const toOk = keptIds.has(e.to) || rootIds.has(e.to);
       if (!fromOk || !toOk) continue;

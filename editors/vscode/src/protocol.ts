@@ -73,8 +73,8 @@ export interface Dependent {
   depth: number;
   confidence: Confidence;
   isTest: boolean;
-  /** From the root outwards: path[0].to is a root id; the last edge's `from` is this symbol. */
-  path: Edge[];
+  /** The edges that reach it, from the root outwards: chain[0].to is a root id; the last edge's `from` is this symbol. */
+  chain: Edge[];
 }
 
 export interface ImpactFile {

@@ -58,7 +58,7 @@ export function dependent(symbol: Item, path: [from: number, to: number, kind?: 
     depth: path.length,
     confidence: path.some((p) => p[3] === 'probable') ? 'probable' : 'exact',
     isTest: false,
-    path: path.map(([from, to, kind, confidence]) => ({
+    chain: path.map(([from, to, kind, confidence]) => ({
       from,
       to,
       kind: kind ?? 'call',

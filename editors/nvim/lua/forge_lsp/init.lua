@@ -147,7 +147,7 @@ local function edge_path(dependent, names)
   local function name(id)
     return names[id] or ('#' .. tostring(id))
   end
-  local path = type(dependent.path) == 'table' and dependent.path or {}
+  local path = type(dependent.chain) == 'table' and dependent.chain or {}
   if #path == 0 then
     return name(dependent.symbol.id)
   end
@@ -188,7 +188,7 @@ function M.impact_items(result, encoding)
   local locations = {}
   for _, file in ipairs(files) do
     for _, dependent in ipairs(file.dependents or {}) do
-      local path = type(dependent.path) == 'table' and dependent.path or {}
+      local path = type(dependent.chain) == 'table' and dependent.chain or {}
       local last = path[#path]
       local location = last and last.location
         or { uri = dependent.symbol.uri, range = dependent.symbol.selectionRange }
