@@ -218,8 +218,10 @@ def _open_read_only(name: str, flags: int) -> apsw.Connection:
     return conn
 
 
-def open_reader(path: Path) -> apsw.Connection:
-    """A read-only connection; raises StoreError when there is no usable index at `path`."""
+def open_reader(path: Path, *, any_version: bool = False) -> apsw.Connection:
+    """A read-only connection; raises StoreError when there is no usable index at `path`.
+    With `any_version`, a graph of an older or newer schema is opened too: its `meta` table says
+    where it was indexed from, which is all a writer needs to migrate or rebuild it."""
     if not path.exists():
         raise StoreError(f"no index at {path}: run `forge-lsp index` first")
     try:
@@ -237,7 +239,7 @@ def open_reader(path: Path) -> apsw.Connection:
         raise StoreError(
             f"the index at {path} is unreadable ({exc}): run `forge-lsp index`"
         ) from exc
-    if app_id != APPLICATION_ID or version != SCHEMA_VERSION:
+    if app_id != APPLICATION_ID or (version != SCHEMA_VERSION and not any_version):
         conn.close()
         raise StoreError(f"the index at {path} is from another version: run `forge-lsp index`")
     return conn

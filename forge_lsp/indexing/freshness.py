@@ -53,8 +53,9 @@ def serving_pid(db: Path) -> int | None:
 
 
 def indexed_root(db: Path) -> Path | None:
-    """The workspace root the graph at `db` was indexed from, if it is still a directory."""
-    conn = open_reader(db)
+    """The workspace root the graph at `db` was indexed from, if it is still a directory (the
+    graph may be of an older schema, which refreshing it migrates)."""
+    conn = open_reader(db, any_version=True)
     try:
         rows = conn.execute("SELECT value FROM meta WHERE key = 'root'").fetchall()
     finally:
