@@ -96,6 +96,21 @@ def test_paths_are_printed_alike_in_text_and_json(project: Path) -> None:
     ]
 
 
+def test_a_graph_of_an_older_schema_is_migrated_by_the_first_query(tmp_path: Path) -> None:
+    """An upgrade of forge-lsp leaves the index it wrote: a query migrates it, rather than
+    telling the user to index again."""
+    import apsw
+
+    write_tree(tmp_path, FILES)
+    assert run(tmp_path, "index", ".", "--jobs", "1").returncode == 0
+    conn = apsw.Connection(str(tmp_path / ".forge" / "graph.db"))
+    conn.execute("ALTER TABLE modules DROP COLUMN rank; PRAGMA user_version=7")  # as v7 wrote it
+    conn.close()
+    result = run(tmp_path, "calls", "pkg/core.py:1:5", "--incoming")
+    assert result.returncode == 0, result.stderr
+    assert "pkg/use.py:1:1: module pkg.use" in result.stdout.splitlines()
+
+
 def test_refs_text_and_no_declaration(project: Path) -> None:
     result = run(project, "refs", "pkg/use.py:3:7", "--no-declaration")
     assert result.returncode == 0
@@ -108,8 +123,8 @@ def test_calls_incoming_and_outgoing(project: Path) -> None:
     incoming = json.loads(run(project, "calls", "pkg/core.py:1:5", "--incoming", "--json").stdout)
     assert sorted(c["symbol"]["qualname"] for c in incoming["calls"]) == [
         "Engine.start",
+        "pkg.use",
         "test_compute",
-        "use.py",
     ]
     outgoing = json.loads(run(project, "calls", "pkg/core.py:6:9", "--outgoing", "--json").stdout)
     assert [c["symbol"]["qualname"] for c in outgoing["calls"]] == ["compute"]

@@ -96,6 +96,7 @@ def test_a_graph_from_before_names_were_kept_re_resolves_whole_files(tree: LiveT
     conn = apsw.Connection(str(tree.db))
     for table in ("file_deps", "module_deps"):
         conn.execute(f"ALTER TABLE {table} DROP COLUMN names")
+    conn.execute("ALTER TABLE modules DROP COLUMN rank")  # v8
     conn.execute("PRAGMA user_version=6")
     conn.close()
     tree.updater = GraphUpdater.open(tree.settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import Indexed, index_tree
+from helpers import Indexed, index_tree, reindex
 
 from forge_lsp.graph.impact import impact
 
@@ -73,8 +73,8 @@ def test_impact_paths_depth_tests_and_cycles(ws: Indexed) -> None:
     assert (result.truncated, result.unexpanded, result.depth) == (None, 0, None)
     assert (result.exact_count, result.probable_count) == (4, 0)
     run = next(n for n in result.nodes if n.symbol.qualname == "Service.run")
-    assert [ws.query.symbol(e.target).qualname for e in run.path] == ["base", "middle", "top"]  # type: ignore[union-attr]
-    assert [e.role for e in run.path] == ["call", "call", "call"]
+    assert [ws.query.symbol(e.target).qualname for e in run.chain] == ["base", "middle", "top"]  # type: ignore[union-attr]
+    assert [e.role for e in run.chain] == ["call", "call", "call"]
     assert [n.symbol.qualname for n in result.tests] == ["test_run"]
     assert result.test_files == [ws.path("tests/test_service.py")]
     shallow = impact(ws.query, symbol=base, depth=1)
@@ -198,3 +198,32 @@ def test_the_keyword_of_a_definition_and_just_after_its_name_mean_the_definition
         assert at(1, 19) is None  # `self`: a parameter, not a symbol
     finally:
         tree.query.close()
+
+
+def test_a_module_is_shown_by_its_dotted_name_from_its_package_root(tmp_path: Path) -> None:
+    ws = index_tree(
+        tmp_path,
+        {
+            "src/httpx/__init__.py": "",
+            "src/httpx/_client.py": "def send(): ...\n",
+            "flask/__init__.py": "",
+            "flask/sansio/app.py": "class App: ...\n",
+            "tests/test_client.py": "from httpx._client import send\n",
+            "tools/run.py": "",
+        },
+    )
+
+    def shown(rel: str) -> str:
+        sym = ws.query.module_symbol(ws.path(rel))
+        assert sym is not None
+        return sym.display_name
+
+    assert shown("src/httpx/_client.py") == "httpx._client"  # not src.httpx._client
+    assert shown("src/httpx/__init__.py") == "httpx"
+    assert shown("flask/sansio/app.py") == "flask.sansio.app"  # not app: a namespace portion
+    assert shown("tests/test_client.py") == "test_client"  # as pytest imports it
+    assert shown("tools/run.py") == "run"
+    # a new __init__ makes tools a package: the file's names, and the one it is shown by, change
+    (ws.root / "tools" / "__init__.py").write_text("")
+    reindex(ws)
+    assert shown("tools/run.py") == "tools.run"

@@ -43,10 +43,11 @@ class Symbol:
     selection: Location
     signature: str
     is_test: bool = False
+    module_name: str = ""  # a module symbol's dotted name (`shop.models`); "" for the others
 
     @property
     def display_name(self) -> str:
-        return self.qualname or self.path.rsplit("/", 1)[-1]
+        return self.qualname or self.module_name or self.path.rsplit("/", 1)[-1]
 
 
 @dataclass(slots=True)

@@ -33,9 +33,12 @@ from forge_lsp.graph.store import open_reader
 from forge_lsp.graph.symbol_search import search_symbols
 from forge_lsp.parsing.facts import FIXTURE_RECEIVER, FIXTURE_VALUE_HEAD, PROPERTY_MARK
 
+# A module symbol is shown by its file's first-ranked module name (graph/schema.py, `modules`).
 _SYMBOL_COLUMNS = (
     "s.id, s.file_id, f.path, n.text, s.qualname, s.kind, s.parent_id, s.line, s.col, s.end_line,"
-    " s.end_col, s.sel_line, s.sel_col, s.sel_end_col, s.signature, f.is_test"
+    " s.end_col, s.sel_line, s.sel_col, s.sel_end_col, s.signature, f.is_test,"
+    " CASE WHEN s.kind = 'module' THEN (SELECT m.name FROM modules m WHERE m.file_id = s.file_id"
+    " ORDER BY m.rank IS NULL, m.rank, length(m.name), m.name LIMIT 1) END"
 )
 _SYMBOL_FROM = " FROM symbols s JOIN names n ON n.id = s.name_id JOIN files f ON f.id = s.file_id"
 _CALL = ROLE_CODES["call"]
@@ -70,6 +73,7 @@ def _symbol(row: Sequence[Any]) -> Symbol:
         secol,
         sig,
         test,
+        module,
     ) = row
     return Symbol(
         id=sid,
@@ -83,6 +87,7 @@ def _symbol(row: Sequence[Any]) -> Symbol:
         selection=Location(path, sline, scol, sline, secol),
         signature=sig,
         is_test=bool(test),
+        module_name=module or "",
     )
 
 

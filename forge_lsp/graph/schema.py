@@ -7,7 +7,7 @@ Bulk indexes are separate from the tables so that a cold load can insert first a
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta(
@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS files(
 CREATE TABLE IF NOT EXISTS modules(
     name TEXT NOT NULL,
     file_id INTEGER NOT NULL,
+    rank INTEGER,  -- 0: the name the file is shown by (from its package root); NULL before v8
     PRIMARY KEY(name, file_id)
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS names(
@@ -164,6 +165,11 @@ MIGRATIONS: dict[int, str] = {
     # older rows get NULL, "every reference", which stays true: nothing is dropped.
     7: "ALTER TABLE file_deps ADD COLUMN names BLOB;\n"
     "ALTER TABLE module_deps ADD COLUMN names BLOB;\n",
+    # v8 ranks a file's module names so that a module is shown by one (`httpx._client`, not
+    # `src.httpx._client`); older rows get NULL until the next writer ranks them (`modules_unranked`,
+    # GraphWriter.rank_modules).
+    8: "ALTER TABLE modules ADD COLUMN rank INTEGER;\n"
+    "INSERT OR REPLACE INTO meta(key, value) VALUES ('modules_unranked', 1);\n",
 }
 
 ROLE_CODES = {

@@ -45,7 +45,8 @@ def graph_snapshot(conn: apsw.Connection) -> dict[str, Table]:
             lambda *row: row,
         ),
         "modules": table(
-            "SELECT name, file_id FROM modules", lambda name, fid: (name, paths.get(fid))
+            "SELECT name, file_id, rank FROM modules",
+            lambda name, fid, rank: (name, paths.get(fid), rank),
         ),
         "symbols": table(
             "SELECT id, name_id, parent_id, line, col, end_line, end_col, sel_end_col, signature,"

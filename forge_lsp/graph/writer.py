@@ -139,12 +139,26 @@ class GraphWriter:
         return file_id
 
     def set_modules(self, file_id: int, names: list[str], existing: bool) -> None:
-        """The dotted names a file is importable as."""
+        """The dotted names a file is importable as, the one it is shown by first."""
         if existing:
             self.conn.execute("DELETE FROM modules WHERE file_id=?", (file_id,))
         self.conn.executemany(
-            "INSERT INTO modules(name, file_id) VALUES (?, ?)", [(n, file_id) for n in names]
+            "INSERT INTO modules(name, file_id, rank) VALUES (?, ?, ?)",
+            [(n, file_id, rank) for rank, n in enumerate(names)],
         )
+
+    def rank_modules(self, names_by_file: Mapping[int, list[str]]) -> None:
+        """Rank the module names of a graph from before v8 (graph/schema.py), which has none,
+        so that it shows modules as a new one does; a read-only graph is left as it is."""
+        unranked = "SELECT 1 FROM meta WHERE key='modules_unranked'"
+        if self.conn.readonly("main") or not self.conn.execute(unranked).fetchall():
+            return
+        with self.conn:
+            self.conn.executemany(
+                "UPDATE modules SET rank=? WHERE name=? AND file_id=?",
+                [(r, n, fid) for fid, names in names_by_file.items() for r, n in enumerate(names)],
+            )
+            self.conn.execute("DELETE FROM meta WHERE key='modules_unranked'")
 
     # ----- symbols, imports, references ------------------------------------------------------
 

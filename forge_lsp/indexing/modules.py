@@ -3,7 +3,7 @@
 A file can be importable under several names: from the directory above its outermost package
 (`django/db/models/base.py` → `django.db.models.base`; a directory without one inside a package
 is a namespace portion: `flask/sansio/app.py` → `flask.sansio.app`), from the workspace root (namespace
-packages, scripts), and from a `src/` layout. All are registered; the first is the primary one.
+packages, scripts), and from a `src/` layout. All are registered; the first is the one it is shown by.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ def package_dirs(rels: Iterable[str]) -> set[str]:
 
 
 def names_for(rel: str, packages: set[str]) -> list[str]:
+    """The dotted names the file `rel` is importable as; the first is the one it is shown by
+    (from its outermost package, so `httpx._client` for `src/httpx/_client.py`)."""
     dirs = rel.split("/")
     filename = dirs.pop()
     stem = filename.rsplit(".", 1)[0]
@@ -58,3 +60,12 @@ def is_test_file(rel: str) -> bool:
     ):
         return True
     return any(part in ("tests", "test", "testing") for part in parts[:-1])
+
+
+def with_packages(names: Iterable[str]) -> set[str]:
+    """The names and every package above them (`a.b.c` → `a`, `a.b`, `a.b.c`)."""
+    out: set[str] = set()
+    for name in names:
+        parts = name.split(".")
+        out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return out

@@ -32,7 +32,14 @@ from forge_lsp.graph.store import (
 )
 from forge_lsp.graph.writer import FileState, GraphWriter
 from forge_lsp.indexing.discovery import Discovery, discover, unsafe_root
-from forge_lsp.indexing.modules import INIT_NAMES, is_init, is_test_file, names_for, package_dirs
+from forge_lsp.indexing.modules import (
+    INIT_NAMES,
+    is_init,
+    is_test_file,
+    names_for,
+    package_dirs,
+    with_packages,
+)
 from forge_lsp.indexing.program_load import ProgramLoader, add_to_program, collector_paused
 from forge_lsp.indexing.report import FileDelta, IndexReport, ref_keys, symbol_keys
 from forge_lsp.indexing.resolution import NO_FACTS, Parsed, reresolve, resolve_parsed
@@ -40,14 +47,6 @@ from forge_lsp.indexing.worker import Job, JobPool, Result, run_jobs
 from forge_lsp.resolve.program import Program
 
 Progress = Callable[[int, int], None]
-
-
-def _with_packages(names: Iterable[str]) -> set[str]:
-    out: set[str] = set()
-    for name in names:
-        parts = name.split(".")
-        out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
-    return out
 
 
 class RootRefused(StoreError):
@@ -82,6 +81,7 @@ class GraphUpdater:
         self.modules: dict[str, list[str]] = {
             p: names_for(self.rel(p), self.packages) for p in self.states
         }
+        self.writer.rank_modules({self.states[p].id: names for p, names in self.modules.items()})
         self._by_dir: dict[str, set[str]] = {}  # directory (relative) -> its files in `modules`
         for path in self.modules:
             self._by_dir.setdefault(self._parent(path), set()).add(path)
@@ -391,7 +391,7 @@ class GraphUpdater:
             modules[p] = names_for(self.rel(p), self.packages)
             self._by_dir.setdefault(self._parent(p), set()).add(p)
         renamed = {p for p in affected if p in states and p not in gone and modules[p] != old[p]}
-        candidates = _with_packages(n for p in affected for n in (*old[p], *modules.get(p, ())))
+        candidates = with_packages(n for p in affected for n in (*old[p], *modules.get(p, ())))
         return renamed, candidates
 
     def _parent(self, path: str) -> str:

@@ -162,7 +162,7 @@ async def test_incoming_calls_with_exact_call_sites(client: LanguageClient) -> N
     use, core, test = e.uri("pkg/use.py"), e.uri("pkg/core.py"), e.uri("tests/test_core.py")
     assert got == {
         ("greet", core): [e.span("pkg/core.py", "helper", 1)],
-        ("use.py", use): [e.span("pkg/use.py", "helper", 1), e.span("pkg/use.py", "helper", 2)],
+        ("pkg.use", use): [e.span("pkg/use.py", "helper", 1), e.span("pkg/use.py", "helper", 2)],
         ("main", use): [e.span("pkg/use.py", "helper", 3)],
         ("test_helper", test): [e.span("tests/test_core.py", "helper", 2)],
     }
