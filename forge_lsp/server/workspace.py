@@ -134,6 +134,7 @@ class Folder:
             settings, options=options.live(), listener=listener, readers=self.pool
         )
         self.editor_seq = 0  # the newest editor change sent to the live graph
+        self.told_still_indexing = False  # an answer not waited for was said to be incomplete
 
     def contains(self, graph_path: str) -> bool:
         return inside(graph_path, self.root)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -161,6 +162,7 @@ async def test_a_request_during_the_first_index_gets_the_complete_answer(
     assert not _ended(big), "indexing ended before the request: nothing was proven"
     found = await big.text_document_references_async(params)  # waits for what it reads
     assert sorted(span_of(loc) for loc in found or []) == sorted(expected)
+    assert not [m for m in big.messages if "still indexing" in m.message]  # it waited
 
     current = await wait_ready(big, timeout=60)
     assert current["files"] == GENERATED_FILES + 1 and current["pendingFiles"] == 0
@@ -202,6 +204,16 @@ async def test_first_index_wait_ms_zero_answers_at_once_from_what_is_committed(
     expected += [e.span("gen/mod_11.py", "f_10"), e.span("gen/mod_11.py", "f_10", 1)]
     # not waited for: what the batches committed so far holds, which may be nothing yet
     assert {span_of(loc) for loc in found or []} <= set(expected)
+    # and the editor, which would show "No results", is told why, once
+    await big.text_document_references_async(params)
+    told = [m for m in big.messages if "still indexing" in m.message]
+    assert [m.type for m in told] == [types.MessageType.Info], big.messages
+    # how far it has got, once the files are counted
+    assert re.fullmatch(
+        r"forge-lsp is still indexing big( \([\d,]+ of [\d,]+ files\))?: answers may be"
+        r" incomplete until it finishes",
+        told[0].message,
+    ), told[0].message
     await wait_ready(big, timeout=60)
 
 
