@@ -413,12 +413,12 @@ TOTAL_TITLE = "forge impact of Order.total: 6 dependents (6 exact, 0 probable), 
 # with_vat, discounted). Where a dependent uses the file in several places, the first use; the
 # imports of pricing (checkout.py line 1, test_checkout.py line 3) are none.
 PRICING_FILE_IMPACT = [
-    ("shop/checkout.py", 14, 20, "pricing.py <-read- Checkout.pay [depth 1]"),
+    ("shop/checkout.py", 14, 20, "shop.pricing <-read- Checkout.pay [depth 1]"),
     (
         "tests/test_checkout.py",
         9,
         21,
-        "pricing.py <-read- Checkout.pay <-call- test_pay_adds_vat [depth 2] [test]",
+        "shop.pricing <-read- Checkout.pay <-call- test_pay_adds_vat [depth 2] [test]",
     ),
     (
         "tests/test_checkout.py",
@@ -430,7 +430,7 @@ PRICING_FILE_IMPACT = [
         "tests/test_checkout.py",
         19,
         21,
-        "pricing.py <-read- Checkout.pay <-call- test_coupon [depth 2] [test]",
+        "shop.pricing <-read- Checkout.pay <-call- test_coupon [depth 2] [test]",
     ),
 ]
 
@@ -457,7 +457,7 @@ MODELS_FILE_IMPACT = [
     ("tests/test_checkout.py", 20, 12, "Product <-call- test_coupon [depth 1] [test]"),
 ]
 MODELS_FILE_TITLE = (
-    "forge impact of file models.py: 8 dependents (8 exact, 0 probable), tests reached: 3"
+    "forge impact of file shop.models: 8 dependents (8 exact, 0 probable), tests reached: 3"
 )
 
 
@@ -535,7 +535,7 @@ def test_attach_references_impact_status(tmp_path: Path) -> None:
     # A second file of the project: the same client, and `!` asks about the whole file.
     assert qf_entries(file_impact, root) == PRICING_FILE_IMPACT
     assert file_impact["qf"]["title"] == (
-        "forge impact of file pricing.py: 4 dependents (4 exact, 0 probable), tests reached: 3"
+        "forge impact of file shop.pricing: 4 dependents (4 exact, 0 probable), tests reached: 3"
     )
     assert result["clients"] == 1
 

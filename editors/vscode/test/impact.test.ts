@@ -119,7 +119,7 @@ describe('pathText', () => {
     // a module's name is its file name
     const file = fixtures.pricingFile();
     const pay = file.files.flatMap((f) => f.dependents).find((d) => d.symbol.name === 'pay')!;
-    assert.equal(pathText(pay, symbolIndex(file)), 'pricing.py ←read— Checkout.pay');
+    assert.equal(pathText(pay, symbolIndex(file)), 'shop.pricing ←read— Checkout.pay');
   });
 
   it('marks probable edges and falls back to #id for symbols it does not know', () => {
@@ -274,13 +274,13 @@ describe('impactTree edge cases', () => {
   it('shows a whole-file result with its other roots under the module', () => {
     const tree = impactTree(fixtures.pricingFile(), { folders: FOLDERS });
     assert.equal(tree[0]!.kind, 'root');
-    assert.equal(tree[0]!.label, 'pricing.py');
+    assert.equal(tree[0]!.label, 'shop.pricing');
     assert.match(tree[0]!.description!, /walk starts from 4 symbols/);
     assert.deepEqual(
       tree[0]!.children.map((c) => c.label),
       ['VAT', 'with_vat', 'discounted'],
     );
-    assert.equal(summary(fixtures.pricingFile(), FOLDERS), 'pricing.py: 4 dependents (4 exact, 0 probable) in 2 files · tests reached: 3');
+    assert.equal(summary(fixtures.pricingFile(), FOLDERS), 'shop.pricing: 4 dependents (4 exact, 0 probable) in 2 files · tests reached: 3');
   });
 
   it('labels files by folder name when there are several folders, else the full path', () => {
@@ -337,7 +337,7 @@ describe('impactGraph', () => {
   it('keeps only the roots that something reaches, plus the root itself', () => {
     const g = impactGraph(fixtures.pricingFile());
     const roots = g.nodes.filter((n) => n.isRoot).map((n) => n.label);
-    assert.deepEqual(roots, ['pricing.py', 'with_vat']); // VAT and discounted: nothing reaches them
+    assert.deepEqual(roots, ['shop.pricing', 'with_vat']); // VAT and discounted: nothing reaches them
     assert.deepEqual(g.edges.map((e) => `${e.from}>${e.to}:${e.kind}`).sort(), ['23>7:call', '24>19:call', '25>7:call', '7>18:read'].sort());
   });
 
