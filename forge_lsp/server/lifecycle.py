@@ -31,6 +31,19 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN_WAIT = 30.0  # seconds `shutdown` waits for a running index to commit
 
+# leaveToOtherServers name (server/options.py, LEAVABLE) -> the requests it stops offering
+_LEFT_METHODS = {
+    "references": (types.TEXT_DOCUMENT_REFERENCES,),
+    "definition": (types.TEXT_DOCUMENT_DEFINITION,),
+    "callHierarchy": (
+        types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY,
+        types.CALL_HIERARCHY_INCOMING_CALLS,
+        types.CALL_HIERARCHY_OUTGOING_CALLS,
+    ),
+    "documentSymbol": (types.TEXT_DOCUMENT_DOCUMENT_SYMBOL,),
+    "workspaceSymbol": (types.WORKSPACE_SYMBOL,),
+}
+
 
 def _folder_path(uri: str) -> Path | None:
     path = to_fs_path(uri) if uri.startswith("file:") else None
@@ -46,6 +59,17 @@ def _add_folder(server: ForgeServer, uri: str, name: str) -> None:
     server.problems.extend(problems)
 
 
+def _leave_to_other_servers(server: ForgeServer, names: tuple[str, ...]) -> None:
+    """Withdraw the requests another server answers: pygls builds the capabilities from the
+    registered features after the `initialize` handler, so what is withdrawn here is neither
+    advertised nor answered (forge/impact and the commands stay)."""
+    features = server.protocol.fm.features
+    for name in names:
+        for method in _LEFT_METHODS[name]:
+            features.pop(method, None)
+            server.protocol.fm.feature_options.pop(method, None)
+
+
 def register(server: ForgeServer) -> None:
     """Register the lifecycle and synchronization handlers."""
 
@@ -57,6 +81,7 @@ def register(server: ForgeServer) -> None:
         ls.problems = list(ls.options.problems)
         if ls.options.log_level is not None:
             set_log_level(ls.options.log_level)
+        _leave_to_other_servers(ls, ls.options.leave_to_other_servers)
         if params.workspace_folders:
             for folder in params.workspace_folders:
                 _add_folder(ls, folder.uri, folder.name)

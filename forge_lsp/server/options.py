@@ -23,6 +23,10 @@ LOG_LEVELS = {
     "debug": logging.DEBUG,
 }
 
+# What `leaveToOtherServers` may name: requests another Python server (Pylance, basedpyright,
+# jedi) answers too, which forge-lsp then does not offer (server/lifecycle.py).
+LEAVABLE = ("references", "definition", "callHierarchy", "documentSymbol", "workspaceSymbol")
+
 # initializationOptions name -> [tool.forge-lsp] key understood by load_settings
 _SETTING_KEYS = {
     "include": "include",
@@ -48,6 +52,7 @@ class ServerOptions:
     metrics_log: bool = False  # one JSON log line per graph update
     first_index_wait_ms: int = 60_000  # how long a request waits for the first index to end
     freshness_timeout_ms: int = 2000  # how long a request waits for the edits before it
+    leave_to_other_servers: tuple[str, ...] = ()  # of LEAVABLE: not offered in capabilities
     problems: tuple[str, ...] = ()
 
     def live(self) -> LiveOptions:
@@ -64,7 +69,8 @@ def _string_list(name: str, value: Any, problems: list[str]) -> list[str] | None
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
-    problems.append(f"{name} must be a list of glob strings; ignored")
+    what = "names" if name == "leaveToOtherServers" else "glob strings"
+    problems.append(f"{name} must be a list of {what}; ignored")
     return None
 
 
@@ -129,6 +135,17 @@ def parse_options(raw: Any) -> ServerOptions:
         if "includeProbable" in raw
         else False
     )
+    leave: tuple[str, ...] = ()
+    if "leaveToOtherServers" in raw:
+        value = raw["leaveToOtherServers"]
+        names = _string_list("leaveToOtherServers", value, problems) or []
+        leave = tuple(dict.fromkeys(n for n in names if n in LEAVABLE))
+        unknown = [n for n in names if n not in LEAVABLE]
+        if unknown:
+            problems.append(
+                f"leaveToOtherServers: {', '.join(map(repr, unknown))} ignored:"
+                f" it may name {', '.join(LEAVABLE)}"
+            )
     live: dict[str, Any] = {}
     for name, attr, low in _LIVE_INTS:
         if name in raw:
@@ -138,7 +155,7 @@ def parse_options(raw: Any) -> ServerOptions:
     for name, attr in _LIVE_FLAGS:
         if name in raw:
             live[attr] = _boolean(name, raw[name], getattr(ServerOptions(), attr), problems)
-    known = {*_SETTING_KEYS, "logLevel", "includeProbable"}
+    known = {*_SETTING_KEYS, "logLevel", "includeProbable", "leaveToOtherServers"}
     known.update(name for name, *_ in (*_LIVE_INTS, *_LIVE_FLAGS))
     for name in sorted(set(raw) - known):
         problems.append(f"unknown option {name!r}; ignored")
@@ -146,6 +163,7 @@ def parse_options(raw: Any) -> ServerOptions:
         overrides=overrides,
         include_probable=include_probable,
         log_level=log_level,
+        leave_to_other_servers=leave,
         problems=tuple(problems),
         **live,
     )

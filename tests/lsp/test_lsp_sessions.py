@@ -31,7 +31,7 @@ from lsp_support import (
     write_files,
 )
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInternalError
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcMethodNotFound
 from pytest_lsp import LanguageClient, client_capabilities
 
 from forge_lsp.graph.queries import GraphQuery
@@ -392,3 +392,54 @@ def test_serve_rejects_bad_flags() -> None:
         timeout=30,
     )
     assert done.returncode != 0 and "exclusive" in done.stderr
+
+
+# ----- beside another Python server ------------------------------------------------------------
+
+
+@pytest_lsp.fixture(config=config())
+async def beside_pylance(lsp_client: LanguageClient, tmp_path: Path) -> AsyncIterator[None]:
+    write_files(tmp_path, FILES)
+    lsp_client.forge_expect = Expect(tmp_path, "utf-16")  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_what_is_left_to_another_server_is_neither_offered_nor_answered(
+    beside_pylance: LanguageClient,
+) -> None:
+    """With `leaveToOtherServers`, an editor that runs Pylance too gets references and
+    definitions from Pylance alone, and call hierarchy, impact and status from forge-lsp."""
+    e: Expect = beside_pylance.forge_expect  # type: ignore[attr-defined]
+    caps = client_capabilities("visual_studio_code")
+    options = {"leaveToOtherServers": ["references", "definition"]}
+    result = await beside_pylance.initialize_session(initialize_params(caps, [e.root], options))
+    offered = result.capabilities
+    assert offered.references_provider is None and offered.definition_provider is None
+    assert offered.call_hierarchy_provider and offered.workspace_symbol_provider
+    assert offered.document_symbol_provider
+    assert offered.execute_command_provider is not None
+    assert "forge-lsp.impact" in offered.execute_command_provider.commands
+    await wait_ready(beside_pylance)
+    with pytest.raises(JsonRpcMethodNotFound):
+        await beside_pylance.text_document_references_async(
+            _references(e, "pkg/core.py", "def helper", offset=5)
+        )
+    items = await beside_pylance.text_document_prepare_call_hierarchy_async(
+        types.CallHierarchyPrepareParams(
+            text_document=e.doc("pkg/core.py"),
+            position=e.position("pkg/core.py", "def helper", offset=5),
+        )
+    )
+    assert [item.name for item in items or []] == ["helper"]
+    at = e.position("pkg/core.py", "def helper", offset=5)
+    impact = await request(
+        beside_pylance,
+        "forge/impact",
+        {
+            "textDocument": {"uri": e.uri("pkg/core.py")},
+            "position": {"line": at.line, "character": at.character},
+        },
+    )
+    dependents = {d["symbol"]["qualname"] for f in impact["files"] for d in f["dependents"]}
+    assert dependents == {"x", "y", "main", "Greeter.greet", "test_helper"}

@@ -110,9 +110,11 @@ def test_good_options() -> None:
             "metricsLog": True,
             "freshnessTimeoutMs": 500,
             "watchMaxDirectories": 0,
+            "leaveToOtherServers": ["references", "definition", "references"],
         }
     )
     assert options.problems == ()
+    assert options.leave_to_other_servers == ("references", "definition")
     assert options.overrides == {
         "db": "graph.db",
         "exclude": ["gen/**"],
@@ -141,13 +143,21 @@ def test_bad_options_become_defaults_with_a_message() -> None:
             "cacheSize": 0,
             "watchFiles": "no",
             "watchMaxDirectories": -1,
+            "leaveToOtherServers": ["hover", "definition"],
         }
     )
+    assert options.leave_to_other_servers == ("definition",)
     assert options.overrides == {} and options.include_probable is False
     assert options.log_level is None
     assert (options.debounce_ms, options.cache_size, options.watch_files) == (0, 4096, True)
-    assert len(options.problems) == 10
+    assert len(options.problems) == 11
     assert any("'colour'" in p for p in options.problems)
+    assert "leaveToOtherServers: 'hover' ignored: it may name references, definition," in "; ".join(
+        options.problems
+    )
+    assert parse_options({"leaveToOtherServers": "references"}).leave_to_other_servers == (
+        "references",
+    )
     assert parse_options([1, 2]).problems == ("initializationOptions must be an object; ignored",)
     assert parse_options(None).problems == ()
 
