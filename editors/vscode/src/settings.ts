@@ -8,10 +8,14 @@
 
 import { expandPath, type ExpandContext } from './paths';
 
-export type OptionType = 'path' | 'globs' | 'positiveInt' | 'nonNegativeInt' | 'boolean' | 'logLevel';
+export type OptionType = 'path' | 'globs' | 'positiveInt' | 'nonNegativeInt' | 'boolean' | 'logLevel' | 'features';
 
 export const LOG_LEVELS = ['error', 'warning', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** What `leaveToOtherServers` may name (docs/lsp.md): requests Pylance or basedpyright answers too. */
+export const LEAVABLE = ['references', 'definition', 'callHierarchy', 'documentSymbol', 'workspaceSymbol'] as const;
+export type Leavable = (typeof LEAVABLE)[number];
 
 export interface InitializationOptions {
   dbPath?: string;
@@ -26,6 +30,7 @@ export interface InitializationOptions {
   cacheSize?: number;
   watchFiles?: boolean;
   metricsLog?: boolean;
+  leaveToOtherServers?: Leavable[];
 }
 
 export interface OptionSpec {
@@ -50,6 +55,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'cacheSize', setting: 'cacheSize', type: 'positiveInt' },
   { key: 'watchFiles', setting: 'watchFiles', type: 'boolean' },
   { key: 'metricsLog', setting: 'metricsLog', type: 'boolean' },
+  { key: 'leaveToOtherServers', setting: 'leaveToOtherServers', type: 'features' },
 ];
 
 /** Returns the value of `forge.<setting>` if the user set it (anywhere), else `undefined`. */
@@ -94,6 +100,11 @@ function convert(spec: OptionSpec, value: unknown, ctx: ExpandContext): { ok: tr
         return { ok: false, why: `one of ${LOG_LEVELS.join(', ')}` };
       }
       return { ok: true, value };
+    case 'features':
+      if (!Array.isArray(value) || !value.every((v) => (LEAVABLE as readonly unknown[]).includes(v))) {
+        return { ok: false, why: `a list of ${LEAVABLE.join(', ')}` };
+      }
+      return { ok: true, value: [...new Set(value)] };
   }
 }
 

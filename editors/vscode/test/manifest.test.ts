@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import manifest from '../package.json';
-import { MAX_IMPACT_DEPTH, MAX_IMPACT_NODES, OPTION_SPECS } from '../src/settings';
+import { LEAVABLE, MAX_IMPACT_DEPTH, MAX_IMPACT_NODES, OPTION_SPECS } from '../src/settings';
 
 type Property = { type: string | string[]; default?: unknown; enum?: unknown[]; markdownDescription?: string; description?: string };
 const properties = manifest.contributes.configuration.properties as Record<string, Property>;
@@ -14,6 +14,7 @@ const JSON_TYPES: Record<string, string> = {
   nonNegativeInt: 'integer',
   boolean: 'boolean',
   logLevel: 'string',
+  features: 'array',
 };
 
 describe('package.json', () => {
@@ -27,6 +28,8 @@ describe('package.json', () => {
       assert.ok(text.includes(`\`${spec.key}\``), `forge.${spec.setting} names the option \`${spec.key}\``);
     }
     assert.deepEqual(properties['forge.logLevel']!.enum, [null, 'error', 'warning', 'info', 'debug']);
+    const leave = properties['forge.leaveToOtherServers'] as Property & { items: { enum: string[] } };
+    assert.deepEqual(leave.items.enum, [...LEAVABLE]);
   });
 
   it('contributes the server, impact and trace settings', () => {

@@ -60,6 +60,15 @@ describe('toInitializationOptions', () => {
     assert.match(problems.join('\n'), /forge\.include should be a list of glob strings/);
   });
 
+  it('passes the requests left to another server, and refuses what it cannot leave', () => {
+    assert.deepEqual(toInitializationOptions(reader({ leaveToOtherServers: ['references', 'definition', 'references'] })).options, {
+      leaveToOtherServers: ['references', 'definition'],
+    });
+    const bad = toInitializationOptions(reader({ leaveToOtherServers: ['hover'] }));
+    assert.deepEqual(bad.options, {});
+    assert.match(bad.problems.join('\n'), /forge\.leaveToOtherServers should be a list of references, definition, callHierarchy/);
+  });
+
   it('expands ~ and ${workspaceFolder} in dbPath, and drops an empty one', () => {
     const ctx = { home: '/home/me', workspaceFolder: '/work/app' };
     assert.deepEqual(toInitializationOptions(reader({ dbPath: '~/graphs/app.db' }), ctx).options, { dbPath: '/home/me/graphs/app.db' });
@@ -70,7 +79,7 @@ describe('toInitializationOptions', () => {
   it('covers every option of docs/lsp.md', () => {
     assert.deepEqual(
       OPTION_SPECS.map((s) => s.key),
-      ['dbPath', 'include', 'exclude', 'maxFileSize', 'jobs', 'includeProbable', 'logLevel', 'debounceMs', 'freshnessTimeoutMs', 'cacheSize', 'watchFiles', 'metricsLog'],
+      ['dbPath', 'include', 'exclude', 'maxFileSize', 'jobs', 'includeProbable', 'logLevel', 'debounceMs', 'freshnessTimeoutMs', 'cacheSize', 'watchFiles', 'metricsLog', 'leaveToOtherServers'],
     );
   });
 });
