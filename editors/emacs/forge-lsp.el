@@ -45,6 +45,12 @@
 ;;   argument, in a buffer with one section per workspace folder);
 ;;   `forge-lsp-reindex' rebuilds the graph from scratch.
 ;;
+;; - To keep another server (pyright, basedpyright, pylsp) as Eglot's
+;;   server of Python buffers, set `forge-lsp-major-modes' to nil before
+;;   loading forge-lsp: the commands above then ask a forge-lsp server of
+;;   their own, per project, beside Eglot (the companion; see
+;;   `forge-lsp-companion-connection' and `forge-lsp-companion-shutdown').
+;;
 ;; `forge-lsp-command-map' holds these commands; bind it to a prefix,
 ;; e.g. (keymap-set eglot-mode-map "C-c f" 'forge-lsp-command-map).
 ;;
@@ -71,7 +77,11 @@
   "Major modes whose buffers Eglot manages with forge-lsp.
 Loading forge-lsp puts an entry for these modes at the front of
 `eglot-server-programs'; setting this option through Customize or
-`setopt' updates that entry."
+`setopt' updates that entry.  Eglot runs one server per major mode, so
+to keep another server (pyright, basedpyright, pylsp) as the Eglot
+server of Python buffers, set this to nil before loading forge-lsp:
+the forge-lsp commands then ask a forge-lsp server of their own,
+started on first use, beside Eglot (see `forge-lsp-companion-connection')."
   :type '(repeat (symbol :tag "Major mode"))
   :initialize #'custom-initialize-default
   :set #'forge-lsp--set-major-modes)
@@ -214,10 +224,13 @@ of `forge-lsp-major-modes'."
 
 ;;;###autoload
 (with-eval-after-load 'eglot
-  (unless (rassq 'forge-lsp-server-contact
-                 (bound-and-true-p eglot-server-programs))
-    (push (cons '(python-mode python-ts-mode) 'forge-lsp-server-contact)
-          eglot-server-programs)))
+  (let ((modes (if (boundp 'forge-lsp-major-modes)
+                   forge-lsp-major-modes
+                 '(python-mode python-ts-mode))))
+    (unless (or (null modes)
+                (rassq 'forge-lsp-server-contact
+                       (bound-and-true-p eglot-server-programs)))
+      (push (cons modes 'forge-lsp-server-contact) eglot-server-programs))))
 
 (forge-lsp--register-server)
 
@@ -229,12 +242,180 @@ of `forge-lsp-major-modes'."
   nil)
 
 
+;;;; Beside another server: a connection of forge-lsp's own
+
+;; Eglot gives each major mode one server.  When that is another one
+;; (`forge-lsp-major-modes' nil), the forge-lsp commands ask a
+;; forge-lsp server of their own per project: the companion.  Before
+;; each request it is sent the text of every buffer it has been asked
+;; about whose text changed since (didOpen, then full-text didChange),
+;; so it answers about the buffers, unsaved edits included, as the
+;; Eglot server would; killing a buffer closes it (didClose).
+
+(defclass forge-lsp-companion (jsonrpc-process-connection)
+  ((root :initarg :root :reader forge-lsp--companion-root)
+   (encoding :initform "utf-16" :accessor forge-lsp--companion-encoding))
+  :documentation "A forge-lsp server that forge-lsp.el runs beside Eglot.")
+
+(defvar forge-lsp--companions nil
+  "Alist of (PROJECT-ROOT . `forge-lsp-companion') of this session.")
+
+(defvar-local forge-lsp--companion-synced nil
+  "(CONNECTION VERSION TICK) of this buffer's text sent to a companion.")
+
+(defun forge-lsp--uses-companion-p ()
+  "Whether the forge-lsp commands in this buffer ask the companion.
+They do when Eglot does not run forge-lsp for this major mode."
+  (not (and forge-lsp-major-modes
+            (apply #'provided-mode-derived-p major-mode forge-lsp-major-modes)
+            (or (not (eglot-current-server))
+                (cl-typep (eglot-current-server) 'forge-lsp-server)))))
+
+(defun forge-lsp--project-root ()
+  "The root of the current buffer's project, else its directory."
+  (let ((project (project-current)))
+    (file-name-as-directory
+     (expand-file-name (if project (project-root project) default-directory)))))
+
+(defun forge-lsp--companion-notification (_conn method params)
+  "Show the companion's `window/showMessage' METHOD PARAMS; drop the rest."
+  (when (eq method 'window/showMessage)
+    (message "%s" (plist-get params :message))))
+
+(defun forge-lsp--companion-request (_conn _method _params)
+  "Answer the companion's requests to the client: it is offered none."
+  nil)
+
+(defun forge-lsp--start-companion (root)
+  "Start and initialize a forge-lsp server for the project at ROOT."
+  (let* ((contact (cdr (forge-lsp-server-contact)))
+         (name (format "forge-lsp companion %s"
+                       (file-name-nondirectory (directory-file-name root))))
+         (default-directory root)
+         (process (make-process
+                   :name name :command contact :connection-type 'pipe
+                   :coding 'utf-8-emacs-unix :noquery t
+                   :stderr (get-buffer-create (format " *%s stderr*" name))))
+         (conn (make-instance
+                'forge-lsp-companion
+                :name name :process process :root root
+                :notification-dispatcher #'forge-lsp--companion-notification
+                :request-dispatcher #'forge-lsp--companion-request))
+         (uri (eglot-path-to-uri (directory-file-name root)))
+         (result
+          (jsonrpc-request
+           conn :initialize
+           (list :processId (emacs-pid)
+                 :clientInfo (list :name "forge-lsp.el companion")
+                 :rootUri uri
+                 :workspaceFolders
+                 (vector (list :uri uri :name (file-name-nondirectory
+                                               (directory-file-name root))))
+                 :capabilities
+                 (list :general (list :positionEncodings
+                                      (vconcat (or forge-lsp-position-encodings
+                                                   '("utf-16"))))
+                       :window (list :workDoneProgress :json-false))
+                 :initializationOptions (or forge-lsp-initialization-options
+                                            (make-hash-table :size 1)))
+           :timeout forge-lsp-request-timeout)))
+    (setf (forge-lsp--companion-encoding conn)
+          (or (plist-get (plist-get result :capabilities) :positionEncoding)
+              "utf-16"))
+    (jsonrpc-notify conn :initialized (make-hash-table :size 1))
+    conn))
+
+(defun forge-lsp-companion-connection ()
+  "The forge-lsp server of the current project that runs beside Eglot.
+Started on first use and kept for the session; see
+`forge-lsp-major-modes'."
+  (let* ((root (forge-lsp--project-root))
+         (conn (alist-get root forge-lsp--companions nil nil #'equal)))
+    (unless (and conn (jsonrpc-running-p conn))
+      (setq conn (forge-lsp--start-companion root))
+      (setf (alist-get root forge-lsp--companions nil nil #'equal) conn))
+    conn))
+
+(defun forge-lsp--buffer-text ()
+  "The whole text of the current buffer, without properties."
+  (save-restriction
+    (widen)
+    (buffer-substring-no-properties (point-min) (point-max))))
+
+(defun forge-lsp--companion-sync-buffer (conn)
+  "Send CONN the current buffer's text if it has not seen it."
+  (let ((synced forge-lsp--companion-synced)
+        (tick (buffer-chars-modified-tick))
+        (document (forge-lsp--text-document)))
+    (cond
+     ((not (eq (car synced) conn))
+      (jsonrpc-notify conn :textDocument/didOpen
+                      (list :textDocument
+                            (append document (list :languageId "python" :version 1
+                                                   :text (forge-lsp--buffer-text)))))
+      (add-hook 'kill-buffer-hook #'forge-lsp--companion-close nil t)
+      (setq forge-lsp--companion-synced (list conn 1 tick)))
+     ((/= tick (nth 2 synced))
+      (let ((version (1+ (nth 1 synced))))
+        (jsonrpc-notify conn :textDocument/didChange
+                        (list :textDocument (append document (list :version version))
+                              :contentChanges
+                              (vector (list :text (forge-lsp--buffer-text)))))
+        (setq forge-lsp--companion-synced (list conn version tick)))))))
+
+(defun forge-lsp--companion-sync (conn)
+  "Send CONN the current buffer, and every buffer it has seen that changed."
+  (forge-lsp--companion-sync-buffer conn)
+  (dolist (buffer (buffer-list))
+    (with-current-buffer buffer
+      (when (and (eq (car forge-lsp--companion-synced) conn)
+                 (/= (buffer-chars-modified-tick) (nth 2 forge-lsp--companion-synced)))
+        (forge-lsp--companion-sync-buffer conn)))))
+
+(defun forge-lsp--companion-close ()
+  "Tell the companion that the current buffer is closed.
+Its file on disk is then what the companion reads again."
+  (let ((conn (car forge-lsp--companion-synced)))
+    (when (and conn (jsonrpc-running-p conn) buffer-file-name)
+      (ignore-errors
+        (jsonrpc-notify conn :textDocument/didClose
+                        (list :textDocument (forge-lsp--text-document)))))
+    (setq forge-lsp--companion-synced nil)))
+
+(defun forge-lsp-companion-shutdown (&optional all)
+  "Shut the current project's companion down (with ALL, every one).
+The server is asked to shut down, which commits what it has indexed,
+and then to exit."
+  (interactive "P")
+  (let ((root (forge-lsp--project-root)))
+    (dolist (entry forge-lsp--companions)
+      (when (or all (equal (car entry) root))
+        (let ((conn (cdr entry)))
+          (when (jsonrpc-running-p conn)
+            (ignore-errors (jsonrpc-request conn :shutdown nil :timeout 30))
+            (ignore-errors (jsonrpc-notify conn :exit nil))
+            (with-timeout (5 (jsonrpc-shutdown conn t))
+              (while (jsonrpc-running-p conn) (accept-process-output nil 0.05)))))
+        (setq forge-lsp--companions (delq entry forge-lsp--companions))))))
+
+(defun forge-lsp--shutdown-companions ()
+  "Shut every companion down when Emacs exits."
+  (forge-lsp-companion-shutdown t))
+
+(add-hook 'kill-emacs-hook #'forge-lsp--shutdown-companions)
+
+
 ;;;; Requests and positions
 
 (defun forge-lsp--server ()
-  "The Eglot server of the current buffer, or a `user-error'."
-  (or (eglot-current-server)
-      (user-error "No Eglot connection in this buffer: start one with M-x eglot")))
+  "The forge-lsp server for the current buffer, or a `user-error'.
+That is the buffer's Eglot server when Eglot runs forge-lsp for this
+major mode, else the project's companion
+(`forge-lsp-companion-connection')."
+  (cond
+   ((forge-lsp--uses-companion-p) (forge-lsp-companion-connection))
+   ((eglot-current-server))
+   (t (user-error "No Eglot connection in this buffer: start one with M-x eglot"))))
 
 (defun forge-lsp--error-message (err)
   "The server's message in the `jsonrpc-error' ERR, else its text."
@@ -248,8 +429,10 @@ of `forge-lsp-major-modes'."
 The current buffer's pending changes are sent first (as Eglot does for
 its own requests), so that the server answers about what is in the
 buffer.  A failure is a `user-error' that carries the server's message."
-  (when (eglot-managed-p)
-    (eglot--signal-textDocument/didChange))
+  (cond ((cl-typep server 'forge-lsp-companion)
+         (when buffer-file-name (forge-lsp--companion-sync server)))
+        ((eglot-managed-p)
+         (eglot--signal-textDocument/didChange)))
   (condition-case err
       (jsonrpc-request server method params :timeout forge-lsp-request-timeout)
     (jsonrpc-error
@@ -258,7 +441,9 @@ buffer.  A failure is a `user-error' that carries the server's message."
 
 (defun forge-lsp--encoding ()
   "The position encoding negotiated with the current buffer's server."
-  (or (eglot-server-capable :positionEncoding) "utf-16"))
+  (if (forge-lsp--uses-companion-p)
+      (forge-lsp--companion-encoding (forge-lsp-companion-connection))
+    (or (eglot-server-capable :positionEncoding) "utf-16")))
 
 (defun forge-lsp--linepos-function (encoding)
   "Return the function counting ENCODING's code units before point."
@@ -681,7 +866,10 @@ there refreshes it).  Returns the `forge/status' answer."
               (when (and file (string-prefix-p dir file)
                          (or (null best) (> (length uri) (length best))))
                 (setq best uri))))
-          (eglot-workspace-folders server))
+          (if (cl-typep server 'forge-lsp-companion)
+              (list (list :uri (eglot-path-to-uri
+                                (directory-file-name (forge-lsp--companion-root server)))))
+            (eglot-workspace-folders server)))
     (or best (user-error "forge-lsp: this file is in none of the server's folders"))))
 
 ;;;###autoload

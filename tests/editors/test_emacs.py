@@ -36,7 +36,7 @@ RUN_TIMEOUT = 30  # seconds for one Emacs run (about 1.5 s normally); the driver
 
 # The Elisp driver. It reads its settings from the JSON file named by $FORGE_EMACS_TEST_CONFIG
 # and writes what it saw to the `results` file of those settings, on success and on failure.
-DRIVER = r""";;; forge-lsp-test-driver.el --- drives Eglot + forge-lsp in batch  -*- lexical-binding: t; -*-
+DRIVER_LIB = r""";;; forge-lsp-test-driver.el --- drives Eglot + forge-lsp in batch  -*- lexical-binding: t; -*-
 (require 'cl-lib)
 (setq native-comp-jit-compilation nil)
 
@@ -96,9 +96,13 @@ DRIVER = r""";;; forge-lsp-test-driver.el --- drives Eglot + forge-lsp in batch 
       (accept-process-output nil 0.05))))
 
 (defun ft-text-at (file line column)
-  "The text of FILE from LINE (1-based), COLUMN (characters) to the line's end."
+  "The text of FILE from LINE (1-based), COLUMN (characters) to the line's end: of the
+buffer visiting it if any (unsaved edits included), else of the file."
   (with-temp-buffer
-    (insert-file-contents file)
+    (let ((visiting (find-buffer-visiting file)))
+      (if visiting
+          (insert-buffer-substring-no-properties visiting)
+        (insert-file-contents file)))
     (goto-char (point-min))
     (forward-line (1- line))
     (forward-char column)
@@ -151,6 +155,10 @@ line, and the messages it showed."
           :header (with-current-buffer xref-buffer-name (format "%s" header-line-format))
           :echo (vconcat (reverse ft-echo)))))
 
+"""
+
+# What the driver runs: Eglot starts forge-lsp in a Python buffer (forge-lsp.el registered it).
+EGLOT_MAIN = r"""
 (defun ft-main ()
   (let* ((root (file-name-as-directory (plist-get ft-config :root)))
          (file (expand-file-name (plist-get ft-config :file) root)))
@@ -251,6 +259,9 @@ line, and the messages it showed."
     (eglot-shutdown ft-server nil 5 t)
     (ft-put :ok t)))
 
+"""
+
+DRIVER_RUN = r"""
 (run-at-time (plist-get ft-config :timeout) nil
              (lambda () (ft-fail "driver timeout (%ss)" (plist-get ft-config :timeout))))
 (condition-case err
@@ -260,6 +271,8 @@ line, and the messages it showed."
   (error (ft-fail "%s" (error-message-string err))))
 (ft-finish 0)
 """
+
+DRIVER = DRIVER_LIB + EGLOT_MAIN + DRIVER_RUN
 
 
 def emacs_binary() -> str:
@@ -323,6 +336,7 @@ def run_driver(
     column: int,
     reindex: bool,
     encodings: str | list[str] = "default",
+    driver_text: str = DRIVER,
 ) -> dict[str, Any]:
     """Run the driver on `file` of `root` at `line`:`column` (1-based); return its results.
 
@@ -331,7 +345,7 @@ def run_driver(
     """
     emacs = emacs_binary()
     driver = tmp_path / "forge-lsp-test-driver.el"
-    driver.write_text(DRIVER, encoding="utf-8")
+    driver.write_text(driver_text, encoding="utf-8")
     results = tmp_path / "results.json"
     config = tmp_path / "config.json"
     config.write_text(
@@ -613,7 +627,7 @@ def test_impact_use_locations(demo: dict[str, Any]) -> None:
 
 # forge-lsp-impact-file in models.py: what uses Order, Product or their members, each at its
 # name, with the chain from the symbol of models.py it reaches first.
-MODELS_SUMMARY = "models.py: 8 dependents (8 exact, 0 probable) in 3 files, tests reached: 3"
+MODELS_SUMMARY = "shop.models: 8 dependents (8 exact, 0 probable) in 3 files, tests reached: 3"
 MODELS_ITEMS = [
     # `Order()`
     ("shop/checkout.py", 6, 8, "__init__(", "Order <-call- Checkout.__init__"),
