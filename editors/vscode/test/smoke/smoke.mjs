@@ -145,7 +145,7 @@ try {
   // Whole-file impact from the explorer.
   await vscode.commands.executeCommand('forge.showFileImpact', vscode.Uri.file(join(demo, 'shop/pricing.py')));
   log(`file impact: ${view.message}`);
-  assert.equal(view.message, 'pricing.py: 4 dependents (4 exact, 0 probable) in 2 files · tests reached: 3');
+  assert.equal(view.message, 'shop.pricing: 4 dependents (4 exact, 0 probable) in 2 files · tests reached: 3');
 
   // An unsaved edit of Order.total's body (opened and changed as VS Code would, never saved):
   // Show Impact puts what kind of change it is first.
