@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from forge_lsp.config import load_settings
 from forge_lsp.graph.model import Symbol
@@ -98,3 +99,18 @@ def graph_differences(left: Path, right: Path) -> list[str]:
     finally:
         a.close()
         b.close()
+
+
+def imports_as_v8(conn: Any) -> None:
+    """Turn a graph's import rows back into the `imports` table of schema v8 (texts, not name
+    ids), to test the migrations of graphs older than v9 on content a current build wrote."""
+    conn.execute(
+        "CREATE TABLE imports_old(id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL,"
+        " line INTEGER NOT NULL, module TEXT NOT NULL, name TEXT, alias TEXT,"
+        " level INTEGER NOT NULL, module_level INTEGER NOT NULL, target_file_id INTEGER) STRICT;"
+        "INSERT INTO imports_old SELECT * FROM imports;"
+        "DROP VIEW imports; DROP TABLE import_rows;"
+        "ALTER TABLE imports_old RENAME TO imports;"
+        "CREATE INDEX imports_file ON imports(file_id);"
+        "CREATE INDEX imports_target ON imports(target_file_id);"
+    )

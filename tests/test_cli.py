@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import write_tree
+from helpers import imports_as_v8, write_tree
 
 from forge_lsp import __version__
 from forge_lsp.cli import ProgressBar, main
@@ -104,6 +104,7 @@ def test_a_graph_of_an_older_schema_is_migrated_by_the_first_query(tmp_path: Pat
     write_tree(tmp_path, FILES)
     assert run(tmp_path, "index", ".", "--jobs", "1").returncode == 0
     conn = apsw.Connection(str(tmp_path / ".forge" / "graph.db"))
+    imports_as_v8(conn)
     conn.execute("ALTER TABLE modules DROP COLUMN rank; PRAGMA user_version=7")  # as v7 wrote it
     conn.close()
     result = run(tmp_path, "calls", "pkg/core.py:1:5", "--incoming")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import apsw
 import pytest
+from helpers import imports_as_v8
 from hypothesis import given
 from hypothesis import strategies as st
 from live_support import LiveTree
@@ -97,6 +98,7 @@ def test_a_graph_from_before_names_were_kept_re_resolves_whole_files(tree: LiveT
     for table in ("file_deps", "module_deps"):
         conn.execute(f"ALTER TABLE {table} DROP COLUMN names")
     conn.execute("ALTER TABLE modules DROP COLUMN rank")  # v8
+    imports_as_v8(conn)  # v9
     conn.execute("PRAGMA user_version=6")
     conn.close()
     tree.updater = GraphUpdater.open(tree.settings)

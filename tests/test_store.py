@@ -7,7 +7,7 @@ from pathlib import Path
 
 import apsw
 import pytest
-from helpers import index_tree, reindex
+from helpers import graph_differences, imports_as_v8, index_tree, reindex
 
 from forge_lsp.config import load_settings
 from forge_lsp.graph.schema import SCHEMA_VERSION
@@ -57,6 +57,47 @@ def test_migrates_a_version_1_database_forward(tmp_path: Path) -> None:
     assert "exports" in columns and "skipped" in tables
     assert "type_id" in symbol_columns  # v4: each symbol's type
     assert kept == [("/somewhere",)]  # migrated, not rebuilt
+
+
+def test_a_version_8_graph_keeps_its_imports_as_name_ids(tmp_path: Path) -> None:
+    """v9 moves import statements to name ids: every row, target and all, reads back the same
+    through the `imports` view, the graph is what a cold index writes, and it stays live."""
+    files = {
+        "pkg/__init__.py": "from pkg.core import helper as h\n",
+        "pkg/core.py": "import os.path\nfrom . import sub\n\ndef helper():\n    return sub\n",
+        "pkg/sub.py": "from .core import helper\n",
+        "use.py": "from pkg import h\nimport pkg.core as core\nh()\ncore.helper()\n",
+    }
+    ws = index_tree(tmp_path / "old", files)
+    ws.query.close()
+    rows = "SELECT id, file_id, line, module, name, alias, level, module_level, target_file_id"
+    conn = apsw.Connection(str(ws.db))
+    before = conn.execute(f"{rows} FROM imports ORDER BY id").fetchall()
+    imports_as_v8(conn)
+    conn.execute("PRAGMA user_version=8")
+    conn.close()
+
+    conn = open_writer(ws.db)
+    after = conn.execute(f"{rows} FROM imports ORDER BY id").fetchall()
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type='index'")}
+    conn.close()
+    assert after == before and len(before) == 6
+    assert "import_rows" in tables and "imports" not in tables and "imports_v8" not in tables
+    assert {"imports_file", "imports_target"} <= indexes
+
+    def cold() -> Path:  # a cold index of the same files, beside the migrated one
+        db = tmp_path / f"cold{len(list(tmp_path.glob('cold*.db')))}.db"
+        index_workspace(load_settings(ws.root, db=db))
+        return db
+
+    assert graph_differences(ws.db, cold()) == []
+    # and an update of the migrated graph is one of a cold graph of the new files
+    edited = {**files, "use.py": "from pkg.sub import helper\nhelper()\n"}
+    (ws.root / "use.py").write_text(edited["use.py"])
+    reindex(ws)
+    assert ("use.py", 1, 0) in ws.ref_set(ws.symbol("pkg/core.py", "helper"))
+    assert graph_differences(ws.db, cold()) == []
 
 
 def test_failed_update_leaves_previous_graph_intact(

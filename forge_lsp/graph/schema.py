@@ -7,9 +7,33 @@ Bulk indexes are separate from the tables so that a cold load can insert first a
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
-TABLES = """
+# Import statements, their texts as name ids (module texts alone were a tenth of the rows'
+# bytes); the writer writes `import_rows`, everything else reads the `imports` view, which spells
+# them out.
+_IMPORT_ROWS = """
+CREATE TABLE IF NOT EXISTS import_rows(
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL,
+    line INTEGER NOT NULL,
+    module_id INTEGER NOT NULL,
+    name_id INTEGER,
+    alias_id INTEGER,
+    level INTEGER NOT NULL,
+    module_level INTEGER NOT NULL,
+    target_file_id INTEGER
+) STRICT;
+CREATE VIEW IF NOT EXISTS imports AS
+    SELECT i.id, i.file_id, i.line, m.text AS module, n.text AS name, a.text AS alias, i.level,
+        i.module_level, i.target_file_id
+    FROM import_rows i JOIN names m ON m.id = i.module_id
+    LEFT JOIN names n ON n.id = i.name_id LEFT JOIN names a ON a.id = i.alias_id;
+"""
+
+TABLES = (
+    _IMPORT_ROWS
+    + """
 CREATE TABLE IF NOT EXISTS meta(
     key TEXT PRIMARY KEY,
     value ANY
@@ -67,17 +91,6 @@ CREATE TABLE IF NOT EXISTS refs(
     target_id INTEGER,
     receiver_id INTEGER
 ) STRICT;
-CREATE TABLE IF NOT EXISTS imports(
-    id INTEGER PRIMARY KEY,
-    file_id INTEGER NOT NULL,
-    line INTEGER NOT NULL,
-    module TEXT NOT NULL,
-    name TEXT,
-    alias TEXT,
-    level INTEGER NOT NULL,
-    module_level INTEGER NOT NULL,
-    target_file_id INTEGER
-) STRICT;
 CREATE TABLE IF NOT EXISTS skipped(
     path TEXT PRIMARY KEY,
     reason TEXT NOT NULL
@@ -95,6 +108,7 @@ CREATE TABLE IF NOT EXISTS module_deps(
     PRIMARY KEY(file_id, name_id)
 ) STRICT, WITHOUT ROWID;
 """
+)
 
 INDEXES = """
 CREATE INDEX IF NOT EXISTS refs_target ON refs(target_id) WHERE target_id IS NOT NULL;
@@ -104,8 +118,8 @@ CREATE INDEX IF NOT EXISTS symbols_position ON symbols(file_id, sel_line);
 CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name_id);
 CREATE INDEX IF NOT EXISTS symbols_parent ON symbols(parent_id);
 CREATE INDEX IF NOT EXISTS modules_file ON modules(file_id);
-CREATE INDEX IF NOT EXISTS imports_file ON imports(file_id);
-CREATE INDEX IF NOT EXISTS imports_target ON imports(target_file_id);
+CREATE INDEX IF NOT EXISTS imports_file ON import_rows(file_id);
+CREATE INDEX IF NOT EXISTS imports_target ON import_rows(target_file_id);
 CREATE INDEX IF NOT EXISTS file_deps_dep ON file_deps(dep_id);
 CREATE INDEX IF NOT EXISTS module_deps_name ON module_deps(name_id);
 """
@@ -126,7 +140,7 @@ INDEX_NAMES = (
 
 # What a migration that cannot fill in what older versions never recorded deletes, so that the
 # next index is a cold one (file_deps and module_deps exist from v3 on; deleting from them
-# before is harmless once v3 created them).
+# before is harmless once v3 created them). For migrations before v9, which made `imports` a view.
 _DROP_CONTENT = "".join(
     f"DELETE FROM {table};\n"
     for table in ("files", "modules", "names", "symbols", "refs", "imports", "skipped")
@@ -170,6 +184,22 @@ MIGRATIONS: dict[int, str] = {
     # GraphWriter.rank_modules).
     8: "ALTER TABLE modules ADD COLUMN rank INTEGER;\n"
     "INSERT OR REPLACE INTO meta(key, value) VALUES ('modules_unranked', 1);\n",
+    # v9 stores the texts of import statements as name ids (`import_rows`, read through the
+    # `imports` view): the rows are moved over, nothing is re-extracted.
+    9: "ALTER TABLE imports RENAME TO imports_v8;\n"
+    + _IMPORT_ROWS
+    + """
+    INSERT OR IGNORE INTO names(text) SELECT module FROM imports_v8
+        UNION SELECT name FROM imports_v8 WHERE name IS NOT NULL
+        UNION SELECT alias FROM imports_v8 WHERE alias IS NOT NULL;
+    INSERT INTO import_rows SELECT i.id, i.file_id, i.line, m.id, n.id, a.id, i.level,
+        i.module_level, i.target_file_id
+        FROM imports_v8 i JOIN names m ON m.text = i.module
+        LEFT JOIN names n ON n.text = i.name LEFT JOIN names a ON a.text = i.alias;
+    DROP TABLE imports_v8;
+    CREATE INDEX IF NOT EXISTS imports_file ON import_rows(file_id);
+    CREATE INDEX IF NOT EXISTS imports_target ON import_rows(target_file_id);
+    """,
 }
 
 ROLE_CODES = {

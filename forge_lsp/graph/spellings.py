@@ -30,7 +30,11 @@ def spellings(conn: apsw.Connection, symbol: Symbol, classes: Iterable[int]) -> 
         )
     )
     aliases = conn.execute(
-        "SELECT DISTINCT module, name, alias FROM imports WHERE alias IS NOT NULL"
+        # the aliased few of import_rows, by id, before their texts (the imports view would
+        # spell out every row's module first)
+        "SELECT DISTINCT m.text, n.text, a.text FROM import_rows i"
+        " JOIN names a ON a.id = i.alias_id JOIN names m ON m.id = i.module_id"
+        " LEFT JOIN names n ON n.id = i.name_id WHERE i.alias_id IS NOT NULL"
     ).fetchall()
     while True:
         more = {

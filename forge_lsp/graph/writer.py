@@ -93,7 +93,7 @@ class GraphWriter:
         refs = conn.execute(
             f"SELECT {_REF_COLUMNS} FROM refs WHERE file_id=?", (file_id,)
         ).fetchall()
-        for table in ("symbols", "refs", "imports", "modules", "file_deps", "module_deps"):
+        for table in ("symbols", "refs", "import_rows", "modules", "file_deps", "module_deps"):
             conn.execute(f"DELETE FROM {table} WHERE file_id=?", (file_id,))
         self.totals.symbols -= len(symbols)
         self.totals.refs(refs, -1)
@@ -231,12 +231,22 @@ class GraphWriter:
     ) -> None:
         """A file's import statements, each with the file it leads to (or None)."""
         if existing:
-            self.conn.execute("DELETE FROM imports WHERE file_id=?", (file_id,))
+            self.conn.execute("DELETE FROM import_rows WHERE file_id=?", (file_id,))
+        name_id = self.name_id
         self.conn.executemany(
-            "INSERT INTO imports(file_id, line, module, name, alias, level, module_level,"
-            " target_file_id) VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO import_rows(file_id, line, module_id, name_id, alias_id, level,"
+            " module_level, target_file_id) VALUES (?,?,?,?,?,?,?,?)",
             [
-                (file_id, i.line, i.module, i.name, i.alias, i.level, int(i.module_level), t)
+                (
+                    file_id,
+                    i.line,
+                    name_id(i.module),
+                    name_id(i.name) if i.name is not None else None,
+                    name_id(i.alias) if i.alias is not None else None,
+                    i.level,
+                    int(i.module_level),
+                    t,
+                )
                 for i, t in zip(facts.imports, targets, strict=True)
             ],
         )
@@ -249,9 +259,14 @@ class GraphWriter:
 
     def pending_imports(self, first: int, last: int) -> list[tuple[int, str, str | None, int]]:
         """(id, module, name, level) of the imports in an id range, for set_import_targets."""
-        return self.conn.execute(
-            "SELECT id, module, name, level FROM imports WHERE id BETWEEN ? AND ?", (first, last)
-        ).fetchall()
+        texts = self.names.texts()  # names not flushed yet too
+        return [
+            (iid, texts[module], texts[name] if name is not None else None, level)
+            for iid, module, name, level in self.conn.execute(
+                "SELECT id, module_id, name_id, level FROM import_rows WHERE id BETWEEN ? AND ?",
+                (first, last),
+            )
+        ]
 
     def insert_refs(self, rows: Sequence[Sequence[Any]]) -> None:
         """Rows of (file_id, line, col, end_col, name_id, role, scope_id, target_id, receiver_id)."""
@@ -358,7 +373,7 @@ class GraphWriter:
         )
 
     def set_import_targets(self, changes: list[tuple[int | None, int]]) -> None:
-        self.conn.executemany("UPDATE imports SET target_file_id=? WHERE id=?", changes)
+        self.conn.executemany("UPDATE import_rows SET target_file_id=? WHERE id=?", changes)
 
     # ----- reading back what resolution needs ------------------------------------------------
 
@@ -379,10 +394,15 @@ class GraphWriter:
 
     def import_rows(self, file_id: int) -> list[tuple[Any, ...]]:
         """(id, file_id, module, name, level, target_file_id) of a file's imports."""
-        return self.conn.execute(
-            "SELECT id, file_id, module, name, level, target_file_id FROM imports WHERE file_id=?",
-            (file_id,),
-        ).fetchall()
+        texts = self.names.texts()  # names not flushed yet too
+        return [
+            (iid, fid, texts[module], texts[name] if name is not None else None, level, target)
+            for iid, fid, module, name, level, target in self.conn.execute(
+                "SELECT id, file_id, module_id, name_id, level, target_file_id FROM import_rows"
+                " WHERE file_id=?",
+                (file_id,),
+            )
+        ]
 
     # ----- resolution dependencies -----------------------------------------------------------
 
