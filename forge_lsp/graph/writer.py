@@ -7,7 +7,7 @@ its id, so references from other files stay valid without being touched (the bas
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence, Set
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence, Set
 from typing import Any, NamedTuple
 
 import apsw
@@ -147,16 +147,17 @@ class GraphWriter:
             [(n, file_id, rank) for rank, n in enumerate(names)],
         )
 
-    def rank_modules(self, names_by_file: Mapping[int, list[str]]) -> None:
+    def rank_modules(self, names_by_file: Callable[[], Mapping[int, list[str]]]) -> None:
         """Rank the module names of a graph from before v8 (graph/schema.py), which has none,
-        so that it shows modules as a new one does; a read-only graph is left as it is."""
+        so that it shows modules as a new one does; a read-only graph is left as it is.
+        `names_by_file` is asked only then: a restart must not compute every file's names."""
         unranked = "SELECT 1 FROM meta WHERE key='modules_unranked'"
         if self.conn.readonly("main") or not self.conn.execute(unranked).fetchall():
             return
         with self.conn:
             self.conn.executemany(
                 "UPDATE modules SET rank=? WHERE name=? AND file_id=?",
-                [(r, n, fid) for fid, names in names_by_file.items() for r, n in enumerate(names)],
+                [(r, n, f) for f, names in names_by_file().items() for r, n in enumerate(names)],
             )
             self.conn.execute("DELETE FROM meta WHERE key='modules_unranked'")
 

@@ -26,8 +26,12 @@ class ProgramLoader:
     """
 
     def __init__(
-        self, writer: GraphWriter, states: dict[str, FileState], modules: dict[str, list[str]]
+        self,
+        writer: GraphWriter,
+        states: dict[str, FileState],
+        modules: Callable[[str], list[str]],
     ) -> None:
+        """`modules` gives a file's dotted module names (GraphUpdater.names_of)."""
         self.program = Program()
         self._steps = self._load(writer, states, modules)
         self.done = False
@@ -41,7 +45,10 @@ class ProgramLoader:
         return True
 
     def _load(
-        self, writer: GraphWriter, states: dict[str, FileState], modules: dict[str, list[str]]
+        self,
+        writer: GraphWriter,
+        states: dict[str, FileState],
+        modules: Callable[[str], list[str]],
     ) -> Iterator[None]:
         """One chunk of files per step: each step is short (a change waits for at most one),
         and the rows fetched at once stay a small part of the program they build."""
@@ -52,7 +59,7 @@ class ProgramLoader:
             writer.flush_names()  # the rows carry their names' texts
             conn = writer.conn
             for fid, path, exports in file_exports(conn, first, end):
-                program.add_file(fid, modules.get(path, []), path, exports)
+                program.add_file(fid, modules(path), path, exports)
             program.add_symbols(symbol_rows(conn, first, end))
             for fid, module, name, alias, level in module_imports(conn, first, end):
                 program.add_import(fid, module, name, alias, level)

@@ -32,14 +32,7 @@ from forge_lsp.graph.store import (
 )
 from forge_lsp.graph.writer import FileState, GraphWriter
 from forge_lsp.indexing.discovery import Discovery, discover, unsafe_root
-from forge_lsp.indexing.modules import (
-    INIT_NAMES,
-    is_init,
-    is_test_file,
-    names_for,
-    package_dirs,
-    with_packages,
-)
+from forge_lsp.indexing.modules import ModuleNames, is_test_file
 from forge_lsp.indexing.program_load import ProgramLoader, add_to_program, collector_paused
 from forge_lsp.indexing.report import FileDelta, IndexReport, ref_keys, symbol_keys
 from forge_lsp.indexing.resolution import NO_FACTS, Parsed, reresolve, resolve_parsed
@@ -77,14 +70,11 @@ class GraphUpdater:
         """In-memory state from the graph as committed (at start, and after a failed update)."""
         self.writer = GraphWriter(self.conn)
         self.states: dict[str, FileState] = self.writer.file_states()
-        self.packages = package_dirs(self.rel(p) for p in self.states)
-        self.modules: dict[str, list[str]] = {
-            p: names_for(self.rel(p), self.packages) for p in self.states
-        }
-        self.writer.rank_modules({self.states[p].id: names for p, names in self.modules.items()})
-        self._by_dir: dict[str, set[str]] = {}  # directory (relative) -> its files in `modules`
-        for path in self.modules:
-            self._by_dir.setdefault(self._parent(path), set()).add(path)
+        self.module_names = ModuleNames(self._prefix, self.states)
+        self.names_of = self.module_names.names_of
+        self.writer.rank_modules(
+            lambda: {state.id: self.names_of(p) for p, state in self.states.items()}
+        )
         self.program: Program | None = None
         self._loader: ProgramLoader | None = None  # a load under way (preload_program)
 
@@ -103,7 +93,7 @@ class GraphUpdater:
         not wait for a 100,000-file load."""
         if self.program is None:
             if self._loader is None:
-                self._loader = ProgramLoader(self.writer, self.states, self.modules)
+                self._loader = ProgramLoader(self.writer, self.states, self.names_of)
             if not self._loader.advance(stop):
                 return None
             self.program, self._loader = self._loader.program, None
@@ -284,7 +274,7 @@ class GraphUpdater:
         # checkout) needs none, and loading 100,000 files' would be most of a restart.
         program = self.load_program() if added or removed else None
 
-        renamed, candidates = self._rename(added, removed)
+        renamed, candidates = self.module_names.rename(added, removed, states)
         before = {m: program.module_state(m) for m in candidates} if program is not None else {}
 
         changed: set[int] = set()  # files whose interface changed: their users re-resolve
@@ -314,9 +304,9 @@ class GraphUpdater:
             # directory a package for every file below it. Take them back before anything
             # is resolved, or the graph keeps names that no later run would revisit.
             added = added - lost
-            corrected, moved_names = self._rename(set(), sorted(lost))
+            corrected, moved_names = self.module_names.rename(set(), sorted(lost), states)
             for path in corrected:
-                program.rename_file(states[path].id, self.modules[path])
+                program.rename_file(states[path].id, self.names_of(path))
             renamed |= corrected
             unknown_before = moved_names - candidates  # counted as moved
         stale_names: set[int] = set()  # files whose own module names changed
@@ -324,10 +314,10 @@ class GraphUpdater:
             state = states.get(path)
             if state is None:
                 continue  # added, but unreadable: not in the graph
-            writer.set_modules(state.id, self.modules[path], path not in added)
+            writer.set_modules(state.id, self.names_of(path), path not in added)
             if path in renamed:
                 if state.id not in parsed_ids:
-                    program.rename_file(state.id, self.modules[path])
+                    program.rename_file(state.id, self.names_of(path))
                 stale_names.add(state.id)
         changed |= stale_names
         moved = {m for m in candidates if program.module_state(m) != before[m]} | unknown_before
@@ -359,54 +349,6 @@ class GraphUpdater:
             report.phases["indexes"] = time.perf_counter() - phase
         report.interface_changed = len(changed)
         report.seconds = time.perf_counter() - started
-
-    def _rename(self, added: set[str], removed: list[str]) -> tuple[set[str], set[str]]:
-        """Module names after files come and go: only theirs change, or, when an __init__ file
-        comes or goes, those of the files below its directory. Returns the files already in
-        the graph whose names changed, and every dotted name whose meaning may have moved."""
-        modules, states = self.modules, self.states
-        gone = set(removed)
-        affected = added | gone
-        if not affected:
-            return set(), set()
-        inits = [self.rel(p) for p in affected if is_init(self.rel(p))]
-        dirs = {rel.rsplit("/", 1)[0] for rel in inits if "/" in rel}
-        old = {p: modules.get(p, []) for p in affected}
-        if dirs:
-            for d in dirs:
-                present = any(
-                    (p in states or p in added) and p not in gone
-                    for p in (f"{self._prefix}{d}/{name}" for name in INIT_NAMES)
-                )
-                (self.packages.add if present else self.packages.discard)(d)
-            # only the named files below these directories: not every file, batch after batch
-            below = [p for p in self._named_below(dirs) if p not in gone]
-            for p in below:
-                old.setdefault(p, modules.get(p, []))
-            affected.update(below)
-        for p in gone:
-            if modules.pop(p, None) is not None:
-                self._by_dir[self._parent(p)].discard(p)
-        for p in affected - gone:
-            modules[p] = names_for(self.rel(p), self.packages)
-            self._by_dir.setdefault(self._parent(p), set()).add(p)
-        renamed = {p for p in affected if p in states and p not in gone and modules[p] != old[p]}
-        candidates = with_packages(n for p in affected for n in (*old[p], *modules.get(p, ())))
-        return renamed, candidates
-
-    def _parent(self, path: str) -> str:
-        rel = self.rel(path)
-        return rel.rsplit("/", 1)[0] if "/" in rel else ""
-
-    def _named_below(self, dirs: set[str]) -> list[str]:
-        """The files with module names (`self.modules`) in these directories or below them."""
-        out: list[str] = []
-        for directory, paths in self._by_dir.items():
-            while directory not in dirs and "/" in directory:
-                directory = directory.rsplit("/", 1)[0]
-            if directory in dirs:
-                out.extend(paths)
-        return out
 
     def _store_files(
         self,
@@ -466,7 +408,7 @@ class GraphUpdater:
                 self.load_program(),
                 fid,
                 result.path,
-                self.modules.get(result.path, []),
+                self.names_of(result.path),
                 facts,
                 symbols.ids,
             )
