@@ -46,9 +46,7 @@ class LiveTree:
         jobs = []
         for rel in written:
             path = self.path(rel)
-            old = self.updater.states.get(path)
-            size = (self.root / rel).stat().st_size
-            jobs.append(Job(path, size, old.content_hash if old else None))
+            jobs.append(Job(path, (self.root / rel).stat().st_size))
         for rel in deleted:
             (self.root / rel).unlink(missing_ok=True)
         return self.updater.apply(jobs=jobs, removed=[self.path(r) for r in deleted])

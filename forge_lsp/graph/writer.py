@@ -20,11 +20,13 @@ from forge_lsp.parsing.facts import NO_TARGET, FileFacts
 
 
 class FileState(NamedTuple):
+    """What the updater keeps in memory of each stored file: enough to tell from a stat that it
+    may have changed. Its hashes stay in `files` (`hashes`), read for the files that did: two
+    bytes objects per file were 13 MB of a server at 100,000 files."""
+
     id: int
     size: int
     mtime_ns: int
-    content_hash: bytes
-    interface_hash: bytes
 
 
 class SymbolDelta(NamedTuple):
@@ -70,11 +72,18 @@ class GraphWriter:
 
     def file_states(self) -> dict[str, FileState]:
         return {
-            path: FileState(fid, size, mtime, chash, ihash)
-            for fid, path, size, mtime, chash, ihash in self.conn.execute(
-                "SELECT id, path, size, mtime_ns, content_hash, interface_hash FROM files"
+            path: FileState(fid, size, mtime)
+            for fid, path, size, mtime in self.conn.execute(
+                "SELECT id, path, size, mtime_ns FROM files"
             )
         }
+
+    def hashes(self, file_id: int) -> tuple[bytes, bytes]:
+        """A stored file's content hash and interface hash."""
+        rows = self.conn.execute(
+            "SELECT content_hash, interface_hash FROM files WHERE id=?", (file_id,)
+        ).fetchall()
+        return rows[0]
 
     def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
         self.conn.execute(

@@ -81,6 +81,19 @@ class GraphUpdater:
     def rel(self, path: str) -> str:
         return path[len(self._prefix) :] if path.startswith(self._prefix) else path
 
+    def stored_hash(self, path: str) -> bytes | None:
+        """The content hash of the file as stored (None: not in the graph)."""
+        state = self.states.get(path)
+        return self.writer.hashes(state.id)[0] if state is not None else None
+
+    def _with_hashes(self, jobs: Iterable[Job]) -> list[Job]:
+        """The jobs, each of a stored file with its stored hash: unchanged bytes are not
+        parsed again (a checkout that only moved mtimes)."""
+        return [
+            job._replace(old_hash=self.stored_hash(job.path)) if job.path in self.states else job
+            for job in jobs
+        ]
+
     def load_program(self) -> Program:
         """The resolution model of every stored file, built on first need and kept."""
         program = self.preload_program()
@@ -118,7 +131,7 @@ class GraphUpdater:
         on_disk = {f.path for f in files}
         removed = [p for p in states if p not in on_disk and p not in kept]
         jobs = [
-            Job(f.path, f.size, states[f.path].content_hash if f.path in states else None)
+            Job(f.path, f.size)
             for f in files
             if f.path not in kept
             and (
@@ -132,7 +145,8 @@ class GraphUpdater:
         report.unchanged = len(files) - len(jobs)
         with self._transaction(), collector_paused():
             if jobs or removed:
-                self._update(run_jobs(jobs, workers), len(jobs), removed, added, progress, report)
+                stream = run_jobs(self._with_hashes(jobs), workers)
+                self._update(stream, len(jobs), removed, added, progress, report)
             self._finish(discovery, report)
         return report
 
@@ -215,7 +229,8 @@ class GraphUpdater:
 
         def results() -> Iterator[Result]:
             yield from parsed
-            stream = pool.run(list(jobs)) if pool is not None else run_jobs(list(jobs), workers)
+            hashed = self._with_hashes(jobs)
+            stream = pool.run(hashed) if pool is not None else run_jobs(hashed, workers)
             try:
                 for result in stream:
                     read.add(result.path)
@@ -380,6 +395,7 @@ class GraphUpdater:
             facts = result.facts
             if facts.error:
                 report.warnings.append(f"{rel}: {facts.error}")
+            old_interface = writer.hashes(old.id)[1] if old is not None else None
             fid = writer.upsert_file(
                 old.id if old else None,
                 result.path,
@@ -389,11 +405,9 @@ class GraphUpdater:
                 result.content_hash,
                 is_test_file(rel),
             )
-            states[result.path] = FileState(
-                fid, result.size, result.mtime_ns, result.content_hash, facts.interface
-            )
+            states[result.path] = FileState(fid, result.size, result.mtime_ns)
             symbols = writer.write_symbols(fid, facts, old is not None)
-            interface_changed = old is None or old.interface_hash != facts.interface
+            interface_changed = old_interface != facts.interface
             if interface_changed:
                 changed.add(fid)
             if not report.bulk:  # after a cold index or a first-index batch: no keys to keep

@@ -27,7 +27,9 @@ _WINDOW_PER_WORKER = 8  # chunks queued per worker
 class Job(NamedTuple):
     path: str
     size: int  # as discovered; used to balance the pool
-    old_hash: bytes | None  # when the content still hashes to this, the file is unchanged
+    # when the content still hashes to this, the file is unchanged: the stored file's hash,
+    # which the updater fills in as it hands jobs to the workers (GraphUpdater.stored_hash)
+    old_hash: bytes | None = None
 
 
 class Result(NamedTuple):

@@ -89,6 +89,5 @@ def disk_work(
         ignored = git_ignored(settings.root, [f.rel for f in found if f.path not in states])
         found = [f for f in found if f.rel not in ignored]
     for f in found:
-        old = states.get(f.path)
-        jobs[f.path] = Job(f.path, f.size, old.content_hash if old is not None else None)
+        jobs[f.path] = Job(f.path, f.size)  # the updater adds the stored hash
     return DiskWork(list(jobs.values()), sorted(removed - jobs.keys()), rescan)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 
-from forge_lsp.graph.writer import FileState
 from forge_lsp.indexing.worker import Result, content_hash
 from forge_lsp.parsing.incremental import ByteEdit, DocumentTree
 
@@ -64,15 +63,16 @@ class OpenDocuments:
         path: str,
         data: bytes,
         edits: list[ByteEdit] | None,
-        state: FileState | None,
+        stored: bytes | None,
         ignored: Callable[[str], bool],
     ) -> Result | None:
         """Reparse an open document (incrementally when the edits are known); None when its
-        text is what the graph has already (`state`), or when a document the graph does not
-        hold is one discovery would not index either (`ignored`: git ignores it)."""
+        text is what the graph has already (`stored`: its content hash, None when the graph
+        does not hold it), or when a document the graph does not hold is one discovery would
+        not index either (`ignored`: git ignores it)."""
         tree = self._trees.get(path)
         if tree is None:
-            if state is None and ignored(path):
+            if stored is None and ignored(path):
                 self.close(path)
                 return None
             tree = self._trees[path] = DocumentTree(path)
@@ -81,19 +81,19 @@ class OpenDocuments:
         self._texts[path] = data
         facts = tree.extract(data, edits)  # always: the next edit builds on these facts
         digest = content_hash(data)
-        if state is not None and state.content_hash == digest:
+        if stored == digest:
             return None
         return Result(path, len(data), 0, digest, facts, None)
 
     def reparse_all(
-        self, states: dict[str, FileState], ignored: Callable[[str], bool]
+        self, stored: Callable[[str], bytes | None], ignored: Callable[[str], bool]
     ) -> list[Result]:
         """Every open document from scratch (after a rebuild, whose sync left them out)."""
         self._trees.clear()
         out = []
         for path in sorted(self.paths):
             data = self._texts.get(path)
-            result = self.parse(path, data, None, states.get(path), ignored) if data else None
+            result = self.parse(path, data, None, stored(path), ignored) if data else None
             if result is not None:
                 out.append(result)
         return out

@@ -255,12 +255,7 @@ class StagedFirstIndex:
     ) -> None:
         """One batch, one transaction; the first one, on the empty graph, is a cold index."""
         kept = self.kept()
-        states = self.updater.states
-        jobs = [
-            Job(f.path, f.size, states[f.path].content_hash if f.path in states else None)
-            for f in files
-            if f.path not in kept
-        ]
+        jobs = [Job(f.path, f.size) for f in files if f.path not in kept]
         if not jobs:
             return
         offset = self.written

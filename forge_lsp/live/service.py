@@ -426,7 +426,7 @@ class LiveGraph:
         """After a rebuild the graph holds the files on disk; open documents are the truth, so
         their buffers go back in (the sync left them out)."""
         assert self._updater is not None
-        parsed = self.documents.reparse_all(self._updater.states, self._git_ignored)
+        parsed = self.documents.reparse_all(self._updater.stored_hash, self._git_ignored)
         if parsed:
             report = self._updater.apply(parsed=parsed)
             self._dirty = True
@@ -453,9 +453,9 @@ class LiveGraph:
         for notice in batch.notices:
             if notice.kind == BUFFER and notice.data is not None:
                 t0 = time.perf_counter()
-                state = updater.states.get(notice.path)
+                stored = updater.stored_hash(notice.path)
                 result = self.documents.parse(
-                    notice.path, notice.data, notice.edits, state, self._git_ignored
+                    notice.path, notice.data, notice.edits, stored, self._git_ignored
                 )
                 if result is not None:
                     parsed.append(result)
