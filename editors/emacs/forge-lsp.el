@@ -286,22 +286,9 @@ They do when Eglot does not run forge-lsp for this major mode."
   "Answer the companion's requests to the client: it is offered none."
   nil)
 
-(defun forge-lsp--start-companion (root)
-  "Start and initialize a forge-lsp server for the project at ROOT."
-  (let* ((contact (cdr (forge-lsp-server-contact)))
-         (name (format "forge-lsp companion %s"
-                       (file-name-nondirectory (directory-file-name root))))
-         (default-directory root)
-         (process (make-process
-                   :name name :command contact :connection-type 'pipe
-                   :coding 'utf-8-emacs-unix :noquery t
-                   :stderr (get-buffer-create (format " *%s stderr*" name))))
-         (conn (make-instance
-                'forge-lsp-companion
-                :name name :process process :root root
-                :notification-dispatcher #'forge-lsp--companion-notification
-                :request-dispatcher #'forge-lsp--companion-request))
-         (uri (eglot-path-to-uri (directory-file-name root)))
+(defun forge-lsp--companion-initialize (conn root)
+  "Initialize the companion CONN for the project at ROOT."
+  (let* ((uri (eglot-path-to-uri (directory-file-name root)))
          (result
           (jsonrpc-request
            conn :initialize
@@ -322,7 +309,37 @@ They do when Eglot does not run forge-lsp for this major mode."
     (setf (forge-lsp--companion-encoding conn)
           (or (plist-get (plist-get result :capabilities) :positionEncoding)
               "utf-16"))
-    (jsonrpc-notify conn :initialized (make-hash-table :size 1))
+    (jsonrpc-notify conn :initialized (make-hash-table :size 1))))
+
+(defun forge-lsp--start-companion (root)
+  "Start and initialize a forge-lsp server for the project at ROOT.
+A server that cannot be started or initialized is a `user-error' that
+says why, and leaves no process behind."
+  (let* ((contact (cdr (forge-lsp-server-contact)))
+         (name (format "forge-lsp companion %s"
+                       (file-name-nondirectory (directory-file-name root))))
+         (default-directory root)
+         (process
+          (condition-case err
+              (make-process
+               :name name :command contact :connection-type 'pipe
+               :coding 'utf-8-emacs-unix :noquery t
+               :stderr (get-buffer-create (format " *%s stderr*" name)))
+            (error (user-error "forge-lsp: cannot start %s: %s"
+                               (string-join contact " ") (error-message-string err)))))
+         (conn (make-instance
+                'forge-lsp-companion
+                :name name :process process :root root
+                :notification-dispatcher #'forge-lsp--companion-notification
+                :request-dispatcher #'forge-lsp--companion-request)))
+    (condition-case err
+        (forge-lsp--companion-initialize conn root)
+      (error
+       (ignore-errors (jsonrpc-shutdown conn t))
+       (user-error "forge-lsp: %s did not start: %s" (string-join contact " ")
+                   (if (eq (car err) 'jsonrpc-error)
+                       (forge-lsp--error-message err)
+                     (error-message-string err)))))
     conn))
 
 (defun forge-lsp-companion-connection ()

@@ -47,6 +47,18 @@ COMPANION_MAIN = r"""
     (add-hook 'project-find-functions
               (lambda (dir) (when (file-in-directory-p dir root) (cons 'transient root))))
     (find-file file)
+    ;; A server that cannot start, or exits at once: one clear error, no companion kept.
+    (cl-flet ((fails (command)
+                (let ((forge-lsp-server-command command))
+                  (condition-case err
+                      (progn (forge-lsp-status-request) "no error")
+                    (user-error (error-message-string err))))))
+      (ft-put :missingProgram (fails '("/nonexistent/forge-lsp" "serve")))
+      (ft-put :exitingServer
+              (fails (list (car (plist-get ft-config :command)) "-c" "raise SystemExit(3)"))))
+    (ft-put :companionsAfterFailures (length forge-lsp--companions))
+    ;; ft-wait takes "Server exited with status 3" in *Messages* for the real server's death
+    (with-current-buffer (messages-buffer) (let ((inhibit-read-only t)) (erase-buffer)))
     (let (status)
       (ft-wait "the companion's forge/status to say ready" 20
                (lambda ()
@@ -124,6 +136,18 @@ def test_the_companion_sees_unsaved_edits_then_the_disk_again(beside: dict[str, 
     reopened = impact_items(beside["impactReopened"])
     check(beside, same_items(reopened, TOTAL_ITEMS), items_message(reopened, TOTAL_ITEMS))
     check(beside, beside["sameConnection"] is True, "a second companion was started")
+
+
+def test_a_server_that_cannot_start_is_one_clear_error(beside: dict[str, Any]) -> None:
+    missing, exiting = beside["missingProgram"], beside["exitingServer"]
+    check(
+        beside,
+        missing.startswith("forge-lsp: cannot start /nonexistent/forge-lsp serve: "),
+        missing,
+    )
+    check(beside, exiting.startswith("forge-lsp: ") and " did not start: " in exiting, exiting)
+    check(beside, "\n" not in missing + exiting, "more than one line")
+    check(beside, beside["companionsAfterFailures"] == 0, "a failed companion was kept")
 
 
 def test_shutting_the_companion_down_leaves_no_process(beside: dict[str, Any]) -> None:
