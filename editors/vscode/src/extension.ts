@@ -11,6 +11,7 @@ import { displayName } from './impact';
 import { ImpactTreeProvider, workspaceFolderInfos, type ImpactQuery } from './impactView';
 import { relativeLabel } from './paths';
 import { Methods, type ImpactParams, type ImpactResult, type ReindexParams, type StatusResult } from './protocol';
+import { LEAVE_SUGGESTION_DISMISSED, LEFT_BY_SUGGESTION, serverToLeaveTo } from './otherServers';
 import { explicitValue, impactRequestOptions, needsRestart } from './settings';
 import { reindexOutcome } from './status';
 import { StatusBar, StatusDocument } from './statusBar';
@@ -175,6 +176,32 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   void vscode.commands.executeCommand('setContext', 'forge.hasImpact', false);
   void client.start();
+  void suggestLeavingToOtherServer(context);
+}
+
+/** Once: with Pylance (or basedpyright, Pyright) installed, offer to leave it references and
+ * definitions, which both servers answer (forge.leaveToOtherServers). */
+async function suggestLeavingToOtherServer(context: vscode.ExtensionContext): Promise<void> {
+  const config = vscode.workspace.getConfiguration('forge');
+  const name = serverToLeaveTo(
+    (id) => vscode.extensions.getExtension(id) !== undefined,
+    explicitValue(config.inspect('leaveToOtherServers')) !== undefined,
+    context.globalState.get<boolean>(LEAVE_SUGGESTION_DISMISSED, false) === true,
+  );
+  if (!name) return;
+  const leave = `Leave them to ${name}`;
+  const never = "Don't ask again";
+  const choice = await vscode.window.showInformationMessage(
+    `Forge: ${name} also answers Find All References and Go to Definition. Leave those to ${name} and keep Forge for call hierarchy, impact and status?`,
+    leave,
+    'Keep both',
+    never,
+  );
+  if (choice === leave) {
+    await config.update('leaveToOtherServers', [...LEFT_BY_SUGGESTION], vscode.ConfigurationTarget.Global);
+  } else if (choice === never || choice === 'Keep both') {
+    await context.globalState.update(LEAVE_SUGGESTION_DISMISSED, true);
+  }
 }
 
 export async function deactivate(): Promise<void> {
