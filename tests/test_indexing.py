@@ -6,10 +6,13 @@ import os
 import subprocess
 from pathlib import Path
 
-from helpers import index_tree, reindex, write_tree
+import pytest
+from helpers import graph_differences, index_tree, reindex, write_tree
 
 from forge_lsp.config import load_settings
+from forge_lsp.indexing import resolution
 from forge_lsp.indexing.discovery import discover
+from forge_lsp.indexing.indexer import index_workspace
 
 
 def _rels(root: Path) -> list[str]:
@@ -180,3 +183,27 @@ def test_parallel_and_serial_indexing_agree(tmp_path: Path) -> None:
     s_rows = [(p.split("/ws/", 1)[1], *rest) for p, *rest in dump(serial)]
     p_rows = [(p.split("/ws/", 1)[1], *rest) for p, *rest in dump(parallel)]
     assert s_rows == p_rows and len(s_rows) == 80 * 4  # pkg, module, imported name, call
+
+
+def test_forgetting_memoised_answers_during_a_cold_index_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold index forgets its memo every MEMO_FILES files (resolution.py); every answer, and
+    what each file's resolution consulted (file_deps, module_deps with their names), is the
+    same as with the memo kept throughout."""
+    files = {
+        f"pkg/m{i}.py": (
+            f"from pkg.m{(i + 1) % 12} import C{(i + 1) % 12}, f{(i + 1) % 12}\n"
+            f"from pkg import m{(i + 2) % 12} as other\n\n"
+            f"class C{i}(C{(i + 1) % 12}):\n    def run(self) -> int:\n"
+            f"        return self.run() + other.f{(i + 2) % 12}() + f{(i + 1) % 12}()\n\n"
+            f"def f{i}() -> C{i}:\n    return C{i}()\n"
+        )
+        for i in range(12)
+    }
+    files["pkg/__init__.py"] = "from pkg.m0 import f0\n"
+    kept = index_tree(tmp_path / "kept", files)
+    monkeypatch.setattr(resolution, "MEMO_FILES", 1)
+    forgotten = index_workspace(load_settings(kept.root, db=tmp_path / "forgotten.db"))
+    assert forgotten.parsed == 13
+    assert graph_differences(kept.db, tmp_path / "forgotten.db") == []
