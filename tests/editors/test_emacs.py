@@ -95,6 +95,16 @@ DRIVER_LIB = r""";;; forge-lsp-test-driver.el --- drives Eglot + forge-lsp in ba
         (error "Timed out after %ss waiting for %s" timeout what))
       (accept-process-output nil 0.05))))
 
+(defun ft-wait-ready (what)
+  "Ask forge/status until it says ready (WHAT names the wait); return that answer."
+  (let (status)
+    (ft-wait what 20
+             (lambda ()
+               (setq status (forge-lsp-status-request))
+               (or (equal (plist-get status :state) "ready")
+                   (progn (sleep-for 0.1) nil))))
+    status))
+
 (defun ft-text-at (file line column)
   "The text of FILE from LINE (1-based), COLUMN (characters) to the line's end: of the
 buffer visiting it if any (unsaved edits included), else of the file."
@@ -191,13 +201,7 @@ EGLOT_MAIN = r"""
     (setq ft-server (eglot-current-server))
     (ft-put :serverObjectClass (symbol-name (eieio-object-class ft-server)))
     (ft-put :positionEncoding (or (eglot-server-capable :positionEncoding) ""))
-    (let (status)
-      (ft-wait "forge/status to say ready" 20
-               (lambda ()
-                 (setq status (forge-lsp-status-request))
-                 (or (equal (plist-get status :state) "ready")
-                     (progn (sleep-for 0.1) nil))))
-      (ft-put :status status))
+    (ft-put :status (ft-wait-ready "forge/status to say ready"))
     (ft-put :statusCommand (forge-lsp-status))
     (forge-lsp-status t)
     (ft-put :statusBuffer (ft-buffer-text (get-buffer "*forge-lsp status*")))

@@ -59,13 +59,7 @@ COMPANION_MAIN = r"""
     (ft-put :companionsAfterFailures (length forge-lsp--companions))
     ;; ft-wait takes "Server exited with status 3" in *Messages* for the real server's death
     (with-current-buffer (messages-buffer) (let ((inhibit-read-only t)) (erase-buffer)))
-    (let (status)
-      (ft-wait "the companion's forge/status to say ready" 20
-               (lambda ()
-                 (setq status (forge-lsp-status-request))
-                 (or (equal (plist-get status :state) "ready")
-                     (progn (sleep-for 0.1) nil))))
-      (ft-put :status status))
+    (ft-put :status (ft-wait-ready "the companion's forge/status to say ready"))
     (ft-put :managed (if (eglot-managed-p) t :json-false))
     (let* ((conn (forge-lsp-companion-connection))
            (target (ft-goto (plist-get ft-config :line) (plist-get ft-config :column))))
