@@ -79,7 +79,8 @@ class GraphUpdater:
         self._loader: ProgramLoader | None = None  # a load under way (preload_program)
 
     def rel(self, path: str) -> str:
-        return path[len(self._prefix) :] if path.startswith(self._prefix) else path
+        """The path relative to the workspace root (as ModuleNames spells it)."""
+        return self.module_names.rel(path)
 
     def stored_hash(self, path: str) -> bytes | None:
         """The content hash of the file as stored (None: not in the graph)."""
