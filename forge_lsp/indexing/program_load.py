@@ -32,7 +32,7 @@ class ProgramLoader:
         modules: Callable[[str], list[str]],
     ) -> None:
         """`modules` gives a file's dotted module names (GraphUpdater.names_of)."""
-        self.program = Program()
+        self.program = Program(writer.names)  # its strings are the graph's names
         self._steps = self._load(writer, states, modules)
         self.done = False
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from sys import intern
 from typing import Any
 
 from forge_lsp.parsing.facts import (
@@ -32,7 +31,8 @@ from forge_lsp.parsing.facts import (
 )
 from forge_lsp.resolve.evaluator import TypeEvaluator
 from forge_lsp.resolve.expressions import depends_on_scope
-from forge_lsp.resolve.file_info import FileInfo, ImportStatement, SymbolRow, symbol_order
+from forge_lsp.resolve.file_info import FileInfo, SymbolRow, symbol_order
+from forge_lsp.resolve.file_table import FileTable, Interner
 from forge_lsp.resolve.memo import Dep, DependencyRecorder, Deps
 from forge_lsp.resolve.module_map import ModuleMap
 from forge_lsp.resolve.symbol_table import SymbolTable
@@ -54,17 +54,16 @@ _MEMO_LIMIT = 150_000  # memoised answers kept across files (about 50 MB)
 
 
 class Program:
-    def __init__(self) -> None:
-        self.files: dict[int, FileInfo] = {}
+    def __init__(self, interner: Interner | None = None) -> None:
+        """`interner`: the ids the files not read lately keep their strings as (the graph's
+        name table, which holds them already); else the program interns its own."""
+        self.files = FileTable(interner)
         self.module_map = ModuleMap()
         self.modules = self.module_map.owners  # dotted name -> file id
         self.packages = self.module_map.packages
         self.symbols = SymbolTable()
         # class -> (file, name, receiver, target decided in-file)
         self.bases: dict[int, list[tuple[int, str, str | None, int | None]]] = {}
-        # every distinct import statement, shared by the files that hold it (never shrinks:
-        # bounded by the distinct statements ever seen)
-        self._imports: dict[ImportStatement, ImportStatement] = {}
         self.deps = DependencyRecorder()  # what the answer being computed consulted
         self.types = TypeEvaluator(self)
         self.reset_memo()
@@ -108,14 +107,14 @@ class Program:
         if file_id in self.files:
             self.remove_file(file_id)
         name = path.rsplit("/", 1)[-1]
-        self.files[file_id] = FileInfo(
-            file_id, path, [], name in ("__init__.py", "__init__.pyi"), exports
+        self.files.add(
+            FileInfo(file_id, path, [], name in ("__init__.py", "__init__.pyi"), exports)
         )
         self.rename_file(file_id, module_names)
 
     def rename_file(self, file_id: int, module_names: list[str]) -> None:
         """Give a file new module names (a package appeared or went above it)."""
-        info = self.files[file_id]
+        info = self.files.mutable(file_id)
         self.module_map.release(file_id, info.names)
         info.names = list(module_names)
         self.module_map.claim(file_id, info.path, info.names)
@@ -126,7 +125,7 @@ class Program:
             return
         self.rename_file(file_id, [])
         info = self.files.pop(file_id)
-        for sid in info.symbols:
+        for sid in info.symbols if info is not None else ():
             self.symbols.pop(sid)
             self.bases.pop(sid, None)
 
@@ -146,9 +145,8 @@ class Program:
         for row in ordered:
             by_file.setdefault(row[1], []).append(row)
         for file_id, file_rows in by_file.items():
-            file_info = files.get(file_id)
-            if file_info is not None:
-                file_info.add_symbols(file_rows, symbols)
+            if file_id in files:
+                files.mutable(file_id).add_symbols(file_rows, symbols)
 
     def _bound(self, file_id: int, scope: int | None, name: str) -> Iterator[int]:
         """The symbols `name` is bound to in `scope` (a module's symbol or a class) of a file,
@@ -168,21 +166,9 @@ class Program:
     def add_import(
         self, file_id: int, module: str, name: str | None, alias: str | None, level: int
     ) -> None:
-        info = self.files.get(file_id)
-        if info is not None:
-            # Thousands of files hold the same import (`from typing import Any`): one tuple for
-            # all of them (926,570 imports, 174,502 distinct, at 100,000 synthetic files).
-            key = (module, name, alias, level)
-            statement = self._imports.get(key)
-            if statement is None:
-                statement = (
-                    intern(module),
-                    intern(name) if name is not None else None,
-                    intern(alias) if alias is not None else None,
-                    level,
-                )
-                self._imports[statement] = statement
-            info.imports.append(statement)
+        if file_id in self.files:
+            statement = self.files.statement(module, name, alias, level)
+            self.files.mutable(file_id).imports.append(statement)
 
     def add_base(
         self, class_id: int, file_id: int, name: str, receiver: str | None, target: int | None
