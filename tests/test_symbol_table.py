@@ -34,3 +34,13 @@ def test_a_removed_symbol_is_gone_and_its_id_can_come_back() -> None:
 def test_ids_start_at_one() -> None:
     with pytest.raises(ValueError):
         SymbolTable().add(0, 1, MODULE, None)
+
+
+def test_a_file_id_past_two_to_the_31_widens_the_arrays_and_keeps_the_rest() -> None:
+    table = SymbolTable()
+    table.add(1, 7, MODULE, None)
+    table.add(2, 2**40, CLASS, 1)  # four bytes an id until then
+    table.add(3, 2**40, METHOD, 2)
+    assert [table.file_id(s) for s in (1, 2, 3)] == [7, 2**40, 2**40]
+    assert [table.parent(s) for s in (1, 2, 3)] == [None, 1, 2]
+    assert table.kind(3) == METHOD
