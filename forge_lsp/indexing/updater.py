@@ -35,7 +35,7 @@ from forge_lsp.indexing.discovery import Discovery, discover, unsafe_root
 from forge_lsp.indexing.modules import ModuleNames, is_test_file
 from forge_lsp.indexing.program_load import ProgramLoader, add_to_program, collector_paused
 from forge_lsp.indexing.report import FileDelta, IndexReport, ref_keys, symbol_keys
-from forge_lsp.indexing.resolution import NO_FACTS, Parsed, reresolve, resolve_parsed
+from forge_lsp.indexing.resolution import Parsed, StoredFiles, reresolve, resolve_parsed
 from forge_lsp.indexing.worker import Job, JobPool, Result, run_jobs
 from forge_lsp.resolve.program import Program
 
@@ -312,7 +312,9 @@ class GraphUpdater:
             report.seconds = time.perf_counter() - started
             return
         program = self.load_program()
-        parsed_ids = {p.file_id for p in parsed}
+        parsed_ids = (
+            parsed.file_ids() if isinstance(parsed, StoredFiles) else {p.file_id for p in parsed}
+        )
         lost = {p for p in added if p not in states}  # gone (or unreadable) since discovery
         unknown_before: set[str] = set()
         if lost:
@@ -373,12 +375,13 @@ class GraphUpdater:
         progress: Progress | None,
         report: IndexReport,
         changed: set[int],
-    ) -> list[Parsed]:
+    ) -> list[Parsed] | StoredFiles:
         """Write each parsed file's rows (as a delta) and put it into the program."""
         writer = self.writer
         states = self.states
         touched = report.touched
         parsed: list[Parsed] = []
+        stored = StoredFiles()  # a cold index's, instead
         for done, result in enumerate(results, 1):
             if progress is not None:
                 progress(done, total)
@@ -438,14 +441,16 @@ class GraphUpdater:
             rows = writer.ref_rows(fid, facts, symbols.ids)
             if report.cold:
                 # Memory stays flat however large the workspace: nothing of the file is kept.
-                stored, imports = writer.append_refs(rows), writer.append_imports(fid, facts)
-                parsed.append(
-                    Parsed(fid, result.path, False, NO_FACTS, [], [], delta, stored, imports)
+                stored.append(
+                    fid, writer.append_refs(rows), writer.append_imports(fid, facts), delta
                 )
                 continue
             parsed.append(
                 Parsed(fid, result.path, old is not None, facts, symbols.ids, rows, delta)
             )
+        if report.cold:
+            report.parsed = len(stored)
+            return stored
         report.parsed = len(parsed)
         return parsed
 
