@@ -61,8 +61,11 @@ class StoredFiles:
         return len(self.deltas)
 
     def __iter__(self) -> Iterator[Parsed]:
-        ids = self._ids
-        for n, delta in enumerate(self.deltas):
+        """In path order: a package's files are resolved together, and the files they read
+        are then among the last read, built (resolve/file_table.py)."""
+        ids, deltas = self._ids, self.deltas
+        for n in sorted(range(len(deltas)), key=lambda i: deltas[i].path):
+            delta = deltas[n]
             fid, first, last, imports, count = ids[5 * n : 5 * n + 5]
             yield Parsed(
                 fid, delta.path, False, NO_FACTS, [], [], delta, (first, last), (imports, count)

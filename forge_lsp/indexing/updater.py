@@ -146,8 +146,10 @@ class GraphUpdater:
         report.unchanged = len(files) - len(jobs)
         with self._transaction(), collector_paused():
             if jobs or removed:
-                stream = run_jobs(self._with_hashes(jobs), workers)
-                self._update(stream, len(jobs), removed, added, progress, report)
+                total, stream = len(jobs), run_jobs(self._with_hashes(jobs), workers)
+                # the stream holds the jobs until it has run them: none stay for resolution
+                del jobs, on_disk
+                self._update(stream, total, removed, added, progress, report)
             self._finish(discovery, report)
         return report
 
