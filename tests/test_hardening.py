@@ -701,3 +701,32 @@ def test_a_read_only_index_answers_only_for_files_that_did_not_change(tmp_path: 
         f"{root}/a.py:1:5: definition",
         f"{root}/a.py:4:1: call",
     ]
+
+
+_POOL_TWICE = """
+import os, sys
+from pathlib import Path
+from forge_lsp.indexing.worker import Job, JobPool
+from forge_lsp.server.live import descendants
+
+jobs = [Job(str(p), p.stat().st_size) for p in sorted(Path(sys.argv[1]).rglob("*.py"))]
+for _ in range(2):
+    with JobPool(2) as pool:
+        results = list(pool.run(jobs))
+        print(len(results), sum(r.facts is not None for r in results), len(descendants(os.getpid())) >= 3)
+    print(descendants(os.getpid()))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_closed_pool_leaves_no_process_and_the_next_one_starts_again(tmp_path: Path) -> None:
+    # workers, the forkserver and the resource tracker all go with the last pool: a cold index
+    # reaches its peak after the workers are done, and the helpers were 26 MB of it
+    root = tmp_path / "ws"
+    _big_workspace(root, files=100)
+    run = subprocess.run(
+        [sys.executable, "-c", _POOL_TWICE, str(root)], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["100 100 True", "[]"] * 2
+    assert "leaked" not in run.stderr
