@@ -29,7 +29,7 @@ class StoreError(Exception):
 # instead of 16 bought a cold index of 10,000 files no time (16.2-16.7 s either way) and cost
 # it 53 MB, and a live server 48 MB.
 CACHE_KIB = 16384
-SORT_CACHE_KIB = 8192  # building the bulk indexes (create_bulk_indexes)
+SORT_CACHE_KIB = 2048  # building the bulk indexes (create_bulk_indexes)
 _READER_MMAP_BYTES = 64 << 20
 
 
@@ -282,8 +282,9 @@ def create_bulk_indexes(conn: apsw.Connection) -> None:
     conn.execute(f"PRAGMA threads={min(4, os.cpu_count() or 1)}")
     # The sorts spill to temporary files rather than memory: on 100,000 files they would hold
     # hundreds of megabytes at once. Each sorter's runs are as large as the page cache: with
-    # 64 MB the index phase of 100,000 files held 240 MB and took 12.1 s; with 8 MB, 18 MB
-    # and 8.0 s (bigger runs buy nothing, the merge of small ones is cheap).
+    # 64 MB the index phase of 100,000 files held 240 MB and took 12.1 s; with 8 MB, 25 MB
+    # and 9.2-9.3 s; with 2 MB, 2 MB and 8.9-9.8 s (bigger runs buy nothing, the merge of
+    # small ones is cheap). This phase is a cold index's peak: what it holds is on top.
     conn.execute("PRAGMA temp_store=FILE")
     conn.execute(f"PRAGMA cache_size=-{SORT_CACHE_KIB}")
     try:
