@@ -11,6 +11,7 @@ from helpers import graph_differences, imports_as_v8, index_tree, reindex
 
 from forge_lsp.config import load_settings
 from forge_lsp.graph.schema import SCHEMA_VERSION
+from forge_lsp.graph.status import FILES_NOTED, FILES_UNPARSED, graph_status
 from forge_lsp.graph.store import APPLICATION_ID, StoreError, open_reader, open_writer
 from forge_lsp.indexing import updater
 from forge_lsp.indexing.indexer import index_workspace
@@ -195,3 +196,36 @@ def test_default_location_and_gitignore(tmp_path: Path) -> None:
     assert settings.db_path == root.resolve() / ".forge" / "graph.db"
     index_workspace(settings, jobs=1)
     assert (root / ".forge" / ".gitignore").read_text() == "*\n"
+
+
+def test_a_version_9_graph_gets_the_indexes_status_counts_with(tmp_path: Path) -> None:
+    """forge/status is asked while an index runs: its counts read a few rows of partial
+    indexes, not every file (0.2 s at 100,000 files), in a migrated graph too."""
+    files = {
+        "ok.py": "def f():\n    return 1\n",
+        "broken.py": "def g(:\n",
+        "bad.py": "x = '\udcff'\n",
+        "zz_bad.py": "y = '\udcfe'\n",
+    }
+    ws = index_tree(tmp_path, {k: v for k, v in files.items() if "bad" not in k})
+    for name in ("bad.py", "zz_bad.py"):
+        (ws.root / name).write_bytes(files[name].encode("utf-8", "surrogateescape"))
+    reindex(ws)
+    ws.query.close()
+    conn = apsw.Connection(str(ws.db))
+    conn.execute("DROP INDEX files_noted; DROP INDEX files_unparsed; PRAGMA user_version=9")
+    conn.close()
+
+    conn = open_writer(ws.db)
+    plans = [
+        " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {query}", args))
+        for query, args in ((FILES_UNPARSED, ()), (FILES_NOTED, (100,)))
+    ]
+    status = graph_status(conn)
+    conn.close()
+    assert plans == [
+        "SCAN files USING COVERING INDEX files_unparsed",  # its few rows
+        "SCAN files USING INDEX files_noted",
+    ]
+    assert (status["files"], status["filesWithSyntaxErrors"]) == (4, 1)
+    assert [entry["path"] for entry in status["partlyIndexed"]] == ["bad.py", "zz_bad.py"]

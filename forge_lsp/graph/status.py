@@ -13,8 +13,17 @@ from forge_lsp.graph.store import graph_totals
 SKIPPED_FILES_LISTED = 100  # a tree with thousands of skipped files still gives a readable status
 
 
+# Each reads a partial index (schema.py, _STATUS_INDEXES): an answer costs a few rows, not a
+# scan of every file, however often an editor asks.
+FILES_UNPARSED = "SELECT count(*) FROM files WHERE parse_ok = 0"
+FILES_NOTED = "SELECT path, note FROM files WHERE note IS NOT NULL ORDER BY path LIMIT ?"
+
+
 def graph_status(conn: apsw.Connection) -> dict[str, Any]:
-    files = conn.execute("SELECT count(*), coalesce(sum(1 - parse_ok), 0) FROM files").fetchall()[0]
+    files = (
+        conn.execute("SELECT count(*) FROM files").fetchall()[0][0],
+        conn.execute(FILES_UNPARSED).fetchall()[0][0],
+    )
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     symbols, refs, resolved = graph_totals(conn)
     skipped: dict[str, int] = {}
@@ -24,10 +33,7 @@ def graph_status(conn: apsw.Connection) -> dict[str, Any]:
         skipped[key] = skipped.get(key, 0) + 1
         if len(skipped_files) < SKIPPED_FILES_LISTED:
             skipped_files.append({"path": path, "reason": reason})
-    noted = conn.execute(
-        "SELECT path, note FROM files WHERE note IS NOT NULL ORDER BY path LIMIT ?",
-        (SKIPPED_FILES_LISTED,),
-    ).fetchall()
+    noted = conn.execute(FILES_NOTED, (SKIPPED_FILES_LISTED,)).fetchall()
     return {
         "root": meta.get("root"),
         "files": files[0],
