@@ -19,6 +19,7 @@ from forge_lsp.config import DEFAULT_EXCLUDES, Settings
 from forge_lsp.parsing import supported_suffixes
 
 SNIFF_BYTES = 8192
+_DIRECTORIES_KEPT = 65536
 
 
 @dataclass(slots=True)
@@ -47,6 +48,9 @@ class PathFilter:
         self.include = settings.include
         self.exclude = settings.exclude
         self.suffixes = supported_suffixes()
+        # whether no directory on the way to a file is a default exclude, by directory: a
+        # restart checks 100,000 paths in a few thousand directories
+        self._directories: dict[str, bool] = {}
 
     def dir_allowed(self, rel_dir: str) -> bool:
         name = rel_dir.rsplit("/", 1)[-1]
@@ -62,11 +66,18 @@ class PathFilter:
     def file_allowed(self, rel: str) -> bool:
         if not rel.endswith(self.suffixes):
             return False
-        parts = rel.split("/")
-        for i in range(1, len(parts)):
-            if parts[i - 1] in self.excluded_dirs or parts[i - 1].endswith(".egg-info"):
-                return False
-        if any(_match(rel, pattern) for pattern in self.exclude):
+        directory = rel.rpartition("/")[0]
+        allowed = self._directories.get(directory)
+        if allowed is None:
+            if len(self._directories) >= _DIRECTORIES_KEPT:  # a long-lived watcher's filter
+                self._directories.clear()
+            allowed = self._directories[directory] = not any(
+                part in self.excluded_dirs or part.endswith(".egg-info")
+                for part in directory.split("/")
+            )
+        if not allowed:
+            return False
+        if self.exclude and any(_match(rel, pattern) for pattern in self.exclude):
             return False
         return not self.include or any(_match(rel, pattern) for pattern in self.include)
 

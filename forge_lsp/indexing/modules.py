@@ -83,9 +83,15 @@ class ModuleNames:
     def __init__(self, prefix: str, paths: Iterable[str]) -> None:
         self._prefix = prefix  # the workspace root, with a trailing slash
         self._by_dir: dict[str, set[str]] = {}  # directory (relative) -> its files with names
+        self.packages: set[str] = set()  # package_dirs of every file, found in the same pass
+        # one pass, inlined: a restart builds this for every file before it can be ready
+        by_dir, packages, cut = self._by_dir, self.packages, len(prefix)
         for path in paths:
-            self._by_dir.setdefault(self._parent(path), set()).add(path)
-        self.packages = package_dirs(self.rel(p) for ps in self._by_dir.values() for p in ps)
+            rel = path[cut:] if path.startswith(prefix) else path
+            directory, slash, name = rel.rpartition("/")  # as _parent: "" at the top
+            by_dir.setdefault(directory, set()).add(path)
+            if slash and name in INIT_NAMES:
+                packages.add(directory)
 
     def rel(self, path: str) -> str:
         return path[len(self._prefix) :] if path.startswith(self._prefix) else path

@@ -134,13 +134,11 @@ class GraphUpdater:
         jobs = [
             Job(f.path, f.size)
             for f in files
-            if f.path not in kept
-            and (
-                f.path not in states
-                or states[f.path].size != f.size
-                or states[f.path].mtime_ns != f.mtime_ns
-            )
+            if (state := states.get(f.path)) is None
+            or (state.size, state.mtime_ns) != (f.size, f.mtime_ns)
         ]
+        if kept:
+            jobs = [job for job in jobs if job.path not in kept]
         added = on_disk - states.keys()
         report = IndexReport(files=len(states) - len(removed) + len(added))
         report.unchanged = len(files) - len(jobs)
