@@ -116,17 +116,21 @@ class JobPool:
     def __enter__(self) -> JobPool:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        # An exception from outside (a signal's) may have come while the executor was starting
+        # a worker it did not know of yet. That worker holds the forkserver up (each worker
+        # keeps its "alive" pipe), so stopping it would wait for good: the helpers are left
+        # for this process's exit (they go with it). A generator closed at a yield is not that.
+        self.close(stop_helpers=kind is None or issubclass(kind, GeneratorExit))
 
-    def close(self) -> None:
+    def close(self, stop_helpers: bool = True) -> None:
         global _running_pools
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
             with _running_lock:
                 _running_pools -= 1
-                if _running_pools == 0:
+                if _running_pools == 0 and stop_helpers:
                     _stop_helpers()
 
     def _executor(self) -> ProcessPoolExecutor:
