@@ -20,10 +20,8 @@ FILES_NOTED = "SELECT path, note FROM files WHERE note IS NOT NULL ORDER BY path
 
 
 def graph_status(conn: apsw.Connection) -> dict[str, Any]:
-    files = (
-        conn.execute("SELECT count(*) FROM files").fetchall()[0][0],
-        conn.execute(FILES_UNPARSED).fetchall()[0][0],
-    )
+    files = conn.execute("SELECT count(*) FROM files").fetchall()[0][0]
+    unparsed = conn.execute(FILES_UNPARSED).fetchall()[0][0]
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     symbols, refs, resolved = graph_totals(conn)
     skipped: dict[str, int] = {}
@@ -36,8 +34,8 @@ def graph_status(conn: apsw.Connection) -> dict[str, Any]:
     noted = conn.execute(FILES_NOTED, (SKIPPED_FILES_LISTED,)).fetchall()
     return {
         "root": meta.get("root"),
-        "files": files[0],
-        "filesWithSyntaxErrors": files[1],
+        "files": files,
+        "filesWithSyntaxErrors": unparsed,
         "symbols": symbols,
         "references": refs,
         "resolvedReferences": resolved,
