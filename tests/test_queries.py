@@ -156,6 +156,31 @@ def test_workspace_symbols_by_dotted_name(tmp_path: Path) -> None:
         tree.query.close()
 
 
+def test_workspace_symbols_find_modules_by_dotted_name_and_last_part(tmp_path: Path) -> None:
+    tree = index_tree(tmp_path, SEARCHED)
+    root = tree.root.as_posix() + "/"
+
+    def found(query: str) -> list[tuple[str, str, str]]:
+        return [
+            (s.path.removeprefix(root), s.kind, s.display_name)
+            for s in tree.query.workspace_symbols(query)
+        ]
+
+    try:
+        assert found("httpx._client") == [("httpx/_client.py", "module", "httpx._client")]
+        assert found("_client") == [("httpx/_client.py", "module", "httpx._client")]
+        # the packages in order, as for other symbols; a module's last part is not a package
+        assert found("httpx._cl") == [("httpx/_client.py", "module", "httpx._client")]
+        assert found("_client._client") == []
+        # by prefix, never by substring: `client` is the class (case aside), not `_client`
+        assert found("client") == [("httpx/_client.py", "class", "Client")]
+        assert found("oth") == [("other.py", "module", "other")]
+        # the module beside the names it matches, ranked as they are (exactly, then prefix)
+        assert found("httpx") == [("httpx/__init__.py", "module", "httpx")]
+    finally:
+        tree.query.close()
+
+
 def test_workspace_symbols_rank_methods_above_closures_and_fuzzy_only_when_nothing_else(
     tmp_path: Path,
 ) -> None:

@@ -8,7 +8,7 @@ are computed at query time by name, so the stored graph only ever holds exact ed
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -445,11 +445,19 @@ class GraphQuery:
 
     def workspace_symbols(self, query: str, *, limit: int = 100) -> list[Symbol]:
         """By name or dotted name, ranked (graph/symbol_search.py)."""
-        return search_symbols(self.conn, query, limit, self._symbols_named)
+        return search_symbols(self.conn, query, limit, self._symbols_named, self._module_symbols)
 
     def _symbols_named(self, name_id: int) -> list[Symbol]:
         rows = self.conn.execute(
             f"SELECT {_SYMBOL_COLUMNS}{_SYMBOL_FROM} WHERE s.name_id=?", (name_id,)
+        ).fetchall()
+        return [_symbol(row) for row in rows]
+
+    def _module_symbols(self, file_ids: Collection[int]) -> list[Symbol]:
+        rows = self.conn.execute(
+            f"SELECT {_SYMBOL_COLUMNS}{_SYMBOL_FROM} WHERE s.kind = 'module'"
+            " AND s.file_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(file_ids)),),
         ).fetchall()
         return [_symbol(row) for row in rows]
 

@@ -8,6 +8,10 @@ path and the enclosing classes or functions: those that end the path rank first 
 is the method), then those anywhere in it (`httpx.Client` is `httpx._client.Client`,
 re-exported by `httpx`).
 
+Modules are found by their dotted names the same way (`models`, `shop.models`), their last part
+matched as a name is (exactly, then by prefix: never by substring or fuzzily, which every long
+package path would satisfy).
+
 Among equals, what a user most likely means comes first: code before tests, top-level and
 class members before closures, classes before functions before methods, then by path.
 """
@@ -15,7 +19,7 @@ class members before closures, classes before functions before methods, then by 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 import apsw
 
@@ -24,11 +28,18 @@ from forge_lsp.graph.model import Symbol
 KIND_RANK = {"class": 0, "function": 1, "method": 2, "module": 3, "variable": 4, "field": 5}
 _FUZZY = 5  # the rank of a fuzzy match: used only when nothing better matched
 
+_PREFIX = 3  # the worst rank of a match by prefix: what a module's last part must reach
+
 SymbolsNamed = Callable[[int], list[Symbol]]  # every symbol with this name id
+ModuleSymbols = Callable[[Collection[int]], list[Symbol]]  # the module symbols of these files
 
 
 def search_symbols(
-    conn: apsw.Connection, query: str, limit: int, symbols_named: SymbolsNamed
+    conn: apsw.Connection,
+    query: str,
+    limit: int,
+    symbols_named: SymbolsNamed,
+    module_symbols: ModuleSymbols,
 ) -> list[Symbol]:
     query = query.strip().strip(".")
     if not query:
@@ -36,16 +47,36 @@ def search_symbols(
     *qualifiers, name = query.split(".")
     if not name or any(not q for q in qualifiers):
         return []
+    modules = _modules(conn, qualifiers, name, module_symbols)
     if qualifiers:
         matches = _name_matches(conn, name, fuzzy=False)
-        return _qualified(conn, matches, qualifiers, limit, symbols_named)
-    out: list[tuple[tuple[object, ...], Symbol]] = []
+        return _qualified(conn, matches, qualifiers, limit, symbols_named, modules)
+    out: list[tuple[tuple[object, ...], Symbol]] = [
+        ((rank, length, *_tiebreak(conn, sym)), sym) for _, rank, length, sym in modules
+    ]
     for rank, length, nid in _name_matches(conn, name, fuzzy=True):
         out.extend(((rank, length, *_tiebreak(conn, sym)), sym) for sym in symbols_named(nid))
         if len(out) >= limit * 2 and rank > 1:
             break
     out.sort(key=lambda item: item[0])
     return [sym for _, sym in out[:limit]]
+
+
+def _rank(text: str, query: str, lowered: str) -> int | None:
+    """How well `text` matches `query` (`lowered` is its lower case), short of fuzzily: 0
+    exactly, 1 but for case, 2 by prefix, 3 by prefix but for case, 4 as a substring."""
+    if text == query:
+        return 0
+    low = text.lower()
+    if low == lowered:
+        return 1
+    if text.startswith(query):
+        return 2
+    if low.startswith(lowered):
+        return _PREFIX
+    if lowered in low:
+        return 4
+    return None
 
 
 def _name_matches(conn: apsw.Connection, query: str, fuzzy: bool) -> list[tuple[int, int, int]]:
@@ -56,26 +87,40 @@ def _name_matches(conn: apsw.Connection, query: str, fuzzy: bool) -> list[tuple[
     for nid, text in conn.execute(
         "SELECT id, text FROM names WHERE text != '' AND text NOT LIKE '<%'"
     ):
-        low = text.lower()
-        if text == query:
-            rank = 0
-        elif low == lowered:
-            rank = 1
-        elif text.startswith(query):
-            rank = 2
-        elif low.startswith(lowered):
-            rank = 3
-        elif lowered in low:
-            rank = 4
-        elif fuzzy and pattern.search(low):
+        rank = _rank(text, query, lowered)
+        if rank is None:
+            if not fuzzy or not pattern.search(text.lower()):
+                continue
             rank = _FUZZY
-        else:
-            continue
         scored.append((rank, len(text), nid))
     scored.sort()
     if scored and scored[0][0] < _FUZZY:
         scored = [s for s in scored if s[0] < _FUZZY]
     return scored
+
+
+def _modules(
+    conn: apsw.Connection, qualifiers: list[str], name: str, module_symbols: ModuleSymbols
+) -> list[tuple[int, int, int, Symbol]]:
+    """(fit, rank, length, module symbol) of the modules whose last part starts with `name`
+    (any case) and whose packages hold the qualifiers in order (`_fit`); a file importable
+    under several names counts by its best."""
+    lowered = name.lower()
+    escaped = re.sub(r"([\\%_])", r"\\\1", name)
+    best: dict[int, tuple[int, int, int]] = {}
+    for file_id, dotted in conn.execute(
+        "SELECT file_id, name FROM modules WHERE name LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\'",
+        (f"{escaped}%", f"%.{escaped}%"),
+    ):
+        *packages, last = dotted.split(".")
+        rank = _rank(last, name, lowered)
+        fit = _fit(qualifiers, packages) if qualifiers else 0
+        if rank is None or rank > _PREFIX or fit is None:
+            continue
+        key = (fit, rank, len(last))
+        if file_id not in best or key < best[file_id]:
+            best[file_id] = key
+    return [(*best[sym.file_id], sym) for sym in module_symbols(list(best))]
 
 
 def _qualified(
@@ -84,11 +129,15 @@ def _qualified(
     qualifiers: list[str],
     limit: int,
     symbols_named: SymbolsNamed,
+    found_modules: list[tuple[int, int, int, Symbol]],
 ) -> list[Symbol]:
     modules: dict[int, list[list[str]]] = {}
-    out: list[tuple[tuple[object, ...], int, Symbol]] = []
+    out: list[tuple[tuple[object, ...], int, Symbol]] = [
+        ((fit, rank, length, *_tiebreak(conn, sym)), rank, sym)
+        for fit, rank, length, sym in found_modules
+    ]
     for rank, length, nid in matches:
-        if rank > 3:  # the last part is a name, or its start: not any substring
+        if rank > _PREFIX:  # the last part is a name, or its start: not any substring
             break
         for sym in symbols_named(nid):
             if sym.file_id not in modules:
