@@ -181,6 +181,27 @@ def test_workspace_symbols_find_modules_by_dotted_name_and_last_part(tmp_path: P
         tree.query.close()
 
 
+def test_workspace_symbols_fall_back_to_fuzzy_when_no_symbol_matches_whatever_else_has_the_name(
+    tmp_path: Path,
+) -> None:
+    tree = index_tree(
+        tmp_path,
+        {
+            "rows.py": "import json\n\n\ndef dump_rows(x):\n    return json.dumps(x)\n",
+            "shop.py": "def s_h_o_p():\n    return 0\n",
+        },
+    )
+    try:
+        # `dumps` and `json` are names of the graph (references to the outside), no symbol's
+        assert _found(tree, "dumps") == [("rows.py", "dump_rows")]
+        assert _found(tree, "json") == []
+        # a module matched: no fuzzy guesses beside it
+        assert _found(tree, "shop") == [("shop.py", "")]
+        assert _found(tree, "sh_p") == [("shop.py", "s_h_o_p")]
+    finally:
+        tree.query.close()
+
+
 def test_workspace_symbols_rank_methods_above_closures_and_fuzzy_only_when_nothing_else(
     tmp_path: Path,
 ) -> None:
