@@ -202,6 +202,31 @@ def test_workspace_symbols_fall_back_to_fuzzy_when_no_symbol_matches_whatever_el
         tree.query.close()
 
 
+def test_workspace_symbols_read_names_only_as_far_as_the_limit_needs_and_no_shorter(
+    tmp_path: Path,
+) -> None:
+    tree = index_tree(
+        tmp_path,
+        {
+            "a.py": "def run_a():\n    pass\n\n\nclass run_b:\n    pass\n\n\ndef run_all():\n    pass\n",
+            "b.py": "def run():\n    pass\n\n\nclass Run:\n    pass\n\n\ndef runner():\n    pass\n",
+        },
+    )
+
+    def found(query: str, limit: int) -> list[str]:
+        return [s.qualname for s in tree.query.workspace_symbols(query, limit=limit)]
+
+    try:
+        assert found("run", 3) == ["run", "Run", "run_b"]
+        assert found("run", 1) == ["run"]
+        # `run_a` and `run_b` tie on rank and length: the class comes first, though the function's
+        # name was seen first and alone would have filled the answer
+        assert found("run_", 1) == ["run_b"]
+        assert found("run_", 3) == ["run_b", "run_a", "run_all"]
+    finally:
+        tree.query.close()
+
+
 def test_workspace_symbols_rank_methods_above_closures_and_fuzzy_only_when_nothing_else(
     tmp_path: Path,
 ) -> None:

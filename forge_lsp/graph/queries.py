@@ -445,15 +445,16 @@ class GraphQuery:
 
     def workspace_symbols(self, query: str, *, limit: int = 100) -> list[Symbol]:
         """By name or dotted name, ranked (graph/symbol_search.py)."""
-        return search_symbols(self.conn, query, limit, self._symbols_named, self._module_symbols)
+        return search_symbols(self.conn, query, limit, self)
 
-    def _symbols_named(self, name_id: int) -> list[Symbol]:
+    def symbols_named(self, name_id: int) -> list[Symbol]:
         rows = self.conn.execute(
             f"SELECT {_SYMBOL_COLUMNS}{_SYMBOL_FROM} WHERE s.name_id=?", (name_id,)
         ).fetchall()
         return [_symbol(row) for row in rows]
 
-    def _module_symbols(self, file_ids: Collection[int]) -> list[Symbol]:
+    def module_symbols(self, file_ids: Collection[int]) -> list[Symbol]:
+        """The module symbols of these files."""
         rows = self.conn.execute(
             f"SELECT {_SYMBOL_COLUMNS}{_SYMBOL_FROM} WHERE s.kind = 'module'"
             " AND s.file_id IN (SELECT value FROM json_each(?))",

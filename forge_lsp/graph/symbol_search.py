@@ -19,7 +19,9 @@ class members before closures, classes before functions before methods, then by 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable
+from bisect import bisect_left
+from collections.abc import Collection, Iterable
+from typing import Protocol
 
 import apsw
 
@@ -30,16 +32,20 @@ _FUZZY = 5  # the rank of a fuzzy match: used only when nothing better matched
 
 _PREFIX = 3  # the worst rank of a match by prefix: what a module's last part must reach
 
-SymbolsNamed = Callable[[int], list[Symbol]]  # every symbol with this name id
-ModuleSymbols = Callable[[Collection[int]], list[Symbol]]  # the module symbols of these files
+
+class SymbolSource(Protocol):
+    """Where the symbols found are read from (the GraphQuery: this module ranks, it builds no
+    Symbol)."""
+
+    def symbols(self, ids: Iterable[int]) -> dict[int, Symbol]: ...
+
+    def symbols_named(self, name_id: int) -> list[Symbol]: ...
+
+    def module_symbols(self, file_ids: Collection[int]) -> list[Symbol]: ...
 
 
 def search_symbols(
-    conn: apsw.Connection,
-    query: str,
-    limit: int,
-    symbols_named: SymbolsNamed,
-    module_symbols: ModuleSymbols,
+    conn: apsw.Connection, query: str, limit: int, source: SymbolSource
 ) -> list[Symbol]:
     query = query.strip().strip(".")
     if not query:
@@ -47,20 +53,55 @@ def search_symbols(
     *qualifiers, name = query.split(".")
     if not name or any(not q for q in qualifiers):
         return []
-    modules = _modules(conn, qualifiers, name, limit, module_symbols)
+    modules = _modules(conn, qualifiers, name, limit, source)
     if qualifiers:
         matches = _name_matches(conn, name, fuzzy=False)
-        return _qualified(conn, matches, qualifiers, limit, symbols_named, modules)
-    out: list[tuple[tuple[object, ...], Symbol]] = [
-        ((rank, length, *_tiebreak(conn, sym)), sym) for _, rank, length, sym in modules
+        return _qualified(conn, matches, qualifiers, limit, source, modules)
+    return _bare(conn, name, limit, source, modules)
+
+
+def _bare(
+    conn: apsw.Connection,
+    name: str,
+    limit: int,
+    source: SymbolSource,
+    modules: list[tuple[int, int, int, Symbol]],
+) -> list[Symbol]:
+    """The `limit` first symbols for a bare name, the modules found beside them. A match ranks
+    by (rank, length) of its name first, so the names are read best first until `limit`
+    matches rank above everything the names left could give; of one name, only the `limit`
+    first symbols can be in the answer (`__init__` has 176,000 at 100,000 files): they are
+    ranked from their rows, and only the answer's are built."""
+    out: list[tuple[tuple[object, ...], int]] = [
+        ((rank, length, *_tiebreak(conn, sym)), sym.id) for _, rank, length, sym in modules
     ]
+    module_keys = sorted((rank, length) for _, rank, length, _ in modules)
     # fuzzily only when nothing else matched: a module neither
-    for rank, length, nid in _name_matches(conn, name, fuzzy=not modules):
-        out.extend(((rank, length, *_tiebreak(conn, sym)), sym) for sym in symbols_named(nid))
-        if len(out) >= limit * 2 and rank > 1:
+    matches = _name_matches(conn, name, fuzzy=not modules)
+    named = 0  # the symbols of names in `out`
+    for n, (rank, length, nid) in enumerate(matches):
+        ranked = sorted((_order(*order), sid) for sid, *order in conn.execute(_NAMED_ORDER, (nid,)))
+        out.extend(((rank, length, *order), sid) for order, sid in ranked[:limit])
+        named += min(len(ranked), limit)
+        following = matches[n + 1][:2] if n + 1 < len(matches) else None
+        if (
+            following is not None
+            and following > (rank, length)
+            and named + bisect_left(module_keys, following) >= limit
+        ):
             break
-    out.sort(key=lambda item: item[0])
-    return [sym for _, sym in out[:limit]]
+    out.sort()
+    ids = [sid for _, sid in out[:limit]]
+    found = source.symbols(ids)
+    return [found[sid] for sid in ids if sid in found]
+
+
+# what _order ranks a symbol by, for every symbol with a name id
+_NAMED_ORDER = (
+    "SELECT s.id, f.is_test, p.kind, s.kind, f.path, s.line FROM symbols s"
+    " JOIN files f ON f.id = s.file_id LEFT JOIN symbols p ON p.id = s.parent_id"
+    " WHERE s.name_id = ?"
+)
 
 
 def _rank(text: str, query: str, lowered: str) -> int | None:
@@ -96,25 +137,22 @@ def _name_matches(conn: apsw.Connection, query: str, fuzzy: bool) -> list[tuple[
     """(rank, length, name id) of the symbols' names matching `query`, best first; fuzzy
     matches only when nothing else matched."""
     lowered = query.lower()
-
-    def candidates(*parts: str) -> Iterable[tuple[int, str]]:
-        # LIKE ignores the case of ASCII letters only: a query beyond ASCII reads every name
-        like = "%" + "%".join(map(_like_escaped, parts)) + "%" if query.isascii() else "%"
-        return conn.execute(_CANDIDATES, (like,))
-
-    scored = [
-        (rank, len(text), nid)
-        for nid, text in candidates(query)
-        if text and (rank := _rank(text, query, lowered)) is not None
-    ]
-    if not scored and fuzzy:
-        pattern = re.compile(".*?".join(re.escape(c) for c in lowered))
-        scored = [
-            (_FUZZY, len(text), nid)
-            for nid, text in candidates(*query)
-            if text and pattern.search(text.lower())
-        ]
+    pattern = re.compile(".*?".join(re.escape(c) for c in lowered))
+    # one scan: the characters in order (fuzzily) hold every substring match too. LIKE ignores
+    # the case of ASCII letters only: a query beyond ASCII reads every name
+    parts = query if fuzzy else [query]
+    like = "%" + "%".join(map(_like_escaped, parts)) + "%" if query.isascii() else "%"
+    scored: list[tuple[int, int, int]] = []
+    for nid, text in conn.execute(_CANDIDATES, (like,)):
+        rank = _rank(text, query, lowered) if text else None
+        if rank is None:
+            if not fuzzy or not text or not pattern.search(text.lower()):
+                continue
+            rank = _FUZZY
+        scored.append((rank, len(text), nid))
     scored.sort()
+    if scored and scored[0][0] < _FUZZY:
+        scored = [s for s in scored if s[0] < _FUZZY]
     return scored
 
 
@@ -128,7 +166,7 @@ def _modules(
     qualifiers: list[str],
     name: str,
     limit: int,
-    module_symbols: ModuleSymbols,
+    source: SymbolSource,
 ) -> list[tuple[int, int, int, Symbol]]:
     """(fit, rank, length, module symbol) of the modules whose last part starts with `name`
     (any case) and whose packages hold the qualifiers in order (`_fit`), the `limit` first
@@ -154,7 +192,7 @@ def _modules(
         # _qualified keeps only the names themselves then
         best = {f: key for f, key in best.items() if key[1] <= 1}
     first = sorted(best, key=best.__getitem__)[:limit]
-    return [(*best[sym.file_id][:3], sym) for sym in module_symbols(first)]
+    return [(*best[sym.file_id][:3], sym) for sym in source.module_symbols(first)]
 
 
 def _qualified(
@@ -162,7 +200,7 @@ def _qualified(
     matches: Iterable[tuple[int, int, int]],
     qualifiers: list[str],
     limit: int,
-    symbols_named: SymbolsNamed,
+    source: SymbolSource,
     found_modules: list[tuple[int, int, int, Symbol]],
 ) -> list[Symbol]:
     modules: dict[int, list[list[str]]] = {}
@@ -173,7 +211,7 @@ def _qualified(
     for rank, length, nid in matches:
         if rank > _PREFIX:  # the last part is a name, or its start: not any substring
             break
-        for sym in symbols_named(nid):
+        for sym in source.symbols_named(nid):
             if sym.file_id not in modules:
                 modules[sym.file_id] = [
                     name.split(".")
@@ -205,8 +243,17 @@ def _fit(qualifiers: list[str], path: list[str]) -> int | None:
 
 
 def _tiebreak(conn: apsw.Connection, sym: Symbol) -> tuple[object, ...]:
-    nested = 0
+    parent = None
     if sym.parent_id is not None:
-        parent = conn.execute("SELECT kind FROM symbols WHERE id = ?", (sym.parent_id,)).fetchall()
-        nested = int(bool(parent) and parent[0][0] in ("function", "method"))
-    return (sym.is_test, nested, KIND_RANK.get(sym.kind, 9), sym.path, sym.range.line)
+        rows = conn.execute("SELECT kind FROM symbols WHERE id = ?", (sym.parent_id,)).fetchall()
+        parent = rows[0][0] if rows else None
+    return _order(sym.is_test, parent, sym.kind, sym.path, sym.range.line)
+
+
+def _order(
+    is_test: object, parent_kind: str | None, kind: str, path: str, line: int
+) -> tuple[object, ...]:
+    """Among equal matches: code before tests, top-level and class members before closures,
+    classes before functions before methods, then by path and line."""
+    nested = int(parent_kind in ("function", "method"))
+    return (bool(is_test), nested, KIND_RANK.get(kind, 9), path, line)
