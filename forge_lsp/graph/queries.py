@@ -447,12 +447,6 @@ class GraphQuery:
         """By name or dotted name, ranked (graph/symbol_search.py)."""
         return search_symbols(self.conn, query, limit, self)
 
-    def symbols_named(self, name_id: int) -> list[Symbol]:
-        rows = self.conn.execute(
-            f"SELECT {_SYMBOL_COLUMNS}{_SYMBOL_FROM} WHERE s.name_id=?", (name_id,)
-        ).fetchall()
-        return [_symbol(row) for row in rows]
-
     def module_symbols(self, file_ids: Collection[int]) -> list[Symbol]:
         """The module symbols of these files."""
         rows = self.conn.execute(

@@ -18,6 +18,7 @@ class members before closures, classes before functions before methods, then by 
 
 from __future__ import annotations
 
+import json
 import re
 from bisect import bisect_left
 from collections.abc import Collection, Iterable
@@ -38,8 +39,6 @@ class SymbolSource(Protocol):
     Symbol)."""
 
     def symbols(self, ids: Iterable[int]) -> dict[int, Symbol]: ...
-
-    def symbols_named(self, name_id: int) -> list[Symbol]: ...
 
     def module_symbols(self, file_ids: Collection[int]) -> list[Symbol]: ...
 
@@ -195,6 +194,14 @@ def _modules(
     return [(*best[sym.file_id][:3], sym) for sym in source.module_symbols(first)]
 
 
+# what _qualified reads of every symbol with a name id: its file and qualified name, and _order's
+_NAMED_QUALIFIED = (
+    "SELECT s.id, s.file_id, s.qualname, f.is_test, p.kind, s.kind, f.path, s.line FROM symbols s"
+    " JOIN files f ON f.id = s.file_id LEFT JOIN symbols p ON p.id = s.parent_id"
+    " WHERE s.name_id = ?"
+)
+
+
 def _qualified(
     conn: apsw.Connection,
     matches: Iterable[tuple[int, int, int]],
@@ -203,32 +210,37 @@ def _qualified(
     source: SymbolSource,
     found_modules: list[tuple[int, int, int, Symbol]],
 ) -> list[Symbol]:
-    modules: dict[int, list[list[str]]] = {}
-    out: list[tuple[tuple[object, ...], int, Symbol]] = [
-        ((fit, rank, length, *_tiebreak(conn, sym)), rank, sym)
+    """The `limit` first symbols for a dotted name: those of the names matched whose module
+    path and enclosing symbols hold the qualifiers (`_fit`), the modules found beside them;
+    ranked from their rows, the module names of their files read at once."""
+    out: list[tuple[tuple[object, ...], int, int]] = [  # (key, rank, symbol id)
+        ((fit, rank, length, *_tiebreak(conn, sym)), rank, sym.id)
         for fit, rank, length, sym in found_modules
     ]
-    for rank, length, nid in matches:
-        if rank > _PREFIX:  # the last part is a name, or its start: not any substring
-            break
-        for sym in source.symbols_named(nid):
-            if sym.file_id not in modules:
-                modules[sym.file_id] = [
-                    name.split(".")
-                    for (name,) in conn.execute(
-                        "SELECT name FROM modules WHERE file_id = ?", (sym.file_id,)
-                    )
-                ]
-            enclosing = sym.qualname.split(".")[:-1]
-            paths = [module + enclosing for module in modules[sym.file_id] or [[]]]
-            fits = [f for path in paths if (f := _fit(qualifiers, path)) is not None]
-            if fits:
-                fit = min(fits)
-                out.append(((fit, rank, length, *_tiebreak(conn, sym)), rank, sym))
+    rows = [
+        (rank, length, row)
+        for rank, length, nid in matches
+        if rank <= _PREFIX  # the last part is a name, or its start: not any substring
+        for row in conn.execute(_NAMED_QUALIFIED, (nid,))
+    ]
+    modules: dict[int, list[list[str]]] = {row[1]: [] for *_, row in rows}
+    for file_id, dotted in conn.execute(
+        "SELECT file_id, name FROM modules WHERE file_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(sorted(modules)),),
+    ):
+        modules[file_id].append(dotted.split("."))
+    for rank, length, (sid, file_id, qualname, *order) in rows:
+        enclosing = qualname.split(".")[:-1]
+        paths = [module + enclosing for module in modules[file_id] or [[]]]
+        fits = [f for path in paths if (f := _fit(qualifiers, path)) is not None]
+        if fits:
+            out.append(((min(fits), rank, length, *_order(*order)), rank, sid))
     if any(rank <= 1 for _, rank, _ in out):  # the name itself: its prefixes are noise
         out = [item for item in out if item[1] <= 1]
-    out.sort(key=lambda item: item[0])
-    return [sym for _, _, sym in out[:limit]]
+    out.sort()
+    ids = [sid for *_, sid in out[:limit]]
+    found = source.symbols(ids)
+    return [found[sid] for sid in ids if sid in found]
 
 
 def _fit(qualifiers: list[str], path: list[str]) -> int | None:
