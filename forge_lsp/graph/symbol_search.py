@@ -79,7 +79,8 @@ def _bare(
     matches = _name_matches(conn, name, fuzzy=not modules)
     named = 0  # the symbols of names in `out`
     for n, (rank, length, nid) in enumerate(matches):
-        ranked = sorted((_order(*order), sid) for sid, *order in conn.execute(_NAMED_ORDER, (nid,)))
+        rows = conn.execute(_NAMED, (nid,))
+        ranked = sorted((_order(*order), sid) for sid, _file, _qualname, *order in rows)
         out.extend(((rank, length, *order), sid) for order, sid in ranked[:limit])
         named += min(len(ranked), limit)
         following = matches[n + 1][:2] if n + 1 < len(matches) else None
@@ -95,9 +96,10 @@ def _bare(
     return [found[sid] for sid in ids if sid in found]
 
 
-# what _order ranks a symbol by, for every symbol with a name id
-_NAMED_ORDER = (
-    "SELECT s.id, f.is_test, p.kind, s.kind, f.path, s.line FROM symbols s"
+# what the search reads of every symbol with a name id: its id, file and qualified name, then
+# the columns _order ranks it by
+_NAMED = (
+    "SELECT s.id, s.file_id, s.qualname, f.is_test, p.kind, s.kind, f.path, s.line FROM symbols s"
     " JOIN files f ON f.id = s.file_id LEFT JOIN symbols p ON p.id = s.parent_id"
     " WHERE s.name_id = ?"
 )
@@ -194,14 +196,6 @@ def _modules(
     return [(*best[sym.file_id][:3], sym) for sym in source.module_symbols(first)]
 
 
-# what _qualified reads of every symbol with a name id: its file and qualified name, and _order's
-_NAMED_QUALIFIED = (
-    "SELECT s.id, s.file_id, s.qualname, f.is_test, p.kind, s.kind, f.path, s.line FROM symbols s"
-    " JOIN files f ON f.id = s.file_id LEFT JOIN symbols p ON p.id = s.parent_id"
-    " WHERE s.name_id = ?"
-)
-
-
 def _qualified(
     conn: apsw.Connection,
     matches: Iterable[tuple[int, int, int]],
@@ -221,7 +215,7 @@ def _qualified(
         (rank, length, row)
         for rank, length, nid in matches
         if rank <= _PREFIX  # the last part is a name, or its start: not any substring
-        for row in conn.execute(_NAMED_QUALIFIED, (nid,))
+        for row in conn.execute(_NAMED, (nid,))
     ]
     modules: dict[int, list[list[str]]] = {row[1]: [] for *_, row in rows}
     for file_id, dotted in conn.execute(
