@@ -16,6 +16,7 @@ from live_support import LiveTree
 
 from forge_lsp.graph.consulted import decode_names, encode_names
 from forge_lsp.graph.snapshot import graph_snapshot
+from forge_lsp.indexing import resolution
 from forge_lsp.indexing.updater import GraphUpdater
 from forge_lsp.parsing.facts import LOCAL_RECEIVER
 
@@ -88,6 +89,36 @@ def test_an_interface_change_re_resolves_only_the_references_that_read_it(
     assert report.reresolved_refs == tool_rows
     assert tree.targets("use.py", "tool") == ["b.py:tool"] * 3
     assert tree.differences() == []
+
+
+def test_dependents_read_in_batches_re_resolve_as_one_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seven files read `a.py` through three different sets of names; in batches of three their
+    references are read in groups that cut across both: every one is re-resolved, exactly."""
+    monkeypatch.setattr(resolution, "_REFS_BATCH", 3)
+    spellings = [
+        "from a import helper\n\n\ndef f():\n    return helper()\n",
+        "import a\n\n\ndef f():\n    return a.helper() + a.other()\n",
+        "from a import helper as h\n\n\ndef f():\n    return h()\n",
+    ]
+    files = {"a.py": "def helper():\n    return 1\n\n\ndef other():\n    return 2\n"}
+    files |= {f"u{k}.py": spellings[k % 3] for k in range(7)}
+    tree = LiveTree(tmp_path, files)
+    try:
+        report = tree.edit("a.py", "def helper2():\n    return 1\n\n\ndef other():\n    return 2\n")
+        assert report.reresolved_files == 7
+        assert tree.targets("u0.py", "helper") == [None, None]
+        assert tree.targets("u1.py", "helper") == [None]
+        assert tree.targets("u1.py", "other") == ["a.py:other"]
+        assert tree.targets("u5.py", "h") == [None]
+        assert tree.differences() == []
+        tree.edit("a.py", files["a.py"])
+        assert tree.targets("u6.py", "helper") == ["a.py:helper"] * 2
+        assert tree.targets("u4.py", "helper") == ["a.py:helper"]
+        assert tree.differences() == []
+    finally:
+        tree.close()
 
 
 def test_a_graph_from_before_names_were_kept_re_resolves_whole_files(tree: LiveTree) -> None:

@@ -402,6 +402,32 @@ class GraphWriter:
             (file_id, json.dumps(sorted(names))),
         ).fetchall()
 
+    def files_refs(
+        self, names_by_file: Mapping[int, Collection[int] | None]
+    ) -> dict[int, list[tuple[int, int, int | None, int, int | None]]]:
+        """`file_refs` of many files: one query per set of names among them (the thousand files
+        an interface change reaches mostly share one), not one per file."""
+        found: dict[int, list[tuple[int, int, int | None, int, int | None]]] = {}
+        by_names: dict[frozenset[int] | None, list[int]] = {}
+        for file_id, names in names_by_file.items():
+            found[file_id] = []
+            by_names.setdefault(frozenset(names) if names is not None else None, []).append(file_id)
+        sql = (
+            "SELECT file_id, id, name_id, receiver_id, scope_id, target_id FROM refs"
+            " WHERE file_id IN (SELECT value FROM json_each(?))"
+        )
+        for names, file_ids in by_names.items():
+            if names is None:
+                rows = self.conn.execute(sql, (json.dumps(file_ids),))
+            else:
+                rows = self.conn.execute(
+                    sql + " AND name_id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(file_ids), json.dumps(sorted(names))),
+                )
+            for file_id, *row in rows:
+                found[file_id].append(tuple(row))
+        return found
+
     def import_rows(self, file_id: int) -> list[tuple[Any, ...]]:
         """(id, file_id, module, name, level, target_file_id) of a file's imports."""
         texts = self.names.texts()  # names not flushed yet too

@@ -238,7 +238,7 @@ def reresolve(
     import_changes: list[tuple[int | None, int]] = []
     texts = writer.name_texts()
     local = writer.known_name_id(LOCAL_RECEIVER)
-    for fid, names in sorted(dependents.items()):
+    for fid, names, rows in _dependents_refs(writer, dependents, local):
         consulted: Consulted = {}
         with program.collecting():
             for iid, _fid, module, name, level, current in (
@@ -247,7 +247,6 @@ def reresolve(
                 target = _import_target(program, consulted, fid, module, name, level)
                 if target != current:
                     import_changes.append((target, iid))
-            rows = _decided_outside(writer, fid, local, names)
             for rid, name_id, scope, old, target in resolve_rows(
                 program, fid, rows, texts, consulted
             ):
@@ -291,4 +290,25 @@ def _decided_outside(
     """A stored file's references whose targets resolution decides, all or those spelled with
     `names`; those decided inside the file itself (receiver `local`, the interned
     LOCAL_RECEIVER) stay as the file gave them."""
-    return [r for r in writer.file_refs(fid, names) if r[2] is None or r[2] != local]
+    return _outside(writer.file_refs(fid, names), local)
+
+
+def _outside(rows: Iterable[RefRow], local: int | None) -> list[RefRow]:
+    return [r for r in rows if r[2] is None or r[2] != local]
+
+
+_REFS_BATCH = 512  # dependents whose references are read in one query
+
+
+def _dependents_refs(
+    writer: GraphWriter, dependents: dict[int, set[int] | None], local: int | None
+) -> Iterator[tuple[int, set[int] | None, list[RefRow]]]:
+    """(file, names, the references to re-resolve) of each dependent, in id order: as
+    _decided_outside gives them, read a batch of files at a time rather than a query each.
+    Reading ahead is safe: re-resolution writes the targets it changes after the last file."""
+    order = sorted(dependents)
+    for start in range(0, len(order), _REFS_BATCH):
+        batch = {fid: dependents[fid] for fid in order[start : start + _REFS_BATCH]}
+        refs = writer.files_refs(batch)
+        for fid, names in batch.items():
+            yield fid, names, _outside(refs.pop(fid), local)
