@@ -47,6 +47,8 @@ _SYMBOL_COLUMNS = (
 # grow the row: a row that grows moves out of its full page, and the table ends up 10% larger.
 PENDING = -(2**23)
 _REF_COLUMNS = "file_id, line, col, end_col, name_id, role, scope_id, target_id, receiver_id"
+# a stored reference as re-resolution reads it: (id, name id, receiver name id, scope id, target)
+StoredRef = tuple[int, int, int | None, int, int | None]
 
 
 class GraphWriter:
@@ -387,27 +389,18 @@ class GraphWriter:
 
     # ----- reading back what resolution needs ------------------------------------------------
 
-    def file_refs(
-        self, file_id: int, names: Collection[int] | None = None
-    ) -> list[tuple[int, int, int | None, int, int | None]]:
+    def file_refs(self, file_id: int, names: Collection[int] | None = None) -> list[StoredRef]:
         """A file's references as re-resolution needs them, all or those spelled with one of
         `names`: (id, name id, receiver name id, scope id, target id); name texts come from
-        `name_texts` (no join: this runs for each of the thousand files an interface change
-        reaches)."""
-        sql = "SELECT id, name_id, receiver_id, scope_id, target_id FROM refs WHERE file_id = ?"
-        if names is None:
-            return self.conn.execute(sql, (file_id,)).fetchall()
-        return self.conn.execute(
-            sql + " AND name_id IN (SELECT value FROM json_each(?))",
-            (file_id, json.dumps(sorted(names))),
-        ).fetchall()
+        `name_texts` (no join: this runs for the thousand files an interface change reaches)."""
+        return self.files_refs({file_id: names})[file_id]
 
     def files_refs(
         self, names_by_file: Mapping[int, Collection[int] | None]
-    ) -> dict[int, list[tuple[int, int, int | None, int, int | None]]]:
+    ) -> dict[int, list[StoredRef]]:
         """`file_refs` of many files: one query per set of names among them (the thousand files
         an interface change reaches mostly share one), not one per file."""
-        found: dict[int, list[tuple[int, int, int | None, int, int | None]]] = {}
+        found: dict[int, list[StoredRef]] = {}
         by_names: dict[frozenset[int] | None, list[int]] = {}
         for file_id, names in names_by_file.items():
             found[file_id] = []

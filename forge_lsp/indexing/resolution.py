@@ -256,7 +256,7 @@ def reresolve(
             report.reresolved_refs += len(rows)
         program.end_file()
         write_consulted(writer, fid, consulted, True, names)
-    writer.set_targets(changes)
+    writer.set_targets(changes)  # after the last file: _dependents_refs reads ahead
     writer.set_import_targets(import_changes)
     report.reresolved_files += len(dependents)
     report.retargeted += len(changes)
