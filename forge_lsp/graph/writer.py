@@ -405,19 +405,14 @@ class GraphWriter:
         for file_id, names in names_by_file.items():
             found[file_id] = []
             by_names.setdefault(frozenset(names) if names is not None else None, []).append(file_id)
-        sql = (
-            "SELECT file_id, id, name_id, receiver_id, scope_id, target_id FROM refs"
-            " WHERE file_id IN (SELECT value FROM json_each(?))"
-        )
         for names, file_ids in by_names.items():
-            if names is None:
-                rows = self.conn.execute(sql, (json.dumps(file_ids),))
-            else:
-                rows = self.conn.execute(
-                    sql + " AND name_id IN (SELECT value FROM json_each(?))",
-                    (json.dumps(file_ids), json.dumps(sorted(names))),
-                )
-            for file_id, *row in rows:
+            wanted = json.dumps(sorted(names)) if names is not None else None
+            for file_id, *row in self.conn.execute(
+                "SELECT file_id, id, name_id, receiver_id, scope_id, target_id FROM refs"
+                " WHERE file_id IN (SELECT value FROM json_each(?1))"
+                " AND (?2 IS NULL OR name_id IN (SELECT value FROM json_each(?2)))",
+                (json.dumps(file_ids), wanted),
+            ):
                 found[file_id].append(tuple(row))
         return found
 
