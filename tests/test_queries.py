@@ -157,7 +157,7 @@ def test_workspace_symbols_by_dotted_name(tmp_path: Path) -> None:
 
 
 def test_workspace_symbols_find_modules_by_dotted_name_and_last_part(tmp_path: Path) -> None:
-    tree = index_tree(tmp_path, SEARCHED)
+    tree = index_tree(tmp_path, {**SEARCHED, "Übung.py": "x = 1\n"})
     root = tree.root.as_posix() + "/"
 
     def found(query: str) -> list[tuple[str, str, str]]:
@@ -177,6 +177,8 @@ def test_workspace_symbols_find_modules_by_dotted_name_and_last_part(tmp_path: P
         assert found("oth") == [("other.py", "module", "other")]
         # the module beside the names it matches, ranked as they are (exactly, then prefix)
         assert found("httpx") == [("httpx/__init__.py", "module", "httpx")]
+        # beyond ASCII too, whatever the case (LIKE folds the case of ASCII letters only)
+        assert found("übung") == [("Übung.py", "module", "Übung")]
     finally:
         tree.query.close()
 

@@ -175,11 +175,13 @@ def _modules(
     importable under several names counts by its best."""
     lowered = name.lower()
     escaped = _like_escaped(name)
+    # beyond ASCII, LIKE would not fold the case: every module then, and Python decides
+    likes = (f"{escaped}%", f"%.{escaped}%") if name.isascii() else ("%", "%")
     best: dict[int, tuple[int, int, int, bool, str]] = {}
     for file_id, dotted, path, is_test in conn.execute(
         "SELECT m.file_id, m.name, f.path, f.is_test FROM modules m JOIN files f ON f.id = m.file_id"
         " WHERE m.name LIKE ? ESCAPE '\\' OR m.name LIKE ? ESCAPE '\\'",
-        (f"{escaped}%", f"%.{escaped}%"),
+        likes,
     ):
         *packages, last = dotted.split(".")
         rank = _rank(last, name, lowered)
