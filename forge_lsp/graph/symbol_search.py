@@ -72,7 +72,7 @@ def _bare(
     first symbols can be in the answer (`__init__` has 176,000 at 100,000 files): they are
     ranked from their rows, and only the answer's are built."""
     out: list[tuple[tuple[object, ...], int]] = [
-        ((rank, length, *_tiebreak(conn, sym)), sym.id) for _, rank, length, sym in modules
+        ((rank, length, *_module_order(sym)), sym.id) for _, rank, length, sym in modules
     ]
     module_keys = sorted((rank, length) for _, rank, length, _ in modules)
     # fuzzily only when nothing else matched: a module neither
@@ -90,10 +90,7 @@ def _bare(
             and named + bisect_left(module_keys, following) >= limit
         ):
             break
-    out.sort()
-    ids = [sid for _, sid in out[:limit]]
-    found = source.symbols(ids)
-    return [found[sid] for sid in ids if sid in found]
+    return _answer(out, limit, source)
 
 
 # what the search reads of every symbol with a name id: its id, file and qualified name, then
@@ -210,7 +207,7 @@ def _qualified(
     path and enclosing symbols hold the qualifiers (`_fit`), the modules found beside them;
     ranked from their rows, the module names of their files read at once."""
     out: list[tuple[tuple[object, ...], int, int]] = [  # (key, rank, symbol id)
-        ((fit, rank, length, *_tiebreak(conn, sym)), rank, sym.id)
+        ((fit, rank, length, *_module_order(sym)), rank, sym.id)
         for fit, rank, length, sym in found_modules
     ]
     rows = [
@@ -233,10 +230,7 @@ def _qualified(
             out.append(((min(fits), rank, length, *_order(*order)), rank, sid))
     if any(rank <= 1 for _, rank, _ in out):  # the name itself: its prefixes are noise
         out = [item for item in out if item[1] <= 1]
-    out.sort()
-    ids = [sid for *_, sid in out[:limit]]
-    found = source.symbols(ids)
-    return [found[sid] for sid in ids if sid in found]
+    return _answer([(key, sid) for key, _, sid in out], limit, source)
 
 
 def _fit(qualifiers: list[str], path: list[str]) -> int | None:
@@ -250,12 +244,19 @@ def _fit(qualifiers: list[str], path: list[str]) -> int | None:
     return 1 if at == len(qualifiers) else None
 
 
-def _tiebreak(conn: apsw.Connection, sym: Symbol) -> tuple[object, ...]:
-    parent = None
-    if sym.parent_id is not None:
-        rows = conn.execute("SELECT kind FROM symbols WHERE id = ?", (sym.parent_id,)).fetchall()
-        parent = rows[0][0] if rows else None
-    return _order(sym.is_test, parent, sym.kind, sym.path, sym.range.line)
+def _answer(
+    ranked: list[tuple[tuple[object, ...], int]], limit: int, source: SymbolSource
+) -> list[Symbol]:
+    """The symbols of the `limit` best of `ranked` ((key, symbol id) each), built."""
+    ranked.sort()
+    ids = [sid for _, sid in ranked[:limit]]
+    found = source.symbols(ids)
+    return [found[sid] for sid in ids if sid in found]
+
+
+def _module_order(sym: Symbol) -> tuple[object, ...]:
+    """_order for a module symbol, which has no parent."""
+    return _order(sym.is_test, None, sym.kind, sym.path, sym.range.line)
 
 
 def _order(
