@@ -13,7 +13,7 @@ from helpers import graph_differences, index_tree
 
 from forge_lsp.config import load_settings
 from forge_lsp.indexing.indexer import index_workspace
-from forge_lsp.resolve import file_table
+from forge_lsp.resolve import file_info, file_table
 from forge_lsp.resolve.file_info import FileInfo
 from forge_lsp.resolve.file_table import FileTable
 
@@ -118,4 +118,56 @@ def test_resolving_with_one_file_built_at_a_time_changes_nothing(
         ("run", 8, 25, f"{root}/pkg/m0.py", "C0.run"),
         ("f2", 8, 39, f"{root}/pkg/m2.py", "f2"),
         ("run", 8, 44, f"{root}/pkg/m2.py", "C2.run"),
+    ]
+
+
+def test_a_file_with_many_bindings_resolves_as_a_small_one_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past INDEXED_BINDINGS bindings (or INDEXED_TYPES typed symbols) a file answers lookups
+    from dicts built on its first one: the graph is the one the scan over its tuple gives,
+    with a name bound twice at module level (the definition wins), a name bound in the module
+    and in a class alike, and members found through a base."""
+    many = "".join(f"v{i}: int = {i}\n" for i in range(80))
+    members = "".join(f"    m{i}: str = ''\n" for i in range(80))
+    files = {
+        "big.py": (
+            f"{many}run = 1\n\ndef run() -> 'Base':\n    return Base()\n\n"
+            f"class Base:\n{members}    run: int = 0\n\n    def save(self) -> None: ...\n\n"
+            "class Child(Base):\n    pass\n"
+            + "".join(f"\ndef make{i}() -> Base: ...\n" for i in range(20))
+        ),
+        "use.py": (
+            "from big import run, v79, Child, make19\n\n"
+            "run().save()\nChild().m79\nChild().run\nv79\nmake19().save()\n"
+        ),
+    }
+    scanned_root = tmp_path / "scanned"
+    monkeypatch.setattr(file_info, "INDEXED_BINDINGS", 10**9)
+    monkeypatch.setattr(file_info, "INDEXED_TYPES", 10**9)
+    scanned = index_tree(scanned_root, files)
+    monkeypatch.undo()
+    indexed = index_workspace(load_settings(scanned.root, db=tmp_path / "indexed.db"))
+    assert indexed.parsed == 2
+    assert graph_differences(scanned.db, tmp_path / "indexed.db") == []
+    conn = apsw.Connection(str(tmp_path / "indexed.db"))
+    rows = conn.execute(
+        "SELECT n.text, r.line, r.col, s.qualname, s.line FROM refs r"
+        " JOIN files f ON f.id = r.file_id JOIN names n ON n.id = r.name_id"
+        " JOIN symbols s ON s.id = r.target_id"
+        " WHERE f.path LIKE '%/use.py' AND r.line > 1 ORDER BY r.line, r.col"
+    ).fetchall()
+    conn.close()
+    # lines from 0: big.py binds `run` at 80 and defines it at 82, Base's own `run` is at 166;
+    # the return types of `run` and the twenty `make` functions are its typed symbols
+    assert rows == [
+        ("run", 2, 0, "run", 82),
+        ("save", 2, 6, "Base.save", 168),
+        ("Child", 3, 0, "Child", 170),
+        ("m79", 3, 8, "Base.m79", 165),
+        ("Child", 4, 0, "Child", 170),
+        ("run", 4, 8, "Base.run", 166),
+        ("v79", 5, 0, "v79", 79),
+        ("make19", 6, 0, "make19", 211),
+        ("save", 6, 9, "Base.save", 168),
     ]

@@ -17,7 +17,7 @@ resolve/module_map.py elects them, and a namespace's or a class's names are orde
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -148,12 +148,12 @@ class Program:
             if file_id in files:
                 files.mutable(file_id).add_symbols(file_rows, symbols)
 
-    def _bound(self, file_id: int, scope: int | None, name: str) -> Iterator[int]:
+    def _bound(self, file_id: int, scope: int | None, name: str) -> Sequence[int]:
         """The symbols `name` is bound to in `scope` (a module's symbol or a class) of a file,
         first binding first."""
         info = self.files.get(file_id)
         if info is None or scope is None:
-            return iter(())
+            return ()
         return info.bound_to(name, scope, self.symbols)
 
     def symbol_type(self, symbol_id: int) -> str:
@@ -230,7 +230,7 @@ class Program:
         info = self.files.get(file_id)
         if info is None:
             return None
-        defined = list(self._bound(file_id, info.module_symbol, name))
+        defined = self._bound(file_id, info.module_symbol, name)
         for sid in defined:
             if self.symbols.kind(sid) in (CLASS, FUNCTION):
                 return ("sym", sid)
@@ -336,8 +336,9 @@ class Program:
             current = queue.pop(0)
             owner = self.symbols.file_id(current)
             self.deps.add(owner)
-            found = next(self._bound(owner, current, name), None)
-            if found is not None:
+            bound = self._bound(owner, current, name)
+            if bound:
+                found = bound[0]
                 if not self.types.is_implicit(found):
                     return found
                 if implicit is None:
